@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# Cross-build the patched arm64 kernel (Image, vmlinux with BTF, UAPI headers)
+# and cache it outside the clone, keyed by everything that went into it.
+set -euo pipefail
+S2PERF_TOOL=build-kernel
+. "$(dirname "$0")/common.sh"
+
+usage() {
+	cat <<USAGE
+usage: target/build-kernel.sh [-f FLAVOUR] [-j N] [-C] [-h]
+
+Build (or reuse from the cache) the s2perf arm64 kernel and print the
+directory holding Image, vmlinux, config and headers/.
+
+  -f FLAVOUR  default | debug | kasan                      (default: default)
+              debug adds PROVE_LOCKING, PROVE_RCU, DEBUG_ATOMIC_SLEEP,
+              DEBUG_LIST; kasan adds generic KASAN on top of debug
+  -j N        parallel jobs                                 (default: nproc)
+  -C          configure only: print the path of the merged .config
+  -h          this help
+
+Cache: \$S2PERF_CACHE (default /var/cache/s2perf). The key hashes the
+$KSRC_PKG version, kernel-patches/series and its patches, the config
+fragments, the cross compiler and this script; nothing changed means no
+rebuild, a changed patch means an incremental rebuild in the same tree.
+USAGE
+}
+
+flavour=default
+jobs=$(nproc)
+config_only=0
+while getopts "f:j:Ch" opt; do
+	case $opt in
+	f) flavour=$OPTARG ;;
+	j) jobs=$OPTARG ;;
+	C) config_only=1 ;;
+	h) usage; exit 0 ;;
+	*) usage >&2; exit 2 ;;
+	esac
+done
+case $flavour in
+default) frags=(s2perf.config) ;;
+debug) frags=(s2perf.config s2perf-debug.config) ;;
+kasan) frags=(s2perf.config s2perf-debug.config s2perf-kasan.config) ;;
+*) say "unknown flavour '$flavour' (default, debug, kasan)"; exit 2 ;;
+esac
+[[ $jobs =~ ^[1-9][0-9]*$ ]] || { say "-j wants a positive number, not '$jobs'"; exit 2; }
+
+kernel_key() {
+	{
+		echo "series $(series_key)"
+		echo "flavour $flavour"
+		local f
+		for f in "${frags[@]}"; do
+			echo "frag $f $(sha256sum <"$PATCH_DIR/$f" | cut -c1-64)"
+		done
+		echo "cc $(${CROSS}gcc --version | head -n1)"
+		echo "script $(cat "$0" "$S2PERF_ROOT/target/common.sh" | sha256sum | cut -c1-64)"
+	} | sha256sum | cut -c1-16
+}
+
+build() {
+	local key out bdir start
+	key=$(kernel_key)
+	out=$S2PERF_CACHE/kernel/$flavour-$key
+	if [ $config_only -eq 0 ] && [ -f "$out/Image" ] && [ -f "$out/vmlinux" ] &&
+		[ -d "$out/headers/include" ]; then
+		say "cached: $out"
+		echo "$out"
+		return 0
+	fi
+	start=$(date +%s.%N)
+	prepare_tree
+	# One output directory per flavour and source version: a new patch
+	# series rebuilds only what it touched.
+	bdir=$S2PERF_CACHE/build/$(ksrc_version)-$flavour
+	mkdir -p "$bdir"
+
+	export CCACHE_DIR=$S2PERF_CACHE/ccache
+	export CCACHE_BASEDIR=$S2PERF_CACHE CCACHE_NOHASHDIR=1 CCACHE_MAXSIZE=8G
+	# The kernel source is a git tree; LOCALVERSION= stops setlocalversion
+	# from appending '+', which would change the release string.
+	local mk=(make -C "$KSRC" O="$bdir" ARCH=arm64 CROSS_COMPILE=$CROSS
+		"CC=ccache ${CROSS}gcc" "HOSTCC=ccache gcc" LOCALVERSION= -j"$jobs")
+
+	say "configuring ($flavour: allnoconfig + ${frags[*]})"
+	local fpaths=()
+	for f in "${frags[@]}"; do fpaths+=("$PATCH_DIR/$f"); done
+	"${mk[@]}" allnoconfig >"$bdir/s2perf-config.log" 2>&1 ||
+		{ tail -n 20 "$bdir/s2perf-config.log" >&2; die "allnoconfig failed"; }
+	(cd "$bdir" && ARCH=arm64 CROSS_COMPILE=$CROSS \
+		"$KSRC/scripts/kconfig/merge_config.sh" -m -O "$bdir" .config "${fpaths[@]}") \
+		>>"$bdir/s2perf-config.log" 2>&1 ||
+		{ tail -n 20 "$bdir/s2perf-config.log" >&2; die "merge_config failed"; }
+	"${mk[@]}" olddefconfig >>"$bdir/s2perf-config.log" 2>&1 ||
+		{ tail -n 20 "$bdir/s2perf-config.log" >&2; die "olddefconfig failed"; }
+	check_config "$bdir/.config" "${fpaths[@]}"
+	if [ $config_only -eq 1 ]; then
+		echo "$bdir/.config"
+		return 0
+	fi
+
+	say "building Image in $bdir (cold: ~16 min on 2 cores; log: $bdir/s2perf-build.log)"
+	"${mk[@]}" Image >"$bdir/s2perf-build.log" 2>&1 &
+	local pid=$! rc=0 last=0
+	while kill -0 "$pid" 2>/dev/null; do
+		sleep 5
+		local now
+		now=$(date +%s)
+		if [ $((now - last)) -ge 60 ]; then
+			last=$now
+			say "  ... $(grep -c '^  CC' "$bdir/s2perf-build.log" || true) objects compiled, $(elapsed "$start") s"
+		fi
+	done
+	wait "$pid" || rc=$?
+	if [ $rc -ne 0 ]; then
+		grep -E 'error|Error' "$bdir/s2perf-build.log" | head -n 20 >&2 || true
+		tail -n 10 "$bdir/s2perf-build.log" >&2
+		die "kernel build failed (log: $bdir/s2perf-build.log)"
+	fi
+	"${mk[@]}" INSTALL_HDR_PATH="$bdir/s2perf-headers" headers_install \
+		>>"$bdir/s2perf-build.log" 2>&1 || die "headers_install failed"
+
+	local tmp=$out.tmp.$$
+	rm -rf "$tmp"; mkdir -p "$tmp"
+	cp "$bdir/arch/arm64/boot/Image" "$bdir/vmlinux" "$bdir/System.map" "$tmp/"
+	cp "$bdir/.config" "$tmp/config"
+	cp -r "$bdir/s2perf-headers" "$tmp/headers"
+	{
+		echo "source: $KSRC_PKG $(ksrc_version)"
+		echo "series: $(series_key)"
+		echo "flavour: $flavour"
+		echo "release: $(cat "$bdir/include/config/kernel.release")"
+		echo "built: $(date -u +%FT%TZ) in $(elapsed "$start") s"
+	} >"$tmp/info"
+	rm -rf "$out"; mv "$tmp" "$out"
+	say "built $(cat "$bdir/include/config/kernel.release") in $(elapsed "$start") s: $out"
+	echo "$out"
+}
+
+# merge_config warns but carries on when a symbol is dropped (an unmet
+# dependency); a kernel without, say, BTF or KVM is useless here, so fail.
+check_config() {
+	local cfg=$1; shift
+	local bad=0 line sym
+	while IFS= read -r line; do
+		case $line in CONFIG_*=y) ;; *) continue ;; esac
+		sym=${line%%=*}
+		if ! grep -qx "$sym=y" "$cfg"; then
+			say "config: $sym=y was asked for but is not set (missing dependency?)"
+			bad=1
+		fi
+	done < <(cat "$@")
+	[ $bad -eq 0 ] || die "config fragment not fully applied"
+}
+
+with_cache_lock build

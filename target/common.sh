@@ -1,0 +1,106 @@
+# Shared by the target/ scripts: where the build cache lives, how cache keys
+# are made, and how the kernel source tree is brought to the patch series.
+# Sourced, never run.
+
+S2PERF_ROOT=${S2PERF_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+# Outside the clone, so a fresh clone on the same machine reuses it.
+S2PERF_CACHE=${S2PERF_CACHE:-/var/cache/s2perf}
+KSRC_TARBALL=${KSRC_TARBALL:-/usr/src/linux-source-6.12.tar.xz}
+KSRC_PKG=linux-source-6.12
+CROSS=aarch64-linux-gnu-
+# Overridable so a test can build a throw-away series in the same cache.
+PATCH_DIR=${S2PERF_PATCH_DIR:-$S2PERF_ROOT/kernel-patches}
+
+say() { printf '%s: %s\n' "${S2PERF_TOOL:-s2perf}" "$*" >&2; }
+die() { say "error: $*"; exit 1; }
+
+ksrc_version() {
+	dpkg-query -W -f='${Version}' "$KSRC_PKG" 2>/dev/null ||
+		die "$KSRC_PKG is not installed (run target/deps.sh)"
+}
+
+# The patches named in kernel-patches/series, in order, one path a line.
+# Blank lines and '#' comments are skipped, as quilt does.
+series_patches() {
+	local line
+	[ -f "$PATCH_DIR/series" ] || die "kernel-patches/series is missing"
+	while IFS= read -r line || [ -n "$line" ]; do
+		line=${line%%#*}
+		line=$(printf '%s' "$line" | tr -d '[:space:]')
+		[ -n "$line" ] || continue
+		[ -f "$PATCH_DIR/$line" ] || die "series names $line, which is not in kernel-patches/"
+		printf '%s\n' "$PATCH_DIR/$line"
+	done <"$PATCH_DIR/series"
+}
+
+# Hash of the source package version and the patch series (names and contents).
+series_key() {
+	{
+		echo "src $(ksrc_version)"
+		local p
+		series_patches | while IFS= read -r p; do
+			echo "patch $(basename "$p") $(sha256sum <"$p" | cut -c1-64)"
+		done
+	} | sha256sum | cut -c1-16
+}
+
+# Bring $S2PERF_CACHE/src/<version>/linux to pristine source plus the series.
+# The tree is a git repository whose first commit is the extracted tarball;
+# switching series resets only the files that differ, so their mtimes, and
+# thus the incremental rebuild, stay small. Caller holds the tree lock.
+prepare_tree() {
+	local ver tree want
+	ver=$(ksrc_version)
+	tree=$S2PERF_CACHE/src/$ver/linux
+	KSRC=$tree
+	want=$(series_key)
+	if [ ! -d "$tree/.git" ]; then
+		say "extracting $KSRC_PKG $ver (about a minute)"
+		rm -rf "$S2PERF_CACHE/src/$ver"
+		mkdir -p "$S2PERF_CACHE/src/$ver"
+		tar -C "$S2PERF_CACHE/src/$ver" -xf "$KSRC_TARBALL" ||
+			die "could not extract $KSRC_TARBALL"
+		mv "$S2PERF_CACHE/src/$ver/linux-source-6.12" "$tree"
+		say "recording pristine tree in git"
+		git -C "$tree" init -q
+		git -C "$tree" add -A -f
+		git -C "$tree" -c user.name=s2perf -c user.email=s2perf@localhost \
+			commit -q -m "$KSRC_PKG $ver (pristine)"
+		git -C "$tree" tag pristine
+	fi
+	if [ "$(cat "$tree/.git/s2perf-series" 2>/dev/null)" = "$want" ]; then
+		return 0
+	fi
+	say "applying kernel-patches/series ($want)"
+	git -C "$tree" am --abort >/dev/null 2>&1 || true
+	git -C "$tree" reset -q --hard pristine
+	git -C "$tree" clean -q -fdx
+	rm -f "$tree/.git/s2perf-series"
+	local p n=0
+	while IFS= read -r p; do
+		if ! git -C "$tree" -c user.name=s2perf -c user.email=s2perf@localhost \
+			am -q --keep-cr "$p" >"$S2PERF_CACHE/am.log" 2>&1; then
+			cat "$S2PERF_CACHE/am.log" >&2
+			git -C "$tree" am --abort >/dev/null 2>&1 || true
+			die "patch $(basename "$p") does not apply to $KSRC_PKG $ver"
+		fi
+		n=$((n + 1))
+	done < <(series_patches)
+	echo "$want" >"$tree/.git/s2perf-series"
+	say "applied $n patch(es)"
+}
+
+# Run "$@" while holding an exclusive lock on the cache (one build at a time:
+# the machine has 2 cores and the source tree is shared).
+with_cache_lock() {
+	mkdir -p "$S2PERF_CACHE"
+	exec 9>"$S2PERF_CACHE/.lock"
+	if ! flock -n 9; then
+		say "waiting for another s2perf build to finish"
+		flock 9
+	fi
+	"$@"
+}
+
+# Print elapsed seconds since $1 (from date +%s.%N) with one decimal.
+elapsed() { awk -v s="$1" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }'; }

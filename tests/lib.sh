@@ -1,0 +1,31 @@
+# Helpers for tests/t-*.sh. Each check prints what it found; the first
+# failing one ends the test with a message that says what was expected.
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+: "${KDIR:?run through tests/run}" "${INITRD:?run through tests/run}"
+OUT=${S2PERF_TEST_OUT:-/tmp}/$(basename "$0" .sh)
+rm -rf "$OUT"; mkdir -p "$OUT"
+
+fail() { echo "FAIL: $*"; exit 1; }
+pass() { echo "ok: $*"; }
+skip() { echo "$*"; exit 77; }
+
+# expect_status WANT CMD...: run CMD, its status must be WANT.
+expect_status() {
+	local want=$1; shift
+	local rc=0
+	"$@" || rc=$?
+	[ "$rc" -eq "$want" ] || fail "'$*' exited $rc, expected $want"
+	pass "'$*' exited $rc"
+}
+
+# expect_grep PATTERN FILE [WHAT]
+expect_grep() {
+	grep -Eq -- "$1" "$2" || fail "${3:-$2} does not match /$1/"
+	pass "${3:-$2} matches /$1/"
+}
+
+# launch NAME [LAUNCH-OPTS] -- CMD: boot the target, run dir $OUT/NAME.
+launch() {
+	local name=$1; shift
+	"$ROOT/target/launch" -k "$KDIR" -i "$INITRD" -o "$OUT/$name" "$@"
+}
