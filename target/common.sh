@@ -72,22 +72,37 @@ prepare_tree() {
 		return 0
 	fi
 	say "applying kernel-patches/series ($want)"
-	git -C "$tree" am --abort >/dev/null 2>&1 || true
-	git -C "$tree" reset -q --hard pristine
-	git -C "$tree" clean -q -fdx
-	rm -f "$tree/.git/s2perf-series"
-	local p n=0
+	# Build the patched tree as a commit on a scratch index, as git am
+	# would, then check it out: only files whose content changes are
+	# rewritten, so an unchanged file keeps its mtime and is not rebuilt.
+	local idx=$tree/.git/s2perf-index head p n=0 msg=$S2PERF_CACHE/am.msg
+	rm -f "$idx"
+	GIT_INDEX_FILE=$idx git -C "$tree" read-tree pristine
+	head=$(git -C "$tree" rev-parse pristine)
 	while IFS= read -r p; do
-		if ! git -C "$tree" -c user.name=s2perf -c user.email=s2perf@localhost \
-			am -q --keep-cr "$p" >"$S2PERF_CACHE/am.log" 2>&1; then
+		local info
+		if ! info=$(git -C "$tree" mailinfo "$msg" "$S2PERF_CACHE/am.patch" <"$p") ||
+			! grep -q '^Subject: ' <<<"$info" || [ ! -s "$S2PERF_CACHE/am.patch" ]; then
+			die "$(basename "$p") is not a git format-patch mail"
+		fi
+		if ! GIT_INDEX_FILE=$idx git -C "$tree" apply --cached "$S2PERF_CACHE/am.patch" \
+			2>"$S2PERF_CACHE/am.log"; then
 			cat "$S2PERF_CACHE/am.log" >&2
-			git -C "$tree" am --abort >/dev/null 2>&1 || true
+			rm -f "$idx"
 			die "patch $(basename "$p") does not apply to $KSRC_PKG $ver"
 		fi
+		head=$({ sed -n 's/^Subject: //p' <<<"$info"; echo; cat "$msg"; } |
+			GIT_INDEX_FILE=$idx git -C "$tree" -c user.name=s2perf \
+				-c user.email=s2perf@localhost commit-tree \
+				"$(GIT_INDEX_FILE=$idx git -C "$tree" write-tree)" -p "$head")
 		n=$((n + 1))
 	done < <(series_patches)
-	echo "$want" >"$tree/.git/s2perf-series"
+	rm -f "$idx" "$msg" "$S2PERF_CACHE/am.patch"
+	git -C "$tree" checkout -q -f --detach "$head"
+	git -C "$tree" clean -q -fdx
+	rm -f "$tree/.git/s2perf-series"
 	say "applied $n patch(es)"
+	echo "$want" >"$tree/.git/s2perf-series"
 }
 
 # Run "$@" while holding an exclusive lock on the cache (one build at a time:

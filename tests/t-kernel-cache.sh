@@ -5,10 +5,11 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$ROOT/target/common.sh"
+FLAVOUR=${S2PERF_FLAVOUR:-debug}
 
 # 1. Unchanged inputs: the cached kernel comes back untouched.
 before=$(stat -c %Y "$KDIR/Image")
-"$ROOT/target/build-kernel.sh" >"$OUT/again.out" 2>"$OUT/again.err"
+"$ROOT/target/build-kernel.sh" -f "$FLAVOUR" >"$OUT/again.out" 2>"$OUT/again.err"
 cat "$OUT/again.err"
 [ "$(tail -n 1 "$OUT/again.out")" = "$KDIR" ] || fail "unchanged inputs gave another kernel: $(cat "$OUT/again.out")"
 expect_grep '^build-kernel: cached: ' "$OUT/again.err" "second build"
@@ -38,12 +39,12 @@ echo "/* s2perf cache test $(date +%s%N) */" >>"$OUT/b/$f"
 	echo "2.39.5"
 } >"$series/9999-cache-test.patch"
 echo 9999-cache-test.patch >>"$series/series"
-S2PERF_PATCH_DIR=$series "$ROOT/target/build-kernel.sh" >"$OUT/patched.out" 2>"$OUT/patched.err"
+S2PERF_PATCH_DIR=$series "$ROOT/target/build-kernel.sh" -f "$FLAVOUR" >"$OUT/patched.out" 2>"$OUT/patched.err"
 cat "$OUT/patched.err"
 newk=$(tail -n 1 "$OUT/patched.out")
 [ "$newk" != "$KDIR" ] || fail "a changed series reused the old kernel"
 [ -f "$newk/Image" ] || fail "no Image after the incremental build"
-blog=$S2PERF_CACHE/build/$(ksrc_version)-default/s2perf-build.log
+blog=$S2PERF_CACHE/build/$(ksrc_version)-$FLAVOUR/s2perf-build.log
 ncc=$(grep -c '^  CC ' "$blog" || true)
 echo "objects recompiled: $ncc"
 grep '^  CC ' "$blog" | head -n 20
@@ -53,15 +54,25 @@ pass "incremental rebuild: $ncc objects"
 rm -rf "$newk"
 
 # 3. Back to the real series: the original entry is still there.
-"$ROOT/target/build-kernel.sh" >"$OUT/back.out" 2>"$OUT/back.err"
+"$ROOT/target/build-kernel.sh" -f "$FLAVOUR" >"$OUT/back.out" 2>"$OUT/back.err"
 [ "$(tail -n 1 "$OUT/back.out")" = "$KDIR" ] || fail "the original kernel was not reused"
 pass "original entry reused"
 
-# 4. The debug flavour is selectable (configured here; built by the
-# correctness matrix).
-cfg=$("$ROOT/target/build-kernel.sh" -f debug -C 2>"$OUT/debug.err" | tail -n 1)
-for sym in PROVE_LOCKING PROVE_RCU DEBUG_ATOMIC_SLEEP DEBUG_LIST KVM DEBUG_INFO_BTF; do
-	expect_grep "^CONFIG_$sym=y" "$cfg" "debug .config"
+# 4. Flavours: the debug one carries the lock, RCU and atomic-sleep
+# checkers, the default one does not (the other is only configured here).
+debug_syms="PROVE_LOCKING PROVE_RCU DEBUG_ATOMIC_SLEEP DEBUG_LIST LOCK_STAT"
+if [ "$FLAVOUR" = debug ]; then
+	debug_cfg=$KDIR/config
+	default_cfg=$("$ROOT/target/build-kernel.sh" -f default -C 2>"$OUT/other.err" | tail -n 1)
+else
+	default_cfg=$KDIR/config
+	debug_cfg=$("$ROOT/target/build-kernel.sh" -f debug -C 2>"$OUT/other.err" | tail -n 1)
+fi
+for sym in $debug_syms KVM DEBUG_INFO_BTF; do
+	expect_grep "^CONFIG_$sym=y" "$debug_cfg" "debug .config"
 done
-grep -q '^CONFIG_PROVE_LOCKING=y' "$KDIR/config" && fail "the default flavour has PROVE_LOCKING"
-pass "default flavour has no lock prover"
+for sym in $debug_syms; do
+	grep -q "^CONFIG_$sym=y" "$default_cfg" && fail "the default flavour has $sym"
+done
+expect_grep '^CONFIG_KVM=y' "$default_cfg" "default .config"
+pass "flavours differ as intended"
