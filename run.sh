@@ -30,14 +30,15 @@ S2PERF_FLAVOUR (kernel flavour for smoke/target/test: default, debug, kasan).
 USAGE
 }
 
-# Sets KDIR, STDIR and INITRD for flavour $1, building what is missing.
+# Sets KDIR, STDIR, GDIR and INITRD for flavour $1, building what is missing.
 build_all() {
 	local flavour=${1:-${S2PERF_FLAVOUR:-default}}
 	"$ROOT/target/deps.sh"
 	KDIR=$("$ROOT/target/build-kernel.sh" -f "$flavour" | tail -n 1)
 	STDIR=$("$ROOT/target/build-selftests.sh" -k "$KDIR" | tail -n 1)
-	INITRD=$("$ROOT/target/build-image.sh" "$STDIR" | tail -n 1)
-	export KDIR STDIR INITRD
+	GDIR=$("$ROOT/target/build-guests.sh" -k "$KDIR" -s "$STDIR" | tail -n 1)
+	INITRD=$("$ROOT/target/build-image.sh" "$STDIR" "$GDIR" | tail -n 1)
+	export KDIR STDIR GDIR INITRD
 }
 
 new_run_dir() {

@@ -55,7 +55,7 @@ kernel_key() {
 			echo "frag $f $(sha256sum <"$PATCH_DIR/$f" | cut -c1-64)"
 		done
 		echo "cc $(${CROSS}gcc --version | head -n1)"
-		echo "script $(cat "$0" "$S2PERF_ROOT/target/common.sh" | sha256sum | cut -c1-64)"
+		echo "script $(sha256sum <"$0" | cut -c1-64)"
 	} | sha256sum | cut -c1-16
 }
 

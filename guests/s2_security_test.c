@@ -1,0 +1,408 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * s2_security_test: the lock-free stage-2 paths must never let a guest
+ * write where the host does not allow it.
+ *
+ * With dirty logging on (so that write-protection faults are what the
+ * fastpath strategy resolves without mmu_lock), the guest writes its
+ * memory after each of these host events, and the host checks the result:
+ *
+ *   fork     the memory is shared copy-on-write with a child; the child's
+ *            copy must keep the value it had at fork time;
+ *   mprotect the memory is made read-only on the host; the write must fail
+ *            (KVM_RUN returns EFAULT) and the memory keep its value;
+ *   ksm      KSM merges the memory with an identical host buffer; the
+ *            buffer must keep its content;
+ *   readonly a write to a KVM_MEM_READONLY memslot must exit to user space
+ *            as MMIO, and the memslot keep its content.
+ *
+ * Every pass must also show up whole in KVM_GET_DIRTY_LOG.
+ *
+ * Usage: s2_security_test [-S STRATEGY] [-n PAGES] [-r ROUNDS] [-h]
+ * Output: one "ok"/"not ok" line per check, then a summary line.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kvm_util.h"
+#include "processor.h"
+#include "test_util.h"
+#include "ucall_common.h"
+
+#include "s2common.h"
+
+#define TEST_SLOT	1
+#define RO_SLOT		2
+#define TEST_GPA	0xc0000000ul
+#define RO_GPA		0xd0000000ul
+
+enum { CMD_WRITE = 1, CMD_WRITE_RO, CMD_DONE };
+
+/* Shared with the guest through sync_global_to_guest(). */
+static uint64_t guest_cmd, guest_val, guest_npages, guest_page_size;
+
+static void guest_code(void)
+{
+	uint64_t i;
+
+	for (;;) {
+		GUEST_SYNC(0);
+		switch (READ_ONCE(guest_cmd)) {
+		case CMD_WRITE:
+			for (i = 0; i < guest_npages; i++)
+				*(volatile uint64_t *)(TEST_GPA + i * guest_page_size) =
+					guest_val;
+			break;
+		case CMD_WRITE_RO:
+			*(volatile uint64_t *)RO_GPA = guest_val;
+			break;
+		default:
+			GUEST_DONE();
+		}
+	}
+}
+
+static int checks, failures;
+
+static void check(bool ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	checks++;
+	if (!ok)
+		failures++;
+	printf("%s %d - ", ok ? "ok" : "not ok", checks);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+}
+
+struct test {
+	struct kvm_vm *vm;
+	struct kvm_vcpu *vcpu;
+	uint64_t npages;
+	uint64_t page_size;
+	uint8_t *hva;		/* the dirty-logged memslot, host view */
+	uint8_t *ro_hva;	/* the read-only memslot */
+	unsigned long *bitmap;
+};
+
+static void set_cmd(struct test *t, uint64_t cmd, uint64_t val)
+{
+	guest_cmd = cmd;
+	guest_val = val;
+	sync_global_to_guest(t->vm, guest_cmd);
+	sync_global_to_guest(t->vm, guest_val);
+}
+
+/* Run until the guest's next GUEST_SYNC; false if it did not get there. */
+static bool run_to_sync(struct test *t)
+{
+	struct ucall uc;
+
+	vcpu_run(t->vcpu);
+	switch (get_ucall(t->vcpu, &uc)) {
+	case UCALL_SYNC:
+		return true;
+	case UCALL_ABORT:
+		REPORT_GUEST_ASSERT(uc);
+		return false;
+	default:
+		printf("# unexpected exit %s\n", exit_reason_str(t->vcpu->run->exit_reason));
+		return false;
+	}
+}
+
+static uint64_t page_value(struct test *t, uint8_t *base, uint64_t i)
+{
+	return *(volatile uint64_t *)(base + i * t->page_size);
+}
+
+/* How many pages of @base do not hold @val. */
+static uint64_t pages_not(struct test *t, uint8_t *base, uint64_t val)
+{
+	uint64_t i, n = 0;
+
+	for (i = 0; i < t->npages; i++)
+		n += page_value(t, base, i) != val;
+	return n;
+}
+
+static uint64_t dirty_pages(struct test *t)
+{
+	uint64_t i, n = 0;
+
+	memset(t->bitmap, 0, (t->npages + 63) / 64 * 8);
+	kvm_vm_get_dirty_log(t->vm, TEST_SLOT, t->bitmap);
+	for (i = 0; i < t->npages; i++)
+		n += !!(t->bitmap[i / 64] & (1ul << (i % 64)));
+	return n;
+}
+
+/* One guest pass writing @val everywhere, checked in memory and the log. */
+static void write_pass(struct test *t, uint64_t val, const char *what)
+{
+	uint64_t dirty;
+
+	set_cmd(t, CMD_WRITE, val);
+	check(run_to_sync(t), "%s: guest pass writing %lu completes", what, val);
+	check(pages_not(t, t->hva, val) == 0, "%s: all %lu pages hold %lu",
+	      what, t->npages, val);
+	dirty = dirty_pages(t);
+	check(dirty == t->npages, "%s: dirty log reports %lu of %lu written pages",
+	      what, dirty, t->npages);
+}
+
+static void test_fork(struct test *t, int round)
+{
+	int to_child[2], status;
+	uint64_t before = 100 + 2 * round, after = before + 1;
+	char what[32];
+	pid_t pid;
+
+	snprintf(what, sizeof(what), "fork round %d", round);
+	/* Leaves are now write-protected for logging: what the fast path uses. */
+	write_pass(t, before, what);
+
+	TEST_ASSERT(pipe(to_child) == 0, "pipe");
+	pid = fork();
+	TEST_ASSERT(pid >= 0, "fork");
+	if (pid == 0) {
+		char c;
+
+		close(to_child[1]);
+		if (read(to_child[0], &c, 1) != 1)
+			_exit(3);
+		_exit(pages_not(t, t->hva, before) ? 1 : 0);
+	}
+	close(to_child[0]);
+
+	write_pass(t, after, what);
+
+	TEST_ASSERT(write(to_child[1], "x", 1) == 1, "pipe write");
+	close(to_child[1]);
+	TEST_ASSERT(waitpid(pid, &status, 0) == pid, "waitpid");
+	check(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	      "%s: the child's copy still holds %lu after the guest wrote %lu",
+	      what, before, after);
+}
+
+static void test_mprotect(struct test *t)
+{
+	size_t size = t->npages * t->page_size;
+	int rc, err;
+
+	write_pass(t, 200, "mprotect");
+	TEST_ASSERT(mprotect(t->hva, size, PROT_READ) == 0, "mprotect(PROT_READ)");
+
+	set_cmd(t, CMD_WRITE, 201);
+	rc = _vcpu_run(t->vcpu);
+	err = errno;
+	check(rc == -1 && err == EFAULT,
+	      "mprotect: a guest write to host-read-only memory fails with EFAULT (got rc %d, %s)",
+	      rc, rc ? strerror(err) : "no error");
+	check(pages_not(t, t->hva, 200) == 0,
+	      "mprotect: host-read-only memory keeps its value");
+
+	/* Let the guest finish the interrupted pass. */
+	TEST_ASSERT(mprotect(t->hva, size, PROT_READ | PROT_WRITE) == 0, "mprotect(RW)");
+	check(run_to_sync(t), "mprotect: the pass completes once writable again");
+	check(pages_not(t, t->hva, 201) == 0, "mprotect: then all pages hold 201");
+	dirty_pages(t);
+}
+
+static int ksm_write(const char *file, const char *val)
+{
+	char path[128];
+	int fd, ok;
+
+	snprintf(path, sizeof(path), "/sys/kernel/mm/ksm/%s", file);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -1;
+	ok = write(fd, val, strlen(val)) == (ssize_t)strlen(val);
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+static long ksm_read(const char *file)
+{
+	char path[128], buf[32] = "";
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/kernel/mm/ksm/%s", file);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	if (read(fd, buf, sizeof(buf) - 1) <= 0)
+		buf[0] = '\0';
+	close(fd);
+	return atol(buf);
+}
+
+static void test_ksm(struct test *t)
+{
+	size_t size = t->npages * t->page_size;
+	long sharing = 0;
+	uint8_t *other;
+	uint64_t i;
+	int waited;
+
+	if (ksm_write("run", "1")) {
+		printf("# ksm: not available (%s), merging not tested\n", strerror(errno));
+		return;
+	}
+	ksm_write("pages_to_scan", "10000");
+	ksm_write("sleep_millisecs", "10");
+
+	other = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	TEST_ASSERT(other != MAP_FAILED, "mmap");
+	for (i = 0; i < t->npages; i++)
+		*(uint64_t *)(other + i * t->page_size) = 300;
+
+	write_pass(t, 300, "ksm");
+	TEST_ASSERT(madvise(other, size, MADV_MERGEABLE) == 0, "madvise other");
+	TEST_ASSERT(madvise(t->hva, size, MADV_MERGEABLE) == 0, "madvise guest");
+
+	/* Every page is identical: all merge into one shared page. */
+	for (waited = 0; waited < 600; waited++) {
+		sharing = ksm_read("pages_sharing");
+		if (sharing >= (long)(2 * t->npages - 1))
+			break;
+		usleep(100 * 1000);
+	}
+	check(sharing >= (long)(2 * t->npages - 1),
+	      "ksm: guest memory merged with the host buffer (%ld pages sharing)",
+	      sharing);
+
+	write_pass(t, 301, "ksm");
+	check(pages_not(t, other, 300) == 0,
+	      "ksm: the other sharer still holds 300 after the guest wrote 301");
+
+	madvise(t->hva, size, MADV_UNMERGEABLE);
+	munmap(other, size);
+	ksm_write("run", "2");
+}
+
+static void test_readonly(struct test *t)
+{
+	struct kvm_run *run = t->vcpu->run;
+	int rc;
+
+	*(uint64_t *)t->ro_hva = 400;
+	set_cmd(t, CMD_WRITE_RO, 401);
+	rc = _vcpu_run(t->vcpu);
+	check(rc == 0 && run->exit_reason == KVM_EXIT_MMIO && run->mmio.is_write &&
+	      run->mmio.phys_addr == RO_GPA,
+	      "readonly: a guest write to a read-only memslot exits as MMIO (exit %s)",
+	      exit_reason_str(run->exit_reason));
+	check(*(uint64_t *)t->ro_hva == 400, "readonly: the memslot keeps its content");
+	/* The MMIO write is complete as far as KVM is concerned. */
+	check(run_to_sync(t), "readonly: the guest carries on after the MMIO exit");
+}
+
+static void help(const char *name)
+{
+	printf("usage: %s [-S STRATEGY] [-n PAGES] [-r ROUNDS] [-h]\n"
+	       " -S: stage-2 strategy of the VM (exclusive, rwlock, rcu,\n"
+	       "     fastpath); default: whatever the kernel uses now\n"
+	       " -n: pages in the dirty-logged memslot (default: 256)\n"
+	       " -r: fork rounds (default: 3)\n", name);
+}
+
+int main(int argc, char *argv[])
+{
+	const char *strategy = NULL;
+	uint64_t npages = 256;
+	struct test t = {};
+	char buf[128];
+	int rounds = 3, opt, i;
+
+	while ((opt = getopt(argc, argv, "S:n:r:h")) != -1) {
+		switch (opt) {
+		case 'S':
+			strategy = optarg;
+			break;
+		case 'n':
+			npages = strtoull(optarg, NULL, 0);
+			if (npages < 1 || npages > (1 << 20)) {
+				fprintf(stderr, "-n: pages must be 1..1048576\n");
+				return 2;
+			}
+			break;
+		case 'r':
+			rounds = atoi(optarg);
+			if (rounds < 1 || rounds > 1000) {
+				fprintf(stderr, "-r: rounds must be 1..1000\n");
+				return 2;
+			}
+			break;
+		case 'h':
+			help(argv[0]);
+			return 0;
+		default:
+			help(argv[0]);
+			return 2;
+		}
+	}
+
+	if (strategy && s2_set_strategy(strategy, buf, sizeof(buf))) {
+		printf("# SKIP: %s\n", buf);
+		return S2_EXIT_SKIP;
+	}
+
+	t.vm = vm_create_with_one_vcpu(&t.vcpu, guest_code);
+	t.npages = npages;
+	t.page_size = t.vm->page_size;
+	if (s2_vm_strategy(t.vm, buf, sizeof(buf)) == 0)
+		printf("# VM strategy: %s\n", buf);
+	if (strategy)
+		check(s2_vm_strategy(t.vm, buf, sizeof(buf)) == 0 && !strcmp(buf, strategy),
+		      "the VM was created with strategy %s", strategy);
+
+	vm_userspace_mem_region_add(t.vm, VM_MEM_SRC_ANONYMOUS, TEST_GPA, TEST_SLOT,
+				    npages, KVM_MEM_LOG_DIRTY_PAGES);
+	virt_map(t.vm, TEST_GPA, TEST_GPA, npages);
+	vm_userspace_mem_region_add(t.vm, VM_MEM_SRC_ANONYMOUS, RO_GPA, RO_SLOT,
+				    1, KVM_MEM_READONLY);
+	virt_map(t.vm, RO_GPA, RO_GPA, 1);
+	t.hva = addr_gpa2hva(t.vm, TEST_GPA);
+	t.ro_hva = addr_gpa2hva(t.vm, RO_GPA);
+	t.bitmap = calloc((npages + 63) / 64, 8);
+	TEST_ASSERT(t.bitmap, "calloc");
+
+	guest_npages = npages;
+	guest_page_size = t.page_size;
+	sync_global_to_guest(t.vm, guest_npages);
+	sync_global_to_guest(t.vm, guest_page_size);
+	TEST_ASSERT(run_to_sync(&t), "guest did not start");
+
+	/* First touch (translation faults), then a logged pass. */
+	write_pass(&t, 1, "populate");
+	write_pass(&t, 2, "dirty pass");
+	for (i = 0; i < rounds; i++)
+		test_fork(&t, i);
+	test_mprotect(&t);
+	test_ksm(&t);
+	test_readonly(&t);
+
+	set_cmd(&t, CMD_DONE, 0);
+	vcpu_run(t.vcpu);
+	check(get_ucall(t.vcpu, NULL) == UCALL_DONE, "guest finished");
+
+	kvm_vm_free(t.vm);
+	free(t.bitmap);
+	printf("%d passed, %d failed\n", checks - failures, failures);
+	return failures ? 1 : 0;
+}

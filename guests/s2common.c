@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kvm_util.h"
+#include "s2common.h"
+
+int s2_set_strategy(const char *name, char *why, size_t len)
+{
+	ssize_t n;
+	int fd;
+
+	fd = open(S2_PARAM_STRATEGY, O_WRONLY);
+	if (fd < 0) {
+		snprintf(why, len, "%s: %s (kernel without the s2perf patches?)",
+			 S2_PARAM_STRATEGY, strerror(errno));
+		return -1;
+	}
+	n = write(fd, name, strlen(name));
+	if (n < 0) {
+		snprintf(why, len, "strategy '%s' refused by the kernel: %s",
+			 name, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+int s2_vm_strategy(struct kvm_vm *vm, char *buf, size_t len)
+{
+	char path[128];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/kvm/%d-%d/stage2_strategy",
+		 getpid(), vm->fd);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The fast path never makes writable what the host does not: guest writes
+# after fork() (copy-on-write), mprotect(), KSM merging and to a read-only
+# memslot, with dirty logging on, under every strategy (guests/
+# s2_security_test). Under fastpath the kvm_s2 tracepoint must show that
+# the fast path was really taken during the run.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+cat >"$OUT/sec.sh" <<'SH'
+EV=/sys/kernel/tracing/events/kvm_s2/kvm_s2_fault_exit
+for s in exclusive rwlock rcu fastpath; do
+	echo 'hist:keys=path:vals=hitcount' >$EV/trigger
+	s2_security_test -S $s -n 256 -r 3 >$s.log 2>&1
+	echo "$s $?" >>status.txt
+	cat $EV/hist >$s.hist
+	echo '!hist:keys=path:vals=hitcount' >$EV/trigger
+done
+SH
+expect_status 0 launch sec -I "$OUT/sec.sh" -- sh sec.sh
+d=$OUT/sec
+for s in exclusive rwlock rcu fastpath; do
+	grep -q "^$s 0\$" "$d/status.txt" || { cat "$d/$s.log"; fail "$s: s2_security_test failed"; }
+	n=$(grep -c '^ok ' "$d/$s.log")
+	grep -q '^not ok' "$d/$s.log" && fail "$s: a check failed"
+	[ "$n" -ge 40 ] || fail "$s: only $n checks ran"
+	fast=$(awk '/path: +1 / { print $NF }' "$d/$s.hist")
+	fast=${fast:-0}
+	if [ $s = fastpath ]; then
+		[ "$fast" -gt 0 ] || fail "fastpath: the fast path was never taken"
+	else
+		[ "$fast" -eq 0 ] || fail "$s: $fast fast-path faults"
+	fi
+	pass "$s: $n checks passed, $fast fast-path faults"
+done

@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Each stage-2 strategy is really in force, seen from outside the fault
+# handler: lock statistics (/proc/lock_stat on the debug kernel, which
+# counts read and write acquisitions of mmu_lock apart), the kvm_s2 fault
+# tracepoint (counted in the kernel by a hist trigger), the VM's debugfs
+# file and the kvm_s2_vm_init event.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+grep -q '^CONFIG_LOCK_STAT=y' "$KDIR/config" || skip "needs the debug kernel (LOCK_STAT)"
+
+cat >"$OUT/probe.sh" <<'SH'
+T=/sys/kernel/tracing
+EV=$T/events/kvm_s2
+echo 1 >$EV/kvm_s2_vm_init/enable
+for s in exclusive rwlock rcu fastpath; do
+	echo $s >/sys/module/kvm/parameters/stage2_strategy || exit 1
+	echo >$T/trace
+	echo 0 >/proc/lock_stat
+	echo 'hist:keys=path,kind:vals=hitcount' >$EV/kvm_s2_fault_exit/trigger
+	# Two vCPUs populate 16M each, then two dirty-logging passes.
+	dirty_log_perf_test -m 6 -v 2 -b 16M -i 3 >$s.dlpt.log 2>&1 &
+	pid=$!
+	while kill -0 $pid 2>/dev/null; do
+		for f in /sys/kernel/debug/kvm/*/stage2_strategy; do
+			[ -f "$f" ] && cat "$f" >$s.debugfs 2>/dev/null
+		done
+		[ -s $s.debugfs ] && break
+		sleep 0.05
+	done
+	wait $pid || exit 1
+	grep 'mmu_lock.*:' /proc/lock_stat >$s.lockstat
+	cat $EV/kvm_s2_fault_exit/hist >$s.hist
+	echo '!hist:keys=path,kind:vals=hitcount' >$EV/kvm_s2_fault_exit/trigger
+	grep kvm_s2_vm_init $T/trace >$s.vminit
+	# Aging: page_idle marking runs the clear_young notifiers.
+	echo 0 >/proc/lock_stat
+	access_tracking_perf_test -m 6 -v 2 -b 16M >$s.atpt.log 2>&1 || exit 1
+	grep 'mmu_lock.*:' /proc/lock_stat >$s.age.lockstat
+done
+SH
+expect_status 0 launch probe -I "$OUT/probe.sh" -- sh probe.sh
+d=$OUT/probe
+
+# Acquisitions of mmu_lock in one mode (W or R) from a lock_stat dump. A
+# class never taken for read has a single row without the -W/-R suffix.
+acq() {
+	awk -v mode="$1" '
+		$1 ~ /mmu_lock-W:$/ { w = $9 } $1 ~ /mmu_lock-R:$/ { r = $9 }
+		$1 ~ /mmu_lock:$/ { plain = $9 }
+		END { if (w == "" && r == "") w = plain
+		      print (mode == "W" ? w + 0 : r + 0) }' "$2"
+}
+# Fault count from a hist dump: hits(PATH, KIND), -1 meaning any.
+hits() {
+	awk -v p="$1" -v k="$2" '
+		/hitcount:/ { gsub(/[{},]/, " ")
+			  for (i = 1; i <= NF; i++) {
+				  if ($i == "path:") pp = $(i + 1)
+				  if ($i == "kind:") kk = $(i + 1)
+				  if ($i == "hitcount:") n = $(i + 1) }
+			  if ((p < 0 || pp == p) && (k < 0 || kk == k)) s += n }
+		END { print s + 0 }' "$3"
+}
+
+declare -A age_w
+for s in exclusive rwlock rcu fastpath; do
+	expect_grep "^$s\$" "$d/$s.debugfs" "$s: VM debugfs stage2_strategy"
+	expect_grep "strategy=$s mmu_lock=" "$d/$s.vminit" "$s: kvm_s2_vm_init event"
+	W=$(acq W "$d/$s.lockstat") R=$(acq R "$d/$s.lockstat")
+	trans=$(hits -1 0 "$d/$s.hist") perm=$(hits -1 1 "$d/$s.hist")
+	fast=$(hits 1 -1 "$d/$s.hist")
+	faults=$((trans + perm))
+	echo "$s: $trans translation + $perm permission faults, $fast fast; mmu_lock acquisitions: $W write, $R read"
+	[ "$trans" -ge 8192 ] || fail "$s: $trans translation faults for 2 x 16M of first touch"
+	[ "$perm" -ge 8192 ] || fail "$s: $perm permission faults for two logged passes over 2 x 16M"
+	case $s in
+	exclusive)
+		[ "$W" -ge "$faults" ] || fail "exclusive: $W write acquisitions for $faults faults"
+		[ "$R" -eq 0 ] || fail "exclusive: $R read acquisitions"
+		;;
+	*)
+		[ "$W" -lt $((faults / 10)) ] || fail "$s: $W write acquisitions for $faults faults"
+		;;
+	esac
+	case $s in
+	rwlock | rcu)
+		[ "$R" -ge "$faults" ] || fail "$s: $R read acquisitions for $faults faults"
+		;;
+	fastpath)
+		# Permission faults on logged memory skip mmu_lock altogether.
+		[ "$fast" -ge $((perm * 9 / 10)) ] || fail "fastpath: only $fast of $perm permission faults were fast"
+		[ "$R" -lt "$faults" ] || fail "fastpath: $R read acquisitions for $faults faults"
+		;;
+	esac
+	[ $s = fastpath ] || [ "$fast" -eq 0 ] || fail "$s: $fast faults took the fast path"
+	pass "$s in force"
+	age_w[$s]=$(acq W "$d/$s.age.lockstat")
+	echo "$s: aging: mmu_lock write acquisitions: ${age_w[$s]}"
+done
+# rwlock ages under mmu_lock for write, once per page marked idle;
+# rcu and fastpath age under RCU only.
+[ "${age_w[rwlock]}" -ge 4096 ] || fail "rwlock: aging took mmu_lock for write only ${age_w[rwlock]} times"
+for s in rcu fastpath; do
+	[ "${age_w[$s]}" -le $((age_w[rwlock] / 4)) ] ||
+		fail "$s: aging took mmu_lock for write ${age_w[$s]} times (rwlock: ${age_w[rwlock]})"
+done
+pass "aging is lockless under rcu and fastpath"
