@@ -31,13 +31,18 @@ if ! dpkg --print-foreign-architectures | grep -qx arm64; then
 	need_update=1
 fi
 
+# A bare name means the native architecture (or "all"); name:arm64 the
+# foreign one.
+installed() {
+	local name=${1%%:*} arch=${1#*:}
+	[ "$arch" != "$1" ] || arch=$(dpkg --print-architecture)
+	dpkg-query -W -f='${db:Status-Status} ${Architecture}\n' "$name" 2>/dev/null |
+		grep -Eq "^installed ($arch|all)\$"
+}
+
 missing=()
 for p in "${HOST_PKGS[@]}" "${ARM64_PKGS[@]}"; do
-	# A bare name means the native architecture.
-	q=$p
-	[[ $p == *:* ]] || q="$p:$(dpkg --print-architecture)"
-	status=$(dpkg-query -W -f='${db:Status-Status}' "$q" 2>/dev/null || true)
-	[ "$status" = installed ] || missing+=("$p")
+	installed "$p" || missing+=("$p")
 done
 
 if [ ${#missing[@]} -eq 0 ]; then
