@@ -11,12 +11,19 @@ usage() {
 usage: ./run.sh [COMMAND] [ARGS]
 
 Commands:
-  smoke [-p PROFILE] [-n]   (default) build everything, boot the emulated
-                            arm64 target and run the small upstream KVM
-                            checks (dirty_log_perf_test, kvm_page_table_test);
-                            results go to results/<run-id>/
+  smoke [-p PROFILE] [-n] [-v VCPUS] [-b BYTES] [-i ITERATIONS]
+                            (default) build everything, boot the emulated
+                            arm64 target, run the upstream dirty_log_perf_test
+                            (default -v 2 -b 64M -i 4) under each stage-2
+                            strategy in one boot, then kvm_page_table_test;
+                            prints a per-strategy summary; everything is
+                            kept in results/smoke-<profile>-<time>/
   test [TEST...]            run the test suite (all of tests/t-*.sh, or the
                             named ones); ends with "N passed, N failed"
+  matrix                    the full correctness matrix: every upstream stage-2
+                            selftest and every dirty_log_test log mode under
+                            every strategy on the debug kernel (~30 min; the
+                            test suite runs a rotating subset)
   deps                      install the Debian packages (root)
   kernel [-f FLAVOUR]       build or reuse the kernel; print its directory
   image [-f FLAVOUR]        build kernel, selftests and initramfs; print paths
@@ -49,27 +56,28 @@ new_run_dir() {
 }
 
 cmd_smoke() {
-	local profile=max nvhe=()
-	while getopts "p:nh" opt; do
+	local profile=max nvhe=() vcpus=2 bytes=64M iters=4
+	while getopts "p:nv:b:i:h" opt; do
 		case $opt in
 		p) profile=$OPTARG ;;
 		n) nvhe=(-n) ;;
+		v) vcpus=$OPTARG ;;
+		b) bytes=$OPTARG ;;
+		i) iters=$OPTARG ;;
 		h) usage; exit 0 ;;
 		*) exit 2 ;;
 		esac
 	done
+	[[ $vcpus =~ ^[1-8]$ ]] || { say "-v: vCPUs must be 1..8"; exit 2; }
+	[[ $bytes =~ ^[1-9][0-9]*[KMG]$ ]] || { say "-b: size like 64M or 1G"; exit 2; }
+	[[ $iters =~ ^[2-9]$|^[1-9][0-9]+$ ]] || { say "-i: at least 2 iterations"; exit 2; }
 	build_all
 	local run
 	run=$(new_run_dir "smoke-$profile")
 	say "run directory: $run"
-	# Guest mode 6 is 4K pages with a 40-bit IPA; the tests otherwise loop
-	# over every mode and take minutes under emulation.
-	"$ROOT/target/launch" -k "$KDIR" -i "$INITRD" -o "$run" -p "$profile" "${nvhe[@]}" -- \
-		sh -c 'set -e
-		echo "== dirty_log_perf_test -m 6 -v 2 -b 64M -i 3"
-		dirty_log_perf_test -m 6 -v 2 -b 64M -i 3 | tee dirty_log_perf_test.log
-		echo "== kvm_page_table_test -m 6 -v 2 -b 64M"
-		kvm_page_table_test -m 6 -v 2 -b 64M | tee kvm_page_table_test.log'
+	"$ROOT/target/launch" -k "$KDIR" -i "$INITRD" -o "$run" -p "$profile" "${nvhe[@]}" \
+		-I "$ROOT/bench/smoke-target.sh" -- sh smoke-target.sh "$vcpus" "$bytes" "$iters"
+	"$ROOT/bench/smoke-report.sh" "$run" | tee "$run/summary.txt"
 	say "results: $run"
 }
 
@@ -88,6 +96,7 @@ cmd=${1:-smoke}
 case $cmd in
 smoke) cmd_smoke "$@" ;;
 test) cmd_test "$@" ;;
+matrix) S2PERF_MATRIX=full cmd_test t-selftests-matrix ;;
 deps) exec "$ROOT/target/deps.sh" ;;
 kernel) "$ROOT/target/deps.sh"; exec "$ROOT/target/build-kernel.sh" "$@" ;;
 image)
