@@ -96,7 +96,7 @@ cmd=${1:-smoke}
 case $cmd in
 smoke) cmd_smoke "$@" ;;
 test) cmd_test "$@" ;;
-matrix) S2PERF_MATRIX=full cmd_test t-selftests-matrix ;;
+matrix) export S2PERF_MATRIX=full; cmd_test t-selftests-matrix ;;
 deps) exec "$ROOT/target/deps.sh" ;;
 kernel) "$ROOT/target/deps.sh"; exec "$ROOT/target/build-kernel.sh" "$@" ;;
 image)
