@@ -8,7 +8,7 @@ set -euo pipefail
 HOST_PKGS=(
 	linux-source-6.12 gcc-aarch64-linux-gnu qemu-system-arm
 	flex bison bc libssl-dev libelf-dev dwarves ccache cpio xz-utils rsync
-	make gcc perl python3 git
+	make gcc perl python3 git file diffutils util-linux
 	clang llvm bpftool libbpf-dev libjansson-dev zlib1g-dev
 	bpftrace gnuplot-nox
 )

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The fast path never makes writable what the host does not: guest writes
 # after fork() (copy-on-write), mprotect(), KSM merging and to a read-only
-# memslot, with dirty logging on, under every strategy (guests/
-# s2_security_test). Under fastpath the kvm_s2 tracepoint must show that
+# memslot, with dirty logging on, under every strategy, with KVM in VHE
+# and in nVHE mode (guests/s2_security_test). Under fastpath the kvm_s2 tracepoint must show that
 # the fast path was really taken during the run.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -17,8 +17,11 @@ for s in exclusive rwlock rcu fastpath; do
 	echo '!hist:keys=path:vals=hitcount' >$EV/trigger
 done
 SH
-expect_status 0 launch sec -I "$OUT/sec.sh" -- sh sec.sh
-d=$OUT/sec
+for mode in vhe nvhe; do
+opts=()
+[ $mode = nvhe ] && opts=(-n)
+expect_status 0 launch "sec-$mode" "${opts[@]}" -I "$OUT/sec.sh" -- sh sec.sh
+d=$OUT/sec-$mode
 for s in exclusive rwlock rcu fastpath; do
 	grep -q "^$s 0\$" "$d/status.txt" || { cat "$d/$s.log"; fail "$s: s2_security_test failed"; }
 	n=$(grep -c '^ok ' "$d/$s.log")
@@ -31,5 +34,6 @@ for s in exclusive rwlock rcu fastpath; do
 	else
 		[ "$fast" -eq 0 ] || fail "$s: $fast fast-path faults"
 	fi
-	pass "$s: $n checks passed, $fast fast-path faults"
+	pass "$mode $s: $n checks passed, $fast fast-path faults"
+done
 done

@@ -12,6 +12,10 @@ grep -q '^CONFIG_LOCK_STAT=y' "$KDIR/config" || skip "needs the debug kernel (LO
 cat >"$OUT/probe.sh" <<'SH'
 T=/sys/kernel/tracing
 EV=$T/events/kvm_s2
+P=/sys/module/kvm/parameters/stage2_strategy
+echo rcu >$P
+if echo bogus >$P 2>bogus.err; then echo accepted >bogus.status; else echo refused >bogus.status; fi
+cat $P >bogus.after
 echo 1 >$EV/kvm_s2_vm_init/enable
 for s in exclusive rwlock rcu fastpath; do
 	echo $s >/sys/module/kvm/parameters/stage2_strategy || exit 1
@@ -62,6 +66,10 @@ hits() {
 			  if ((p < 0 || pp == p) && (k < 0 || kk == k)) s += n }
 		END { print s + 0 }' "$3"
 }
+
+expect_grep '^refused$' "$d/bogus.status" "an unknown strategy"
+expect_grep 'Invalid argument' "$d/bogus.err" "the error for an unknown strategy"
+expect_grep '^rcu$' "$d/bogus.after" "the parameter after a refused write"
 
 declare -A age_w
 for s in exclusive rwlock rcu fastpath; do
