@@ -100,7 +100,7 @@ build() {
 		return 0
 	fi
 
-	say "building Image in $bdir (cold: ~16 min on 2 cores; log: $bdir/s2perf-build.log)"
+	say "building Image in $bdir (cold: ~12 min on 2 cores; log: $bdir/s2perf-build.log)"
 	"${mk[@]}" Image >"$bdir/s2perf-build.log" 2>&1 &
 	local pid=$! rc=0 last=0
 	while kill -0 "$pid" 2>/dev/null; do
