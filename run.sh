@@ -27,6 +27,13 @@ Commands:
   deps                      install the Debian packages (root)
   kernel [-f FLAVOUR]       build or reuse the kernel; print its directory
   image [-f FLAVOUR]        build kernel, selftests and initramfs; print paths
+  rootfs                    build or reuse the Debian arm64 root file system
+                            with bpftrace and perf; print its directory (for
+                            target -r DIR, entered with s2chroot)
+  host [COMMAND...]         build the native (x86_64) workloads and upstream
+                            cross-check tests for this machine's /dev/kvm and
+                            run COMMAND with them on PATH (no COMMAND: print
+                            where they are)
   target [LAUNCH-OPTS] -- COMMAND...
                             boot the target and run COMMAND there
                             (see target/launch -h for LAUNCH-OPTS)
@@ -46,6 +53,24 @@ build_all() {
 	GDIR=$("$ROOT/target/build-guests.sh" -k "$KDIR" -s "$STDIR" | tail -n 1)
 	INITRD=$("$ROOT/target/build-image.sh" "$STDIR" "$GDIR" | tail -n 1)
 	export KDIR STDIR GDIR INITRD
+}
+
+# Sets HOST_STDIR and HOST_GDIR: the native builds for this machine.
+build_host() {
+	"$ROOT/target/deps.sh"
+	HOST_STDIR=$("$ROOT/target/build-selftests.sh" -a x86_64 | tail -n 1)
+	HOST_GDIR=$("$ROOT/target/build-guests.sh" -a x86_64 -s "$HOST_STDIR" | tail -n 1)
+	export HOST_STDIR HOST_GDIR
+}
+
+cmd_host() {
+	[ "$(uname -m)" = x86_64 ] || die "host: native builds are for x86_64 (on arm64, use the target's binaries)"
+	build_host
+	if [ $# -eq 0 ]; then
+		printf 'selftests: %s\nguests: %s\n' "$HOST_STDIR/kvm" "$HOST_GDIR/guests"
+		return 0
+	fi
+	PATH=$HOST_GDIR/guests:$HOST_STDIR/kvm:$PATH exec "$@"
 }
 
 new_run_dir() {
@@ -105,6 +130,8 @@ image)
 	build_all "$flavour"
 	printf 'kernel: %s\nselftests: %s\ninitramfs: %s\n' "$KDIR" "$STDIR" "$INITRD"
 	;;
+rootfs) "$ROOT/target/deps.sh"; exec "$ROOT/target/build-rootfs.sh" "$@" ;;
+host) cmd_host "$@" ;;
 target) cmd_target "$@" ;;
 help | -h | --help) usage ;;
 *) say "unknown command '$cmd'"; usage >&2; exit 2 ;;

@@ -1,38 +1,51 @@
 #!/usr/bin/env bash
-# Build the s2perf guest programs (guests/) static for arm64, against the
-# KVM selftests framework objects of target/build-selftests.sh.
+# Build the s2perf guest programs (guests/), static, for arm64 (the target)
+# or x86_64 (this machine), against the KVM selftests framework objects of
+# target/build-selftests.sh for the same architecture.
 set -euo pipefail
 S2PERF_TOOL=build-guests
 . "$(dirname "$0")/common.sh"
 
 usage() {
 	cat <<USAGE
-usage: target/build-guests.sh -k KERNEL_DIR -s SELFTESTS_BIN_DIR [-h]
+usage: target/build-guests.sh [-a arm64] -k KERNEL_DIR -s SELFTESTS_BIN_DIR
+       target/build-guests.sh -a x86_64 -s SELFTESTS_BIN_DIR
 
-Build guests/ for arm64 and print the directory that holds the binaries
-(under guests/ in it, as the initramfs wants them).
+Build guests/ and print the directory that holds the binaries (under
+guests/ in it, as the initramfs wants them). SELFTESTS_BIN_DIR comes from
+target/build-selftests.sh for the same -a; arm64 also needs the kernel's
+UAPI headers (KERNEL_DIR from target/build-kernel.sh).
 USAGE
 }
-kdir= stdir=
-while getopts "k:s:h" opt; do
+kdir= stdir= arch=arm64
+while getopts "a:k:s:h" opt; do
 	case $opt in
+	a) arch=$OPTARG ;;
 	k) kdir=$OPTARG ;;
 	s) stdir=$OPTARG ;;
 	h) usage; exit 0 ;;
 	*) usage >&2; exit 2 ;;
 	esac
 done
-[ -n "$kdir" ] && [ -d "$kdir/headers/include" ] ||
-	{ say "-k: '${kdir:-}' has no headers/ (run target/build-kernel.sh)"; exit 2; }
 [ -n "$stdir" ] && [ -d "$stdir/../obj/lib" ] ||
 	{ say "-s: '${stdir:-}' is not a selftests bin directory (run target/build-selftests.sh)"; exit 2; }
+case $arch in
+arm64)
+	[ -n "$kdir" ] && [ -d "$kdir/headers/include" ] ||
+		{ say "-k: '${kdir:-}' has no headers/ (run target/build-kernel.sh)"; exit 2; }
+	khdr=$kdir/headers/include ;;
+x86_64)
+	khdr=$stdir/../headers/include
+	[ -d "$khdr" ] || { say "-s: '$stdir' is not an x86_64 selftests build"; exit 2; } ;;
+*) say "-a: '$arch' is not arm64 or x86_64"; exit 2 ;;
+esac
 
 build() {
 	prepare_tree
-	local out=$S2PERF_CACHE/guests/arm64-$(series_key)
+	local out=$S2PERF_CACHE/guests/$arch-$(series_key)
 	mkdir -p "$out/bin/guests"
-	if ! make -C "$S2PERF_ROOT/guests" ARCH=arm64 KSRC="$KSRC" \
-		KHDR="$kdir/headers/include" STOBJ="$(cd "$stdir/../obj" && pwd)" \
+	if ! make -C "$S2PERF_ROOT/guests" ARCH="$arch" KSRC="$KSRC" \
+		KHDR="$(cd "$khdr" && pwd)" STOBJ="$(cd "$stdir/../obj" && pwd)" \
 		OUT="$out/bin/guests" >"$out/build.log" 2>&1; then
 		cat "$out/build.log" >&2
 		die "guests build failed"

@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * s2_access: aging. After the first touch, each iteration marks all guest
+ * memory idle through /sys/kernel/mm/page_idle/bitmap (which makes the
+ * kernel clear the young bits of every mapping, the stage-2 ones through the
+ * MMU notifiers' clear_young, i.e. kvm_age_gfn), then the vCPUs read and
+ * write every page (access-flag faults where the stage-2 access flag was
+ * cleared), then the host reads the idle bits back (test_young) to see how
+ * many accesses aging noticed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "s2wl.h"
+
+#define PAGE_IDLE_BITMAP "/sys/kernel/mm/page_idle/bitmap"
+#define PAGEMAP_PFN_MASK ((1ull << 55) - 1)
+#define PAGEMAP_PRESENT (1ull << 63)
+
+static void help(void)
+{
+	printf("Aging: first touch, then per iteration mark all guest memory idle through\n"
+	       "%s (clear_young on the stage-2 mappings), run one pass\n"
+	       "of reads and writes, and read the idle bits back. Needs root and a kernel\n"
+	       "with CONFIG_IDLE_PAGE_TRACKING.\n\n", PAGE_IDLE_BITMAP);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The host PFN of every base page of the test memory, sorted. */
+static uint64_t lookup_pfns(struct s2wl *wl, uint64_t *pfns, uint64_t n)
+{
+	uint64_t i, e, found = 0, psz = getpagesize();
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+
+	TEST_ASSERT(fd >= 0, "/proc/self/pagemap: %s", strerror(errno));
+	for (i = 0; i < n; i++) {
+		uint64_t va = (uint64_t)wl->hva + i * psz;
+
+		TEST_ASSERT(pread(fd, &e, 8, va / psz * 8) == 8, "pagemap read: %s", strerror(errno));
+		if ((e & PAGEMAP_PRESENT) && (e & PAGEMAP_PFN_MASK))
+			pfns[found++] = e & PAGEMAP_PFN_MASK;
+	}
+	close(fd);
+	qsort(pfns, found, sizeof(*pfns), cmp_u64);
+	return found;
+}
+
+/*
+ * Set (mark) or read the idle bits of @pfns, one 64-bit word of the bitmap
+ * per access. Returns how many of the pages are idle (read only).
+ */
+static uint64_t idle_bits(int fd, const uint64_t *pfns, uint64_t n, bool mark)
+{
+	uint64_t i = 0, idle = 0, word, bits;
+
+	while (i < n) {
+		uint64_t w = pfns[i] / 64;
+
+		bits = 0;
+		while (i < n && pfns[i] / 64 == w)
+			bits |= 1ull << (pfns[i++] % 64);
+		if (mark) {
+			TEST_ASSERT(pwrite(fd, &bits, 8, w * 8) == 8, "page_idle write: %s",
+				    strerror(errno));
+		} else {
+			TEST_ASSERT(pread(fd, &word, 8, w * 8) == 8, "page_idle read: %s",
+				    strerror(errno));
+			idle += __builtin_popcountll(word & bits);
+		}
+	}
+	return idle;
+}
+
+int main(int argc, char **argv)
+{
+	struct s2wl wl = {
+		.p = {
+			.vcpus = 2,
+			.bytes_per_vcpu = 16ull << 20,
+			.backing = VM_MEM_SRC_ANONYMOUS,
+			.iterations = 3,
+			.write_pct = 50,
+			.seed = 1,
+		},
+	};
+	uint64_t *mark_t, *pass_t, *read_t, *seen, *pfns, npfn, nbase, start, t_pop;
+	double mean, sd;
+	uint64_t min, max;
+	int fd, it, k;
+	FILE *out;
+
+	s2wl_init(&wl, "s2_access", argc, argv, NULL, NULL, help);
+	k = wl.p.iterations;
+	fd = open(PAGE_IDLE_BITMAP, O_RDWR);
+	if (fd < 0)
+		s2wl_skip(&wl, "%s: %s (aging needs CONFIG_IDLE_PAGE_TRACKING and root)",
+			  PAGE_IDLE_BITMAP, strerror(errno));
+
+	mark_t = calloc(k, 8);
+	pass_t = calloc(k, 8);
+	read_t = calloc(k, 8);
+	seen = calloc(k, 8);
+	TEST_ASSERT(mark_t && pass_t && read_t && seen, "out of memory");
+
+	s2wl_create_vm(&wl, 0);
+	s2wl_start_vcpus(&wl);
+	start = s2wl_now_ns();
+	s2wl_run_pass(&wl);
+	t_pop = s2wl_phase(&wl, "populate", start);
+
+	nbase = wl.p.bytes_per_vcpu * wl.p.vcpus / getpagesize();
+	pfns = calloc(nbase, 8);
+	TEST_ASSERT(pfns, "out of memory");
+	npfn = lookup_pfns(&wl, pfns, nbase);
+
+	for (it = 0; it < k; it++) {
+		start = s2wl_now_ns();
+		idle_bits(fd, pfns, npfn, true);
+		mark_t[it] = s2wl_phase(&wl, "mark_idle", start);
+		start = s2wl_now_ns();
+		pass_t[it] = s2wl_run_pass(&wl);
+		s2wl_phase(&wl, "access_pass", start);
+		start = s2wl_now_ns();
+		seen[it] = npfn - idle_bits(fd, pfns, npfn, false);
+		read_t[it] = s2wl_phase(&wl, "read_idle", start);
+		s2wl_progress(&wl, "iteration %d/%d: mark %.1f ms, pass %.1f ms, %" PRIu64
+			      " of %" PRIu64 " pages seen accessed", it + 1, k, mark_t[it] / 1e6,
+			      pass_t[it] / 1e6, seen[it], npfn);
+	}
+	s2wl_destroy_vm(&wl);
+	close(fd);
+
+	json_object_set_new(wl.doc, "access", json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s}",
+		"populate_time", s2wl_j_int(t_pop, "ns"),
+		"pages_tracked", s2wl_j_int(npfn, "pages"),
+		"pages_expected", s2wl_j_int(nbase, "pages"),
+		"mark_idle_time", s2wl_j_series(mark_t, k, "ns"),
+		"access_pass_time", s2wl_j_series(pass_t, k, "ns"),
+		"read_idle_time", s2wl_j_series(read_t, k, "ns"),
+		"pages_seen_accessed", s2wl_j_series(seen, k, "pages"),
+		"pages_seen_accessed_is",
+		"pages whose idle bit was cleared after the pass; every page was accessed, and "
+		"aging may miss an access the guest made through a TLB entry cached before the "
+		"young bit was cleared (clear_young does not flush)"));
+
+	out = s2wl_out(&wl);
+	fprintf(out, "s2_access: %d vCPUs x %" PRIu64 " MiB (%s), %d iterations, %d%% writes %s, strategy %s\n",
+		wl.p.vcpus, wl.p.bytes_per_vcpu >> 20, vm_mem_backing_src_alias(wl.p.backing)->name,
+		k, wl.p.write_pct, wl.p.access == S2WL_RANDOM ? "random" : "sequential",
+		wl.strategy_in_force);
+	fprintf(out, "  populate       %10.1f ms\n", t_pop / 1e6);
+	s2wl_series_stats(mark_t, k, &mean, &sd, &min, &max);
+	fprintf(out, "  mark idle      %10.1f ms   mean, min %.1f, max %.1f, sd %.1f (n=%d, %" PRIu64 " pages)\n",
+		mean / 1e6, min / 1e6, max / 1e6, sd / 1e6, k, npfn);
+	s2wl_series_stats(pass_t, k, &mean, &sd, &min, &max);
+	fprintf(out, "  access pass    %10.1f ms   mean, min %.1f, max %.1f, sd %.1f (n=%d)\n",
+		mean / 1e6, min / 1e6, max / 1e6, sd / 1e6, k);
+	s2wl_series_stats(read_t, k, &mean, &sd, &min, &max);
+	fprintf(out, "  read idle bits %10.1f ms   mean, min %.1f, max %.1f, sd %.1f (n=%d)\n",
+		mean / 1e6, min / 1e6, max / 1e6, sd / 1e6, k);
+	s2wl_series_stats(seen, k, &mean, &sd, &min, &max);
+	fprintf(out, "  seen accessed  %10.0f pages mean of %" PRIu64 ", min %" PRIu64 ", max %" PRIu64 " (n=%d)\n",
+		mean, npfn, min, max, k);
+
+	if (npfn != nbase)
+		return s2wl_finish(&wl, S2WL_EXIT_FAIL, "not every page of guest memory is present after the first touch");
+	return s2wl_finish(&wl, S2WL_EXIT_OK, NULL);
+}

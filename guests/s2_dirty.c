@@ -1,0 +1,8 @@
+// SPDX-License-Identifier: GPL-2.0
+/* s2_dirty: see dirtylog.c. */
+#include "dirtylog.h"
+
+int main(int argc, char **argv)
+{
+	return s2_dirtylog_main(argc, argv, false);
+}

@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * s2wl: what the s2perf workloads (s2_populate, s2_dirty, s2_access,
+ * s2_unmap, s2_split) share: the command line, one VM with a test memslot
+ * split between vCPUs, the guest's page-touching loop, vCPU threads that
+ * run one pass per release, timing, and the JSON document.
+ */
+#ifndef S2PERF_S2WL_H
+#define S2PERF_S2WL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "kvm_util.h"
+#include "test_util.h"
+
+#define S2WL_SCHEMA "s2perf.workload/1"
+#define S2WL_MAX_VCPUS 512
+#define S2WL_SLOT 1
+#define S2WL_GVA 0xc0000000ul
+
+/* Exit statuses, as kselftest and getopt users expect them. */
+#define S2WL_EXIT_OK 0
+#define S2WL_EXIT_FAIL 1
+#define S2WL_EXIT_USAGE 2
+#define S2WL_EXIT_SKIP 4
+
+/*
+ * A guest write stores this stamp, so the host can tell which pass wrote a
+ * page, and that the guest wrote the page it meant to.
+ */
+#define S2WL_STAMP(pass, vcpu, page) \
+	(0x5200000000000000ull | ((uint64_t)(pass) << 44) | \
+	 ((uint64_t)(vcpu) << 32) | (uint64_t)(page))
+
+enum s2wl_access { S2WL_SEQUENTIAL, S2WL_RANDOM };
+
+/* What a workload lets the user set; each main fills the defaults. */
+struct s2wl_params {
+	int vcpus;
+	uint64_t bytes_per_vcpu;
+	enum vm_mem_backing_src_type backing;
+	int iterations;
+	int write_pct;
+	uint64_t seed;
+	enum s2wl_access access;
+	const char *strategy;	/* NULL: whatever the kernel's default is */
+	const char *pin;	/* NULL: no pinning */
+	const char *output;	/* NULL: JSON on stdout, summary on stderr */
+	bool quiet;
+};
+
+/* Guest parameters, copied into the guest with sync_global_to_guest(). */
+struct s2wl_guest_args {
+	uint64_t gva;
+	uint64_t pages_per_vcpu;
+	uint64_t page_size;
+	uint64_t seed;
+	uint32_t write_pct;
+	uint32_t random;
+	uint32_t first_pass_writes;	/* pass 0 writes every page */
+};
+
+struct s2wl;
+
+struct s2wl_vcpu {
+	struct s2wl *wl;
+	struct kvm_vcpu *vcpu;
+	pthread_t thread;
+	int idx;
+	int cpu;		/* -1: not pinned */
+	uint64_t passes_done;
+	uint64_t last_pass_ns;
+	uint64_t pass_ns_total;
+	uint64_t run_returns;	/* KVM_RUN returns to user space */
+	uint64_t ring_full_exits;
+	uint32_t ring_fetch;	/* dirty ring: next entry to harvest */
+};
+
+/* Called by a vCPU thread on an exit that is not a ucall; false = fatal. */
+typedef bool (*s2wl_exit_fn)(struct s2wl_vcpu *v, struct kvm_run *run);
+
+struct s2wl {
+	const char *name;
+	struct s2wl_params p;
+	struct kvm_vm *vm;
+	struct s2wl_vcpu *vcpus;
+	uint64_t page_size;		/* guest page size */
+	uint64_t host_page_size;	/* backing page size */
+	uint64_t pages_per_vcpu;
+	uint64_t gpa;
+	char *hva;			/* host view of the test memslot */
+	uint32_t ring_entries;		/* dirty ring per vCPU, 0: none */
+	s2wl_exit_fn on_exit;
+	/* Exits of VMs already destroyed (s2_populate makes several). */
+	uint64_t old_run_returns, old_ring_full_exits;
+
+	/* Pass control: vCPU threads wait for release > their passes_done. */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	uint64_t released;
+	int done;
+	bool free_run;		/* unmap: vCPUs loop without waiting */
+	bool stop;
+
+	struct timespec t0;	/* start of the program, for phase offsets */
+	json_t *doc;
+	json_t *phases;
+	char strategy_in_force[32];
+};
+
+/* Parse the common options plus the workload's own (extra, handled by fn). */
+typedef int (*s2wl_opt_fn)(struct s2wl *wl, int opt, const char *arg);
+void s2wl_init(struct s2wl *wl, const char *name, int argc, char **argv,
+	       const char *extra_opts, s2wl_opt_fn extra, void (*extra_help)(void));
+void s2wl_usage_common(const struct s2wl *wl);
+
+/* Errors in arguments: one line, exit 2. A skip: a reason, exit 4. */
+void __attribute__((noreturn, format(printf, 2, 3)))
+s2wl_bad_arg(const struct s2wl *wl, const char *fmt, ...);
+void __attribute__((noreturn, format(printf, 2, 3)))
+s2wl_skip(struct s2wl *wl, const char *fmt, ...);
+int s2wl_parse_size(const char *s, uint64_t *out);
+int s2wl_parse_uint(const char *s, uint64_t max, uint64_t *out);
+
+/*
+ * Create the VM (strategy first), its vCPUs and the test memslot;
+ * ring_bytes > 0 enables the dirty ring before the vCPUs exist.
+ */
+void s2wl_create_vm(struct s2wl *wl, uint32_t ring_bytes);
+void s2wl_start_vcpus(struct s2wl *wl);
+/* Run one pass on every vCPU; returns its wall time in ns. */
+uint64_t s2wl_run_pass(struct s2wl *wl);
+/* Free-running mode (unmap): vCPUs loop until s2wl_stop_vcpus(). */
+void s2wl_release_free_run(struct s2wl *wl);
+void s2wl_stop_vcpus(struct s2wl *wl);
+void s2wl_destroy_vm(struct s2wl *wl);
+
+/* Whether the guest writes @page in @pass (the host recomputes it). */
+bool s2wl_guest_writes(const struct s2wl_guest_args *a, uint64_t pass,
+		       uint32_t vcpu, uint64_t page);
+extern struct s2wl_guest_args s2wl_args;
+
+static inline uint64_t *s2wl_page_hva(struct s2wl *wl, int vcpu, uint64_t page)
+{
+	return (uint64_t *)(wl->hva + ((uint64_t)vcpu * wl->pages_per_vcpu + page) *
+			    wl->page_size);
+}
+
+uint64_t s2wl_now_ns(void);
+/* Record a phase that started at @start (s2wl_now_ns()) and ends now. */
+uint64_t s2wl_phase(struct s2wl *wl, const char *name, uint64_t start);
+
+/* JSON figures always carry their unit. */
+json_t *s2wl_j_int(uint64_t v, const char *unit);
+json_t *s2wl_j_real(double v, const char *unit);
+json_t *s2wl_j_series(const uint64_t *v, size_t n, const char *unit);
+json_t *s2wl_j_unavailable(const char *reason);
+void s2wl_series_stats(const uint64_t *v, size_t n, double *mean, double *sd,
+		       uint64_t *min, uint64_t *max);
+
+/*
+ * Write the document (status "ok", "failed" or "skipped") and return the
+ * exit status to use.
+ */
+int s2wl_finish(struct s2wl *wl, int status, const char *why);
+/* The summary stream: stdout when JSON goes to a file, else stderr. */
+FILE *s2wl_out(const struct s2wl *wl);
+void s2wl_progress(const struct s2wl *wl, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#endif
