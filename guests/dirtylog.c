@@ -138,6 +138,10 @@ int s2_dirtylog_main(int argc, char **argv, bool split)
 	int64_t huge_kb = -1;	/* huge pages backing the process after populate */
 	FILE *out;
 
+	/* S2PERF_TEST_DROP_DIRTY=N: forget N logged pages after the first pass. */
+	uint64_t drop = getenv("S2PERF_TEST_DROP_DIRTY") ?
+		strtoull(getenv("S2PERF_TEST_DROP_DIRTY"), NULL, 0) : 0;
+
 	split_mode = split;
 	s2wl_init(&wl, split ? "s2_split" : "s2_dirty", argc, argv, "l:e:", dl_opt, dl_help);
 	k = wl.p.iterations;
@@ -260,6 +264,14 @@ int s2_dirtylog_main(int argc, char **argv, bool split)
 			}
 		}
 
+		if (drop && it == 0) {
+			/* The test suite's proof that a missed page is caught. */
+			for (bit = 0; bit < dl.nr_pages && drop; bit++)
+				if (dl_test(dl.bitmap, bit)) {
+					dl.bitmap[bit / 64] &= ~(1ull << (bit % 64));
+					drop--;
+				}
+		}
 		for (v = 0; v < wl.p.vcpus; v++) {
 			for (page = 0; page < wl.pages_per_vcpu; page++) {
 				bit = v * wl.pages_per_vcpu + page;

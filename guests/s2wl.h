@@ -76,7 +76,6 @@ struct s2wl_vcpu {
 	uint64_t passes_done;
 	uint64_t last_pass_ns;
 	uint64_t pass_ns_total;
-	uint64_t run_returns;	/* KVM_RUN returns to user space */
 	uint64_t ring_full_exits;
 	uint32_t ring_fetch;	/* dirty ring: next entry to harvest */
 };
@@ -97,7 +96,7 @@ struct s2wl {
 	uint32_t ring_entries;		/* dirty ring per vCPU, 0: none */
 	s2wl_exit_fn on_exit;
 	/* Exits of VMs already destroyed (s2_populate makes several). */
-	uint64_t old_run_returns, old_ring_full_exits;
+	uint64_t old_ring_full_exits;
 
 	/* Pass control: vCPU threads wait for release > their passes_done. */
 	pthread_mutex_t lock;

@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""Compare the s2_dirty workload with the upstream dirty_log_perf_test run
+with the same parameters on the same kernel (bench/crosscheck.sh output).
+
+usage: bench/crosscheck-report.py RUN_DIR [--factor F]
+
+For each strategy: both tools' per-pass dirty time (mean, min-max, number
+of passes) and get-dirty-log time, and the ratio of the means. Exits 1 when
+a ratio is outside [1/F, F] (default F = 2: the two guests differ in code
+and page order, not in what they make KVM do), or when a run is missing or
+failed; 0 otherwise.
+"""
+import glob
+import json
+import os
+import re
+import statistics
+import sys
+
+
+def stats(v):
+    return statistics.mean(v), min(v), max(v), len(v)
+
+
+def fmt(v, scale, unit):
+    m, lo, hi, n = stats(v)
+    return f"{m / scale:9.1f} {unit} ({lo / scale:.1f}-{hi / scale:.1f}, n={n})"
+
+
+def upstream(path):
+    text = open(path).read()
+    dirty = [float(s) * 1e9 for s in
+             re.findall(r"Iteration \d+ dirty memory time: ([0-9.]+)s", text)]
+    get = [float(s) * 1e9 for s in
+           re.findall(r"Iteration \d+ get dirty log time: ([0-9.]+)s", text)]
+    mode = re.search(r"guest mode: (.*)", text)
+    return dirty, get, mode.group(1).strip() if mode else "?"
+
+
+def main():
+    args = sys.argv[1:]
+    factor = 2.0
+    if "--factor" in args:
+        i = args.index("--factor")
+        factor = float(args[i + 1])
+        del args[i:i + 2]
+    if len(args) != 1:
+        print(__doc__, file=sys.stderr)
+        return 2
+    run = args[0]
+    docs = sorted(glob.glob(os.path.join(run, "s2_dirty-*.json")))
+    if not docs:
+        print(f"crosscheck: no s2_dirty-*.json in {run}")
+        return 1
+    bad = 0
+    print(f"{'strategy':<10} {'tool':<22} {'dirty pass':>34} {'get dirty log':>32}")
+    for path in docs:
+        strat = os.path.basename(path)[len("s2_dirty-"):-len(".json")]
+        doc = json.load(open(path))
+        if doc.get("status") != "ok":
+            print(f"{strat:<10} s2_dirty failed: {doc.get('reason')}")
+            bad += 1
+            continue
+        d = doc["dirty"]
+        ours = d["pass_time"]["values"]
+        ours_get = d["get_log_time"]["values"]
+        up_log = os.path.join(run, f"upstream-{strat}.log")
+        if not os.path.exists(up_log):
+            print(f"{strat:<10} no {up_log}")
+            bad += 1
+            continue
+        up, up_get, mode = upstream(up_log)
+        if len(up) != len(ours):
+            print(f"{strat:<10} upstream reported {len(up)} passes, s2_dirty {len(ours)}")
+            bad += 1
+            continue
+        print(f"{strat:<10} {'s2_dirty':<22} {fmt(ours, 1e6, 'ms'):>34} {fmt(ours_get, 1e3, 'us'):>32}")
+        print(f"{'':<10} {'dirty_log_perf_test':<22} {fmt(up, 1e6, 'ms'):>34} {fmt(up_get, 1e3, 'us'):>32}")
+        ratio = statistics.mean(ours) / statistics.mean(up)
+        ok = 1 / factor <= ratio <= factor
+        bad += not ok
+        print(f"{'':<10} ratio of mean pass times s2_dirty/upstream = {ratio:.2f} "
+              f"({'within' if ok else 'OUTSIDE'} the stated factor {factor:g}); "
+              f"guest modes: {doc['params']['guest_mode'].strip()} / {mode}")
+    p = json.load(open(docs[0]))["params"]
+    print(f"parameters: {p['vcpus']} vCPUs x {p['bytes_per_vcpu']['value'] >> 20} MiB, "
+          f"{p['iterations']} passes, KVM_GET_DIRTY_LOG (-l get / -g), 100% writes")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,668 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * s2collect: stage-2 MMU metrics for one KVM process, aggregated in the
+ * kernel. The loader decides per program whether its tracepoint exists and
+ * turns the others off before load, so every program here may find its
+ * event (and the types it reads) missing on the running kernel.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include "s2collect.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/*
+ * Options, set by the loader before load. The ioctl numbers come from the
+ * loader's <linux/kvm.h> because vmlinux.h has no macros.
+ */
+const volatile __u32 target_tgid = 0;	/* 0: every process */
+const volatile __u32 cmd_get_dirty_log = 0;
+const volatile __u32 cmd_clear_dirty_log = 0;
+const volatile __u32 cmd_reset_dirty_rings = 0;
+const volatile __u32 cmd_run = 0;
+const volatile __u32 cmd_create_vcpu = 0;
+const volatile __u32 cmd_set_memory = 0;
+const volatile __u32 cmd_set_memory2 = 0;
+
+/* Results: the loader reads them through the mmap'ed .bss. */
+struct hist fault_lat[NR_FAULT_KINDS][NR_FAULT_PATHS] = {};
+__u64 fault_kinds[NR_FAULT_KINDS] = {};
+__u64 vcpu_faults[MAX_VCPUS] = {};
+struct hist lock_wait[NR_LOCK_MODES] = {};
+__u64 tlbi_count[NR_TLBI_KINDS] = {};
+__u64 tlbi_locked[NR_TLBI_KINDS] = {};
+__u64 tlbi_bytes[NR_TLBI_KINDS] = {};
+__u64 cmo_count[NR_CMO_KINDS] = {};
+__u64 cmo_bytes[NR_CMO_KINDS] = {};
+struct hist dirty_ioctl[NR_DIRTY_IOCTLS] = {};
+__u64 uexit_reason[MAX_EXIT_REASONS] = {};
+__u64 fpf_ret[MAX_FPF_RET] = {};
+struct pass_stats passes[MAX_PASSES] = {};
+__u32 pass = 0;
+__u64 counts[NR_COUNTERS] = {};
+
+/*
+ * Local views of the tracepoint records and KVM structures. The ___s2
+ * suffix keeps them apart from vmlinux.h (which, on a kernel with KVM as a
+ * module, lacks them); CO-RE matches them by the name before the suffix,
+ * in vmlinux or module BTF.
+ */
+struct trace_event_raw_kvm_s2_vm_class___s2 {
+	void *kvm;
+	void *mmu_lock;
+	int pid;
+	__u8 strategy;
+} __attribute__((preserve_access_index));
+
+struct trace_event_raw_kvm_s2_fault_enter___s2 {
+	void *kvm;
+} __attribute__((preserve_access_index));
+
+struct trace_event_raw_kvm_s2_fault_exit___s2 {
+	void *kvm;
+	__u32 vcpu_id;
+	__u8 kind;
+	__u8 path;
+	__u8 strategy;
+} __attribute__((preserve_access_index));
+
+struct trace_event_raw_kvm_s2_tlbi___s2 {
+	void *kvm;
+	__u64 size;
+	__u8 kind;
+	bool mmu_lock_write;
+} __attribute__((preserve_access_index));
+
+struct trace_event_raw_kvm_s2_cmo___s2 {
+	__u64 bytes;
+	__u8 kind;
+} __attribute__((preserve_access_index));
+
+struct trace_event_raw_kvm_guest_fault___s2 {
+	unsigned long hsr;
+} __attribute__((preserve_access_index));
+
+struct trace_event_raw_kvm_page_fault___s2 {
+	unsigned int vcpu_id;
+	__u64 error_code;
+} __attribute__((preserve_access_index));
+
+struct trace_event_raw_fast_page_fault___s2 {
+	int ret;
+} __attribute__((preserve_access_index));
+
+struct trace_event_raw_kvm_userspace_exit___s2 {
+	__u32 reason;
+	int errno;
+} __attribute__((preserve_access_index));
+
+struct trace_event_raw_contention_begin___s2 {
+	void *lock_addr;
+	unsigned int flags;
+} __attribute__((preserve_access_index));
+
+struct trace_event_raw_contention_end___s2 {
+	void *lock_addr;
+} __attribute__((preserve_access_index));
+
+struct kvm___s2 {
+	rwlock_t mmu_lock;
+	struct mm_struct *mm;
+} __attribute__((preserve_access_index));
+
+struct kvm_vcpu___s2 {
+	struct kvm___s2 *kvm;
+} __attribute__((preserve_access_index));
+
+/* How a VM got onto the watch list (reported per VM). */
+enum { SRC_VM_INIT = 1, SRC_FAULT, SRC_IOCTL, SRC_DEBUGFS };
+
+struct vm_info {
+	__u64 mmu_lock;
+	__u8 strategy;		/* 0xff: not known */
+	__u8 source;
+};
+
+/* VMs of the target (kvm pointer -> info) and their locks (lock -> kvm). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, __u64);
+	__type(value, struct vm_info);
+} vms SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, __u64);
+	__type(value, __u64);
+} locks SEC(".maps");
+
+/* Per-thread start times: a thread waits for one lock, handles one fault. */
+struct lock_start {
+	__u64 ts;
+	__u64 lock;
+	__u32 flags;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct lock_start);
+} lock_starts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u64);
+} fault_starts SEC(".maps");
+
+/*
+ * Entries stay after the ioctl returns (ts = 0) so that a thread's first
+ * KVM_RUN can be told apart from the next ones; LRU ages out dead threads.
+ */
+enum { IO_NONE, IO_RUN, IO_DIRTY };
+struct ioctl_start {
+	__u64 ts;
+	__u32 what;	/* IO_* */
+	__u32 which;	/* enum dirty_ioctl for IO_DIRTY */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct ioctl_start);
+} ioctl_starts SEC(".maps");
+
+/*
+ * Indexes into the .bss arrays are masked after their bound check: the
+ * compiler may compute the address where the verifier cannot see the
+ * bound, and drops a mask it can prove redundant unless the value passes
+ * through an empty asm first. Masks are powers of two at least the size.
+ */
+static __always_inline __u32 masked(__u32 i, __u32 mask)
+{
+	asm volatile("" : "+r"(i));
+	return i & mask;
+}
+
+static __always_inline void inc(__u64 *p)
+{
+	__sync_fetch_and_add(p, 1);
+}
+
+/* Number of significant bits of v: the log2 bucket, 0 for 0. */
+static __always_inline __u32 log2_slot(__u64 v)
+{
+	__u32 r = 0, s;
+
+	s = (v > 0xffffffffULL) << 5; v >>= s; r |= s;
+	s = (v > 0xffff) << 4; v >>= s; r |= s;
+	s = (v > 0xff) << 3; v >>= s; r |= s;
+	s = (v > 0xf) << 2; v >>= s; r |= s;
+	s = (v > 0x3) << 1; v >>= s; r |= s;
+	r |= (v >> 1);
+	return v ? r + 1 : 0;
+}
+
+static __always_inline void hist_add(struct hist *h, __u64 v)
+{
+	__u32 slot = log2_slot(v);
+
+	if (slot >= MAX_SLOTS)
+		slot = MAX_SLOTS - 1;
+	__sync_fetch_and_add(&h->slots[masked(slot, 63)], 1);
+	__sync_fetch_and_add(&h->count, 1);
+	__sync_fetch_and_add(&h->sum, v);
+}
+
+static __always_inline bool is_target(void)
+{
+	return !target_tgid || (bpf_get_current_pid_tgid() >> 32) == target_tgid;
+}
+
+static __always_inline __u32 cur_tid(void)
+{
+	return (__u32)bpf_get_current_pid_tgid();
+}
+
+static __always_inline struct pass_stats *cur_pass(void)
+{
+	__u32 p = pass;
+
+	/* the mask is for the verifier, which loses the bound on p otherwise */
+	return p < MAX_PASSES ? &passes[masked(p, MAX_PASSES - 1)] : NULL;
+}
+
+static __always_inline void add_vm(__u64 kvm, __u64 lock, __u8 strategy, __u8 source)
+{
+	struct vm_info vi = { .mmu_lock = lock, .strategy = strategy, .source = source };
+
+	if (bpf_map_update_elem(&vms, &kvm, &vi, BPF_NOEXIST) ||
+	    bpf_map_update_elem(&locks, &lock, &kvm, BPF_ANY)) {
+		if (!bpf_map_lookup_elem(&vms, &kvm))
+			inc(&counts[C_DROP_WATCH]);
+		return;
+	}
+	inc(&counts[C_VMS_LEARNED]);
+}
+
+/*
+ * Watch a VM known only by its struct kvm: the lock's address comes from
+ * the running kernel's layout (BTF). Kernels without struct kvm in BTF
+ * compile this to nothing, and the loader says the lock is unattributed.
+ */
+static __always_inline void watch_kvm(void *kvm, __u8 strategy, __u8 source)
+{
+	__u64 key = (__u64)kvm;
+
+	if (!kvm || !bpf_core_type_exists(struct kvm___s2))
+		return;
+	if (bpf_map_lookup_elem(&vms, &key))
+		return;
+	add_vm(key, key + bpf_core_field_offset(struct kvm___s2, mmu_lock),
+	       strategy, source);
+}
+
+/* ---- kvm_s2 (the patched arm64 kernel) ---- */
+
+SEC("tracepoint/kvm_s2/kvm_s2_vm_init")
+int s2_vm_init(struct trace_event_raw_kvm_s2_vm_class___s2 *ctx)
+{
+	if (target_tgid && ctx->pid != target_tgid)
+		return 0;
+	inc(&counts[C_VM_INIT]);
+	add_vm((__u64)ctx->kvm, (__u64)ctx->mmu_lock, ctx->strategy, SRC_VM_INIT);
+	return 0;
+}
+
+SEC("tracepoint/kvm_s2/kvm_s2_vm_destroy")
+int s2_vm_destroy(struct trace_event_raw_kvm_s2_vm_class___s2 *ctx)
+{
+	__u64 kvm = (__u64)ctx->kvm, lock = (__u64)ctx->mmu_lock;
+
+	/* The memory is about to be freed: keep no stale address around. */
+	if (bpf_map_delete_elem(&vms, &kvm) == 0) {
+		bpf_map_delete_elem(&locks, &lock);
+		inc(&counts[C_VM_DESTROY]);
+	}
+	return 0;
+}
+
+SEC("tracepoint/kvm_s2/kvm_s2_fault_enter")
+int s2_fault_enter(void *ctx)
+{
+	__u64 ts;
+	__u32 tid;
+
+	if (!is_target())
+		return 0;
+	ts = bpf_ktime_get_ns();
+	tid = cur_tid();
+	if (bpf_map_update_elem(&fault_starts, &tid, &ts, BPF_ANY))
+		inc(&counts[C_DROP_START]);
+	return 0;
+}
+
+SEC("tracepoint/kvm_s2/kvm_s2_fault_exit")
+int s2_fault_exit(struct trace_event_raw_kvm_s2_fault_exit___s2 *ctx)
+{
+	__u32 tid = cur_tid(), kind, path, vcpu;
+	struct pass_stats *ps;
+	__u64 *start, delta;
+
+	if (!is_target())
+		return 0;
+	start = bpf_map_lookup_elem(&fault_starts, &tid);
+	if (!start) {
+		inc(&counts[C_UNPAIRED]);
+		return 0;
+	}
+	delta = bpf_ktime_get_ns() - *start;
+	bpf_map_delete_elem(&fault_starts, &tid);
+
+	kind = ctx->kind;
+	path = ctx->path;
+	vcpu = ctx->vcpu_id;
+	if (kind >= NR_FAULT_KINDS || path >= NR_FAULT_PATHS)
+		return 0;
+	hist_add(&fault_lat[masked(kind, 3)][masked(path, 3)], delta);
+	inc(&fault_kinds[masked(kind, 3)]);
+	if (vcpu < MAX_VCPUS)
+		inc(&vcpu_faults[masked(vcpu, MAX_VCPUS - 1)]);
+	ps = cur_pass();
+	if (ps) {
+		inc(&ps->faults);
+		if (kind == FK_PERMISSION)
+			inc(&ps->wp_faults);
+		if (path == FP_FAST)
+			inc(&ps->fast);
+	}
+	/* -p on a VM that was created before we attached */
+	watch_kvm(ctx->kvm, ctx->strategy, SRC_FAULT);
+	return 0;
+}
+
+SEC("tracepoint/kvm_s2/kvm_s2_tlbi")
+int s2_tlbi(struct trace_event_raw_kvm_s2_tlbi___s2 *ctx)
+{
+	__u64 kvm = (__u64)ctx->kvm;
+	__u32 kind = ctx->kind;
+
+	/* Invalidations also come from MMU notifiers in other processes. */
+	if (target_tgid && !bpf_map_lookup_elem(&vms, &kvm))
+		return 0;
+	if (kind >= NR_TLBI_KINDS)
+		return 0;
+	kind = masked(kind, NR_TLBI_KINDS - 1);
+	inc(&tlbi_count[kind]);
+	__sync_fetch_and_add(&tlbi_bytes[kind], ctx->size);
+	if (ctx->mmu_lock_write)
+		inc(&tlbi_locked[kind]);
+	return 0;
+}
+
+SEC("tracepoint/kvm_s2/kvm_s2_cmo")
+int s2_cmo(struct trace_event_raw_kvm_s2_cmo___s2 *ctx)
+{
+	__u32 kind = ctx->kind;
+
+	/* The event names no VM: only the target's own threads count. */
+	if (!is_target() || kind >= NR_CMO_KINDS)
+		return 0;
+	kind = masked(kind, NR_CMO_KINDS - 1);
+	inc(&cmo_count[kind]);
+	__sync_fetch_and_add(&cmo_bytes[kind], ctx->bytes);
+	return 0;
+}
+
+/* ---- fallbacks: fault counts from the unpatched kernels' events ---- */
+
+static __always_inline void count_fallback_fault(__u32 kind, __u32 vcpu)
+{
+	struct pass_stats *ps = cur_pass();
+
+	inc(&counts[C_FALLBACK_FAULT]);
+	if (kind < NR_FAULT_KINDS)
+		inc(&fault_kinds[masked(kind, 3)]);
+	if (vcpu < MAX_VCPUS)
+		inc(&vcpu_faults[masked(vcpu, MAX_VCPUS - 1)]);
+	if (ps) {
+		inc(&ps->faults);
+		if (kind == FK_PERMISSION)
+			inc(&ps->wp_faults);
+	}
+}
+
+SEC("tracepoint/kvm/kvm_guest_fault")
+int arm64_guest_fault(struct trace_event_raw_kvm_guest_fault___s2 *ctx)
+{
+	__u32 kind;
+
+	if (!is_target())
+		return 0;
+	/* ESR_ELx fault status code, type bits (ESR_ELx_FSC_TYPE) */
+	switch (ctx->hsr & 0x3c) {
+	case 0x04: kind = FK_TRANSLATION; break;
+	case 0x08: kind = FK_ACCESS; break;
+	case 0x0c: kind = FK_PERMISSION; break;
+	default: kind = NR_FAULT_KINDS; break;
+	}
+	/* the event carries no vCPU id */
+	count_fallback_fault(kind, MAX_VCPUS);
+	return 0;
+}
+
+SEC("tracepoint/kvm/kvm_access_fault")
+int arm64_access_fault(void *ctx)
+{
+	if (is_target())
+		inc(&counts[C_ACCESS_FAULT]);
+	return 0;
+}
+
+SEC("tracepoint/kvm/kvm_page_fault")
+int x86_page_fault(struct trace_event_raw_kvm_page_fault___s2 *ctx)
+{
+	__u64 ec;
+	__u32 kind;
+
+	if (!is_target())
+		return 0;
+	/* PFERR_PRESENT_MASK (bit 0): the mapping exists, so a permission fault */
+	ec = ctx->error_code;
+	kind = (ec & 1) ? FK_PERMISSION : FK_TRANSLATION;
+	count_fallback_fault(kind, ctx->vcpu_id);
+	return 0;
+}
+
+SEC("tracepoint/kvmmmu/fast_page_fault")
+int x86_fast_page_fault(struct trace_event_raw_fast_page_fault___s2 *ctx)
+{
+	__u32 ret = ctx->ret;
+
+	if (!is_target())
+		return 0;
+	inc(&counts[C_FAST_PF]);
+	/* which ret means "fixed" varies by kernel: the loader reads the format */
+	if (ret < MAX_FPF_RET)
+		inc(&fpf_ret[masked(ret, MAX_FPF_RET - 1)]);
+	return 0;
+}
+
+/* The canary: if KVM emits in-kernel exit events at all. */
+SEC("tracepoint/kvm/kvm_exit")
+int canary_kvm_exit(void *ctx)
+{
+	if (is_target())
+		inc(&counts[C_KVM_EXIT]);
+	return 0;
+}
+
+/* ---- generic KVM events ---- */
+
+SEC("tracepoint/kvm/kvm_userspace_exit")
+int userspace_exit(struct trace_event_raw_kvm_userspace_exit___s2 *ctx)
+{
+	__u32 reason = ctx->reason;
+
+	if (!is_target())
+		return 0;
+	inc(&counts[C_UEXIT]);
+	/* on error the recorded reason is stale */
+	if (ctx->errno < 0) {
+		inc(&counts[ctx->errno == -4 /* EINTR */ ? C_UEXIT_RESTART : C_UEXIT_ERR]);
+		return 0;
+	}
+	if (reason >= MAX_EXIT_REASONS)
+		reason = MAX_EXIT_REASONS - 1;
+	inc(&uexit_reason[masked(reason, MAX_EXIT_REASONS - 1)]);
+	return 0;
+}
+
+SEC("tracepoint/kvm/kvm_dirty_ring_push")
+int dirty_ring_push(void *ctx)
+{
+	struct pass_stats *ps;
+
+	if (!is_target())
+		return 0;
+	inc(&counts[C_RING_PUSH]);
+	ps = cur_pass();
+	if (ps)
+		inc(&ps->ring_pushes);
+	return 0;
+}
+
+/* ---- mmu_lock contention, for the watched locks only ---- */
+
+SEC("tracepoint/lock/contention_begin")
+int lock_begin(struct trace_event_raw_contention_begin___s2 *ctx)
+{
+	struct lock_start s = {};
+	__u64 lock = (__u64)ctx->lock_addr;
+	__u32 tid;
+	long err;
+
+	if (!bpf_map_lookup_elem(&locks, &lock))
+		return 0;
+	s.ts = bpf_ktime_get_ns();
+	s.lock = lock;
+	s.flags = ctx->flags;
+	tid = cur_tid();
+	/* a slow path may report contention again before it ends: keep the first */
+	err = bpf_map_update_elem(&lock_starts, &tid, &s, BPF_NOEXIST);
+	if (err == 0)
+		inc(&counts[C_LOCK_EVENTS]);
+	else if (err != -17 /* EEXIST */)
+		inc(&counts[C_DROP_START]);
+	return 0;
+}
+
+SEC("tracepoint/lock/contention_end")
+int lock_end(struct trace_event_raw_contention_end___s2 *ctx)
+{
+	__u64 lock = (__u64)ctx->lock_addr;
+	struct lock_start *s;
+	__u32 tid;
+
+	if (!bpf_map_lookup_elem(&locks, &lock))
+		return 0;
+	tid = cur_tid();
+	s = bpf_map_lookup_elem(&lock_starts, &tid);
+	if (!s || s->lock != lock)
+		return 0;
+	/* a plain spinlock (neither flag) is exclusive: count it as write */
+	hist_add(&lock_wait[(s->flags & LCB_F_READ) ? LM_READ : LM_WRITE],
+		 bpf_ktime_get_ns() - s->ts);
+	bpf_map_delete_elem(&lock_starts, &tid);
+	return 0;
+}
+
+/* ---- ioctls: dirty-log cost, KVM_RUN returns, and learning the VM ---- */
+
+/*
+ * file->private_data of a VM fd is its struct kvm, of a vCPU fd its struct
+ * kvm_vcpu. Only trusted if the VM belongs to this process's mm.
+ */
+static __always_inline void *fd_private(unsigned int fd)
+{
+	struct task_struct *task = (void *)bpf_get_current_task();
+	struct files_struct *files = BPF_CORE_READ(task, files);
+	struct file **fdarr;
+	struct file *f = NULL;
+
+	if (!files || fd >= BPF_CORE_READ(files, fdt, max_fds))
+		return NULL;
+	fdarr = BPF_CORE_READ(files, fdt, fd);
+	bpf_probe_read_kernel(&f, sizeof(f), &fdarr[fd]);
+	return f ? BPF_CORE_READ(f, private_data) : NULL;
+}
+
+static __always_inline void learn_vm(struct kvm___s2 *kvm)
+{
+	struct task_struct *task = (void *)bpf_get_current_task();
+
+	if (!bpf_core_type_exists(struct kvm___s2) || !kvm)
+		return;
+	if ((void *)BPF_CORE_READ(kvm, mm) != (void *)BPF_CORE_READ(task, mm))
+		return;
+	watch_kvm(kvm, 0xff, SRC_IOCTL);
+}
+
+SEC("tracepoint/syscalls/sys_enter_ioctl")
+int ioctl_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	unsigned int fd = ctx->args[0];
+	__u32 cmd = ctx->args[1];
+	struct ioctl_start s = {}, *old;
+	__u32 tid;
+
+	if (((cmd >> 8) & 0xff) != 0xae /* KVMIO */ || !is_target())
+		return 0;
+	tid = cur_tid();
+	if (cmd == cmd_run) {
+		old = bpf_map_lookup_elem(&ioctl_starts, &tid);
+		if (old) {
+			old->ts = bpf_ktime_get_ns();
+			old->what = IO_RUN;
+			return 0;
+		}
+		/* a vCPU thread we have not seen: its VM may be new to us too */
+		if (bpf_core_type_exists(struct kvm_vcpu___s2)) {
+			struct kvm_vcpu___s2 *vcpu = fd_private(fd);
+
+			if (vcpu)
+				learn_vm(BPF_CORE_READ(vcpu, kvm));
+		}
+		s.what = IO_RUN;
+	} else if (cmd == cmd_get_dirty_log) {
+		s.what = IO_DIRTY;
+		s.which = DI_GET;
+	} else if (cmd == cmd_clear_dirty_log) {
+		s.what = IO_DIRTY;
+		s.which = DI_CLEAR;
+	} else if (cmd == cmd_reset_dirty_rings) {
+		s.what = IO_DIRTY;
+		s.which = DI_RESET_RINGS;
+	} else if (cmd == cmd_create_vcpu || cmd == cmd_set_memory ||
+		   cmd == cmd_set_memory2) {
+		learn_vm(fd_private(fd));
+		return 0;
+	} else {
+		return 0;
+	}
+	s.ts = bpf_ktime_get_ns();
+	if (bpf_map_update_elem(&ioctl_starts, &tid, &s, BPF_ANY))
+		inc(&counts[C_DROP_START]);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_ioctl")
+int ioctl_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	struct ioctl_start *s;
+	struct pass_stats *ps;
+	__u32 tid, which;
+	__u64 delta;
+
+	if (!is_target())
+		return 0;
+	tid = cur_tid();
+	s = bpf_map_lookup_elem(&ioctl_starts, &tid);
+	if (!s || !s->ts)
+		return 0;
+	delta = bpf_ktime_get_ns() - s->ts;
+	s->ts = 0;
+	if (s->what == IO_RUN) {
+		inc(&counts[C_RUN_RETURNS]);
+		if (ctx->ret == -4 /* EINTR */)
+			inc(&counts[C_RUN_EINTR]);
+		return 0;
+	}
+	which = s->which;
+	if (which >= NR_DIRTY_IOCTLS)
+		return 0;
+	hist_add(&dirty_ioctl[masked(which, 3)], delta);
+
+	/*
+	 * A pass ends with GET_DIRTY_LOG (or RESET_DIRTY_RINGS); the CLEARs
+	 * that follow a GET belong to the pass it ended.
+	 */
+	if (which == DI_CLEAR) {
+		__u32 p = pass;
+
+		if (p > 0 && p - 1 < MAX_PASSES)
+			__sync_fetch_and_add(&passes[masked(p - 1, MAX_PASSES - 1)].ioctl_ns, delta);
+		return 0;
+	}
+	ps = cur_pass();
+	if (ps)
+		__sync_fetch_and_add(&ps->ioctl_ns, delta);
+	__sync_fetch_and_add(&pass, 1);
+	return 0;
+}

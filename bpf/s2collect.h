@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Shared between s2collect.bpf.c (kernel side) and s2collect.c (loader).
+ * Only fixed-size __u32/__u64 layouts: both sides map the same .bss.
+ */
+#ifndef S2COLLECT_H
+#define S2COLLECT_H
+
+/* log2 buckets: slot i counts values in [2^(i-1), 2^i), slot 0 counts 0. */
+#define MAX_SLOTS	40
+
+struct hist {
+	__u64 slots[MAX_SLOTS];
+	__u64 count;
+	__u64 sum;
+};
+
+/* The kvm_s2 tracepoints' enums (arch/arm64/include/asm/kvm_mmu.h). */
+enum fault_kind { FK_TRANSLATION, FK_PERMISSION, FK_ACCESS, FK_MMIO, NR_FAULT_KINDS };
+enum fault_path { FP_SLOW, FP_FAST, FP_RETRY, NR_FAULT_PATHS };
+enum tlbi_kind { TK_VMID, TK_IPA, TK_IPA_LOCAL, TK_RANGE, NR_TLBI_KINDS };
+enum cmo_kind { CK_DCACHE, CK_ICACHE, NR_CMO_KINDS };
+enum lock_mode { LM_READ, LM_WRITE, NR_LOCK_MODES };
+enum dirty_ioctl { DI_GET, DI_CLEAR, DI_RESET_RINGS, NR_DIRTY_IOCTLS };
+
+/* lock:contention_begin flags (include/trace/events/lock.h) */
+#define LCB_F_SPIN	(1U << 0)
+#define LCB_F_READ	(1U << 1)
+#define LCB_F_WRITE	(1U << 2)
+
+#define MAX_VCPUS	512
+#define MAX_PASSES	256
+#define MAX_EXIT_REASONS 64	/* KVM_EXIT_* beyond this land in the last slot */
+#define MAX_FPF_RET	16	/* kvmmmu:fast_page_fault ret values kept apart */
+
+/* Event counters, one slot each in counts[]. */
+enum counter {
+	C_KVM_EXIT,		/* canary: kvm:kvm_exit for the target */
+	C_UEXIT,		/* kvm:kvm_userspace_exit */
+	C_UEXIT_ERR,		/* ... of those, returned an error other than EINTR */
+	C_UEXIT_RESTART,	/* ... returned -EINTR (a signal; user space retries) */
+	C_RUN_RETURNS,		/* KVM_RUN ioctls returned (syscalls:sys_exit_ioctl) */
+	C_RUN_EINTR,		/* ... of those, with -EINTR */
+	C_RING_PUSH,		/* kvm:kvm_dirty_ring_push */
+	C_FALLBACK_FAULT,	/* kvm:kvm_guest_fault (arm64) / kvm:kvm_page_fault (x86) */
+	C_ACCESS_FAULT,		/* kvm:kvm_access_fault (arm64) */
+	C_FAST_PF,		/* kvmmmu:fast_page_fault (x86) */
+	C_VM_INIT,		/* kvm_s2_vm_init for the target */
+	C_VM_DESTROY,
+	C_VMS_LEARNED,		/* VMs (and their mmu_lock) added to the watch list */
+	C_LOCK_EVENTS,		/* contention_begin on a watched lock */
+	C_DROP_START,		/* a start timestamp could not be stored (map full) */
+	C_DROP_WATCH,		/* a VM could not be watched (map full) */
+	C_UNPAIRED,		/* an exit event with no matching entry */
+	NR_COUNTERS,
+};
+
+/* Counts that fall between two GET_DIRTY_LOG (or RESET_DIRTY_RINGS) calls. */
+struct pass_stats {
+	__u64 faults;		/* all stage-2 faults (or fallback fault events) */
+	__u64 wp_faults;	/* permission faults: write protection under dirty logging */
+	__u64 fast;		/* resolved on the lock-free fast path */
+	__u64 ring_pushes;
+	__u64 ioctl_ns;		/* time in the ioctl that ended the pass */
+};
+
+#endif /* S2COLLECT_H */

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The guests/ workloads in the arm64 target, on the patched kernel, in one
+# boot: each workload under a stage-2 strategy (s2_dirty under all four and
+# in every log mode), checked from its JSON by tests/check-workload.py, and
+# the strategy the VM reports is the one asked for. Aging works here
+# (CONFIG_IDLE_PAGE_TRACKING), and split runs on THP and on hugetlb.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+cat >"$OUT/w.sh" <<'SH'
+run() {
+	name=$1; shift
+	"$@" -q -o "$name.json" >"$name.txt" 2>&1
+	echo "$name $?" >>status.txt
+}
+: >status.txt
+run populate s2_populate -v 2 -b 8M -i 2 -S exclusive
+for s in exclusive rwlock rcu fastpath; do
+	run dirty-$s s2_dirty -v 2 -b 8M -i 3 -S $s
+done
+run dirty-get s2_dirty -v 2 -b 8M -i 2 -l get -S rwlock
+run dirty-ring s2_dirty -v 2 -b 8M -i 2 -l ring -S fastpath
+run dirty-random s2_dirty -v 2 -b 4M -i 2 -A random -w 50 -S fastpath
+run access s2_access -v 2 -b 8M -i 2 -S rcu
+run unmap s2_unmap -v 2 -b 8M -i 2 -S rwlock
+run split-thp s2_split -v 2 -b 8M -s anonymous_thp -S fastpath
+echo 16 >/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
+run split-hugetlb s2_split -v 2 -b 8M -s anonymous_hugetlb -S exclusive
+SH
+expect_status 0 launch w -m 2G -t 900 -I "$OUT/w.sh" -- sh w.sh
+d=$OUT/w
+while read -r name rc; do
+	[ "$rc" -eq 0 ] || { cat "$d/$name.txt"; fail "$name exited $rc in the target"; }
+	"$ROOT/tests/check-workload.py" "$d/$name.json" >"$d/$name.check" ||
+		{ cat "$d/$name.check"; fail "$name: $(tail -n 1 "$d/$name.check")"; }
+	got=$(python3 -c '
+import json, sys
+s = json.load(open(sys.argv[1]))["strategy"]
+print(s["requested"], s["in_force"])' "$d/$name.json")
+	set -- $got
+	[ "$1" = "$2" ] || fail "$name: asked for strategy $1, the VM had $2"
+	pass "$name: $(grep -c '^ok' "$d/$name.check") facts hold, strategy $2"
+done <"$d/status.txt"
+[ "$(wc -l <"$d/status.txt")" -eq 12 ] || fail "only $(wc -l <"$d/status.txt") of 12 workloads ran"
