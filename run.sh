@@ -30,8 +30,8 @@ Commands:
   rootfs                    build or reuse the Debian arm64 root file system
                             with bpftrace and perf; print its directory (for
                             target -r DIR, entered with s2chroot)
-  host [COMMAND...]         build the native (x86_64) workloads and upstream
-                            cross-check tests for this machine's /dev/kvm and
+  host [COMMAND...]         build the native (x86_64) workloads, collector and
+                            upstream cross-check tests for this machine's /dev/kvm and
                             run COMMAND with them on PATH (no COMMAND: print
                             where they are)
   target [LAUNCH-OPTS] -- COMMAND...
@@ -51,8 +51,9 @@ build_all() {
 	KDIR=$("$ROOT/target/build-kernel.sh" -f "$flavour" | tail -n 1)
 	STDIR=$("$ROOT/target/build-selftests.sh" -k "$KDIR" | tail -n 1)
 	GDIR=$("$ROOT/target/build-guests.sh" -k "$KDIR" -s "$STDIR" | tail -n 1)
-	INITRD=$("$ROOT/target/build-image.sh" "$STDIR" "$GDIR" | tail -n 1)
-	export KDIR STDIR GDIR INITRD
+	BDIR=$("$ROOT/target/build-bpf.sh" -k "$KDIR" | tail -n 1)
+	INITRD=$("$ROOT/target/build-image.sh" "$STDIR" "$GDIR" "$BDIR" | tail -n 1)
+	export KDIR STDIR GDIR BDIR INITRD
 }
 
 # Sets HOST_STDIR and HOST_GDIR: the native builds for this machine.
@@ -60,17 +61,19 @@ build_host() {
 	"$ROOT/target/deps.sh"
 	HOST_STDIR=$("$ROOT/target/build-selftests.sh" -a x86_64 | tail -n 1)
 	HOST_GDIR=$("$ROOT/target/build-guests.sh" -a x86_64 -s "$HOST_STDIR" | tail -n 1)
-	export HOST_STDIR HOST_GDIR
+	HOST_BDIR=$("$ROOT/target/build-bpf.sh" -a x86_64 | tail -n 1)
+	export HOST_STDIR HOST_GDIR HOST_BDIR
 }
 
 cmd_host() {
 	[ "$(uname -m)" = x86_64 ] || die "host: native builds are for x86_64 (on arm64, use the target's binaries)"
 	build_host
 	if [ $# -eq 0 ]; then
-		printf 'selftests: %s\nguests: %s\n' "$HOST_STDIR/kvm" "$HOST_GDIR/guests"
+		printf 'selftests: %s\nguests: %s\nbpf: %s\n' "$HOST_STDIR/kvm" \
+			"$HOST_GDIR/guests" "$HOST_BDIR/bpf"
 		return 0
 	fi
-	PATH=$HOST_GDIR/guests:$HOST_STDIR/kvm:$PATH exec "$@"
+	PATH=$HOST_GDIR/guests:$HOST_STDIR/kvm:$HOST_BDIR/bpf:$PATH exec "$@"
 }
 
 new_run_dir() {

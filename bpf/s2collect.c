@@ -565,7 +565,8 @@ static const char *lock_unavailable(const struct state *s, char *buf, size_t len
 {
 	if (!attached(P_LOCK_BEGIN) || !attached(P_LOCK_END))
 		return missing_reason(attached(P_LOCK_BEGIN) ? P_LOCK_END : P_LOCK_BEGIN, buf, len);
-	if (nr_watched(s))
+	/* A VM that was watched and is gone still had its waits counted. */
+	if (nr_watched(s) || s->bss->counts[C_VMS_LEARNED])
 		return NULL;
 	snprintf(buf, len, "this VM's mmu_lock address was never learned (%s%s%s), "
 		 "and contention on other locks is not this VM's",
@@ -669,6 +670,7 @@ static json_t *json_doc(const struct state *s, double secs)
 			json_object_set_new(o, buf, jhist(&b->lock_wait[i], "ns"));
 		}
 		json_object_set_new(o, "watched_locks", jcount(nr_watched(s), "locks"));
+		json_object_set_new(o, "vms_learned", jcount(b->counts[C_VMS_LEARNED], "vms"));
 		json_object_set_new(doc, "mmu_lock", o);
 	}
 

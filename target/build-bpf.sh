@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Build the eBPF collector (bpf/s2collect): static for arm64 against the
+# BTF of a patched kernel from target/build-kernel.sh, or native x86_64
+# against the running kernel's BTF.
+set -euo pipefail
+S2PERF_TOOL=build-bpf
+. "$(dirname "$0")/common.sh"
+
+usage() {
+	cat <<USAGE
+usage: target/build-bpf.sh [-a arm64] -k KERNEL_DIR
+       target/build-bpf.sh -a x86_64
+
+Build bpf/ (vmlinux.h from the kernel's BTF, BPF objects, skeletons,
+loaders) and print the directory that holds the binaries (under bpf/ in
+it, as the initramfs wants them). Intermediates stay beside it in obj/.
+USAGE
+}
+arch=arm64 kdir=
+while getopts "a:k:h" opt; do
+	case $opt in
+	a) arch=$OPTARG ;;
+	k) kdir=$OPTARG ;;
+	h) usage; exit 0 ;;
+	*) usage >&2; exit 2 ;;
+	esac
+done
+case $arch in
+arm64)
+	[ -n "$kdir" ] && [ -f "$kdir/vmlinux" ] ||
+		{ say "-k: '${kdir:-}' has no vmlinux (run target/build-kernel.sh)"; exit 2; }
+	out=$S2PERF_CACHE/bpf/arm64-$(basename "$kdir")
+	vm=(VMLINUX="$kdir/vmlinux") ;;
+x86_64)
+	[ -r /sys/kernel/btf/vmlinux ] || { say "this kernel has no BTF (/sys/kernel/btf/vmlinux)"; exit 2; }
+	# The running kernel's BTF: one build per host kernel.
+	out=$S2PERF_CACHE/bpf/x86_64-$(uname -r)
+	vm=() ;;
+*) say "-a: '$arch' is not arm64 or x86_64"; exit 2 ;;
+esac
+
+build() {
+	mkdir -p "$out/obj" "$out/bin/bpf"
+	if ! make -C "$S2PERF_ROOT/bpf" ARCH="$arch" "${vm[@]}" OUT="$out/obj" \
+		>"$out/build.log" 2>&1; then
+		cat "$out/build.log" >&2
+		die "collector build failed"
+	fi
+	grep -E '^  [A-Z-]+ ' "$out/build.log" >&2 || true
+	cp -p "$out/obj/s2collect" "$out/bin/bpf/s2collect"
+	echo "$out/bin"
+}
+with_cache_lock build
