@@ -18,6 +18,20 @@ Commands:
                             strategy in one boot, then kvm_page_table_test;
                             prints a per-strategy summary; everything is
                             kept in results/smoke-<profile>-<time>/
+  workloads [-p PROFILE] [-r REPS] [-S STRATEGY] [-H|-T]
+                            benchmark: every guests/ workload at its default
+                            size REPS times (default 5) on this host's
+                            /dev/kvm and in the target; run time and page
+                            rate with their spread
+  crosscheck [-p PROFILE] [-v VCPUS] [-b BYTES] [-i PASSES] [-H|-T] [STRATEGY...]
+                            s2_dirty against the upstream dirty_log_perf_test
+                            with the same parameters (default -v 1 -b 32M
+                            -i 4), on the host and in one target boot; exits
+                            1 when the mean pass times differ by more than 2x
+  overhead [-p PROFILE] [-r REPS] [-S STRATEGY] [-H|-T]
+                            benchmark: s2_dirty's pass time without and under
+                            the s2collect collector, alternating (default 3
+                            runs each), and the collector's own cost
   test [TEST...]            run the test suite (all of tests/t-*.sh, or the
                             named ones); ends with "N passed, N failed"
   matrix                    the full correctness matrix: every upstream stage-2
@@ -109,6 +123,80 @@ cmd_smoke() {
 	say "results: $run"
 }
 
+# bench_run NAME SCRIPT REPORT [launch opts] -- SCRIPT-ARGS: run a bench/
+# script on this host (-H only), in the target (-T only) or both, one run
+# directory, a summary from REPORT over each side.
+bench_run() {
+	local name=$1 script=$2 report=$3 where=$4 profile=$5
+	shift 5
+	local run rc=0
+	run=$(new_run_dir "$name")
+	say "run directory: $run"
+	if [ "$where" != target ]; then
+		if [ "$(uname -m)" = x86_64 ] && [ -c /dev/kvm ]; then
+			build_host
+			mkdir -p "$run/host"
+			(cd "$run/host" && PATH=$HOST_GDIR/guests:$HOST_STDIR/kvm:$HOST_BDIR/bpf:$PATH \
+				sh "$ROOT/bench/$script" "$@") || rc=1
+		else
+			say "no x86_64 /dev/kvm here: host side skipped"
+		fi
+	fi
+	if [ "$where" != host ]; then
+		build_all
+		"$ROOT/target/launch" -k "$KDIR" -i "$INITRD" -o "$run/target-$profile" -p "$profile" \
+			-t 3600 -I "$ROOT/bench/$script" -- sh "$script" "$@" || rc=1
+	fi
+	{
+		[ -d "$run/host" ] && { "$ROOT/bench/$report" "$run/host" "host $(uname -m) $(uname -r)" || rc=1; }
+		[ -d "$run/target-$profile" ] && { "$ROOT/bench/$report" "$run/target-$profile" \
+			"target arm64 $profile (emulated)" || rc=1; }
+	} | tee "$run/summary.txt"
+	say "results: $run"
+	return $rc
+}
+
+# Options shared by the benchmarks: -p PROFILE -r REPS -S STRATEGY -H -T.
+cmd_bench() {
+	local name=$1 script=$2 report=$3 reps=$4
+	shift 4
+	local profile=max where=both strategy=
+	OPTIND=1
+	while getopts "p:r:S:HTh" opt; do
+		case $opt in
+		p) profile=$OPTARG ;;
+		r) reps=$OPTARG ;;
+		S) strategy=$OPTARG ;;
+		H) where=host ;;
+		T) where=target ;;
+		h) usage; exit 0 ;;
+		*) exit 2 ;;
+		esac
+	done
+	[[ $reps =~ ^[1-9][0-9]*$ ]] || die "-r: '$reps' is not a positive count"
+	bench_run "$name" "$script" "$report" "$where" "$profile" "$reps" $strategy
+}
+
+cmd_crosscheck() {
+	local profile=max where=both vcpus=1 bytes=32M passes=4
+	OPTIND=1
+	while getopts "p:v:b:i:HTh" opt; do
+		case $opt in
+		p) profile=$OPTARG ;;
+		v) vcpus=$OPTARG ;;
+		b) bytes=$OPTARG ;;
+		i) passes=$OPTARG ;;
+		H) where=host ;;
+		T) where=target ;;
+		h) usage; exit 0 ;;
+		*) exit 2 ;;
+		esac
+	done
+	shift $((OPTIND - 1))
+	bench_run crosscheck crosscheck.sh crosscheck-report.py "$where" "$profile" \
+		"$vcpus" "$bytes" "$passes" "$@"
+}
+
 cmd_test() {
 	"$ROOT/target/deps.sh"
 	exec "$ROOT/tests/run" "$@"
@@ -135,6 +223,9 @@ image)
 	;;
 rootfs) "$ROOT/target/deps.sh"; exec "$ROOT/target/build-rootfs.sh" "$@" ;;
 host) cmd_host "$@" ;;
+workloads) cmd_bench workloads workloads.sh workloads-report.py 5 "$@" ;;
+overhead) cmd_bench overhead overhead.sh overhead-report.py 3 "$@" ;;
+crosscheck) cmd_crosscheck "$@" ;;
 target) cmd_target "$@" ;;
 help | -h | --help) usage ;;
 *) say "unknown command '$cmd'"; usage >&2; exit 2 ;;

@@ -2,7 +2,7 @@
 """Compare the s2_dirty workload with the upstream dirty_log_perf_test run
 with the same parameters on the same kernel (bench/crosscheck.sh output).
 
-usage: bench/crosscheck-report.py RUN_DIR [--factor F]
+usage: bench/crosscheck-report.py RUN_DIR [LABEL] [--factor F]
 
 For each strategy: both tools' per-pass dirty time (mean, min-max, number
 of passes) and get-dirty-log time, and the ratio of the means. Exits 1 when
@@ -44,10 +44,12 @@ def main():
         i = args.index("--factor")
         factor = float(args[i + 1])
         del args[i:i + 2]
-    if len(args) != 1:
+    if len(args) not in (1, 2):
         print(__doc__, file=sys.stderr)
         return 2
     run = args[0]
+    label = args[1] if len(args) == 2 else os.path.basename(run.rstrip("/"))
+    print(f"{label}: s2_dirty against dirty_log_perf_test, same parameters, same kernel")
     docs = sorted(glob.glob(os.path.join(run, "s2_dirty-*.json")))
     if not docs:
         print(f"crosscheck: no s2_dirty-*.json in {run}")

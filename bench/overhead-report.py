@@ -1,0 +1,64 @@
+#!/usr/bin/env python3
+"""The collector's overhead (bench/overhead.sh): the s2_dirty workload's
+dirty-pass time without probes and under s2collect, on one kernel, and the
+collector's own account (events handled, per-event cost from
+kernel.bpf_stats_enabled).
+
+usage: bench/overhead-report.py RUN_DIR [LABEL]
+"""
+import glob
+import json
+import os
+import statistics
+import sys
+
+
+def passes(run, kind):
+    v = []
+    for p in sorted(glob.glob(os.path.join(run, f"{kind}-*.json"))):
+        d = json.load(open(p))
+        if d.get("status") != "ok":
+            print(f"FAILED: {p}: {d.get('reason')}")
+            sys.exit(1)
+        v += d["dirty"]["pass_time"]["values"]
+    return v
+
+
+def show(name, v, unit, scale, what="passes"):
+    sd = statistics.stdev(v) if len(v) > 1 else 0
+    print(f"  {name:<22} {statistics.mean(v) / scale:10.2f} {unit} mean, sd {sd / scale:.2f}, "
+          f"{min(v) / scale:.2f}-{max(v) / scale:.2f} (n={len(v)} {what})")
+
+
+def main():
+    if len(sys.argv) < 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    run = sys.argv[1]
+    label = sys.argv[2] if len(sys.argv) > 2 else os.path.basename(run.rstrip("/"))
+    bare, probed = passes(run, "bare"), passes(run, "probed")
+    if not bare or not probed:
+        print(f"overhead: no runs in {run}")
+        return 1
+    print(f"{label}: s2_dirty dirty-pass time without and with s2collect attached")
+    show("without probes", bare, "ms", 1e6)
+    show("under s2collect", probed, "ms", 1e6)
+    slow = statistics.mean(probed) / statistics.mean(bare) - 1
+    print(f"  {'slowdown':<22} {slow * 100:+10.1f} % of the mean pass time")
+    ev, rate, cost = [], [], []
+    for p in sorted(glob.glob(os.path.join(run, "coll-*.json"))):
+        o = json.load(open(p))["overhead"]
+        ev.append(o["events"]["value"])
+        cost.append(o["per_event"]["value"])
+        if "event_rate" in o:
+            rate.append(o["event_rate"]["value"])
+    if ev:
+        show("events per run", ev, "events", 1, "runs")
+        if rate:
+            show("events per second", rate, "events/s", 1, "runs")
+        show("cost per event", cost, "ns", 1, "runs")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
