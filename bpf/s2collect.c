@@ -605,6 +605,16 @@ static json_t *json_vms(const struct state *s)
 	return a;
 }
 
+/* A per-pass count, or the run's own "unavailable" for that figure. */
+static json_t *pass_figure(json_t *run, const char *key, __u64 v, const char *unit)
+{
+	json_t *whole = json_object_get(run, key);
+
+	if (json_object_get(whole, "value"))
+		return jcount(v, unit);
+	return json_deep_copy(whole);
+}
+
 static json_t *json_doc(const struct state *s, double secs)
 {
 	const struct s2collect_bpf__bss *b = s->bss;
@@ -756,16 +766,20 @@ static json_t *json_doc(const struct state *s, double secs)
 	for (i = 0; i <= (int)b->pass && i < MAX_PASSES; i++) {
 		const struct pass_stats *ps = &b->passes[i];
 
-		json_array_append_new(a, json_pack("{s:i,s:I,s:I,s:I,s:I,s:I}", "pass", i,
-			"faults", (json_int_t)ps->faults, "wp_faults", (json_int_t)ps->wp_faults,
-			"fast_path_hits", (json_int_t)ps->fast, "ring_pushes", (json_int_t)ps->ring_pushes,
-			"dirty_ioctl_ns", (json_int_t)ps->ioctl_ns));
+		json_t *e = json_pack("{s:i,s:o}", "pass", i,
+			"dirty_ioctl_time", jcount(ps->ioctl_ns, "ns"));
+
+		json_object_set_new(e, "faults", pass_figure(o, "wp_faults", ps->faults, "faults"));
+		json_object_set_new(e, "wp_faults", pass_figure(o, "wp_faults", ps->wp_faults, "faults"));
+		json_object_set_new(e, "fast_path_hits", pass_figure(o, "fast_path_hits", ps->fast, "faults"));
+		json_object_set_new(e, "ring_pushes", pass_figure(o, "ring_pushes", ps->ring_pushes, "pages"));
+		json_array_append_new(a, e);
 	}
 	json_object_set_new(o, "passes", a);
 	json_object_set_new(o, "passes_note", json_string("pass N runs from the N-th "
-		"GET_DIRTY_LOG (or RESET_DIRTY_RINGS) to the next; its dirty_ioctl_ns is the "
-		"call that ends it plus the CLEAR_DIRTY_LOGs right after; fault counts are as "
-		"available above (0 where unavailable)"));
+		"GET_DIRTY_LOG (or RESET_DIRTY_RINGS) to the next; its dirty_ioctl_time is the "
+		"call that ends it plus the CLEAR_DIRTY_LOGs right after; a figure unavailable "
+		"for the run is unavailable per pass, with the same reason"));
 	json_object_set_new(doc, "dirty", o);
 
 	/* userspace exits */
