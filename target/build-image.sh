@@ -48,6 +48,7 @@ build() {
 		echo "file /bin/busybox $BUSYBOX 0755 0 0"
 		echo "slink /bin/sh busybox 0777 0 0"
 		echo "file /init $S2PERF_ROOT/target/init 0755 0 0"
+		echo "file /s2perf/bin/s2chroot $S2PERF_ROOT/target/s2chroot 0755 0 0"
 		# Binaries live in /s2perf/libexec and are started through
 		# /s2perf/bin wrappers with their full path: the KVM selftests
 		# framework opens its own ELF file through argv[0].

@@ -11,6 +11,7 @@ HOST_PKGS=(
 	make gcc perl python3 git file diffutils util-linux
 	clang llvm bpftool libbpf-dev libjansson-dev zlib1g-dev
 	bpftrace gnuplot-nox
+	debootstrap qemu-user-static binfmt-support
 )
 # Target side (arm64, static, through multiarch).
 ARM64_PKGS=(
