@@ -13,6 +13,13 @@
 char LICENSE[] SEC("license") = "GPL";
 
 /*
+ * A tracepoint program's return value filters the event for every perf
+ * user of that tracepoint: 0 would hide it from perf stat, perf record and
+ * ftrace-style consumers running beside us. Always let it through.
+ */
+#define KEEP_EVENT 1
+
+/*
  * Options, set by the loader before load. The ioctl numbers come from the
  * loader's <linux/kvm.h> because vmlinux.h has no macros.
  */
@@ -274,10 +281,10 @@ SEC("tracepoint/kvm_s2/kvm_s2_vm_init")
 int s2_vm_init(struct trace_event_raw_kvm_s2_vm_class___s2 *ctx)
 {
 	if (target_tgid && ctx->pid != target_tgid)
-		return 0;
+		return KEEP_EVENT;
 	inc(&counts[C_VM_INIT]);
 	add_vm((__u64)ctx->kvm, (__u64)ctx->mmu_lock, ctx->strategy, SRC_VM_INIT);
-	return 0;
+	return KEEP_EVENT;
 }
 
 SEC("tracepoint/kvm_s2/kvm_s2_vm_destroy")
@@ -290,7 +297,7 @@ int s2_vm_destroy(struct trace_event_raw_kvm_s2_vm_class___s2 *ctx)
 		bpf_map_delete_elem(&locks, &lock);
 		inc(&counts[C_VM_DESTROY]);
 	}
-	return 0;
+	return KEEP_EVENT;
 }
 
 SEC("tracepoint/kvm_s2/kvm_s2_fault_enter")
@@ -300,12 +307,12 @@ int s2_fault_enter(void *ctx)
 	__u32 tid;
 
 	if (!is_target())
-		return 0;
+		return KEEP_EVENT;
 	ts = bpf_ktime_get_ns();
 	tid = cur_tid();
 	if (bpf_map_update_elem(&fault_starts, &tid, &ts, BPF_ANY))
 		inc(&counts[C_DROP_START]);
-	return 0;
+	return KEEP_EVENT;
 }
 
 SEC("tracepoint/kvm_s2/kvm_s2_fault_exit")
@@ -316,11 +323,11 @@ int s2_fault_exit(struct trace_event_raw_kvm_s2_fault_exit___s2 *ctx)
 	__u64 *start, delta;
 
 	if (!is_target())
-		return 0;
+		return KEEP_EVENT;
 	start = bpf_map_lookup_elem(&fault_starts, &tid);
 	if (!start) {
 		inc(&counts[C_UNPAIRED]);
-		return 0;
+		return KEEP_EVENT;
 	}
 	delta = bpf_ktime_get_ns() - *start;
 	bpf_map_delete_elem(&fault_starts, &tid);
@@ -329,7 +336,7 @@ int s2_fault_exit(struct trace_event_raw_kvm_s2_fault_exit___s2 *ctx)
 	path = ctx->path;
 	vcpu = ctx->vcpu_id;
 	if (kind >= NR_FAULT_KINDS || path >= NR_FAULT_PATHS)
-		return 0;
+		return KEEP_EVENT;
 	hist_add(&fault_lat[masked(kind, 3)][masked(path, 3)], delta);
 	inc(&fault_kinds[masked(kind, 3)]);
 	if (vcpu < MAX_VCPUS)
@@ -344,7 +351,7 @@ int s2_fault_exit(struct trace_event_raw_kvm_s2_fault_exit___s2 *ctx)
 	}
 	/* -p on a VM that was created before we attached */
 	watch_kvm(ctx->kvm, ctx->strategy, SRC_FAULT);
-	return 0;
+	return KEEP_EVENT;
 }
 
 SEC("tracepoint/kvm_s2/kvm_s2_tlbi")
@@ -355,15 +362,15 @@ int s2_tlbi(struct trace_event_raw_kvm_s2_tlbi___s2 *ctx)
 
 	/* Invalidations also come from MMU notifiers in other processes. */
 	if (target_tgid && !bpf_map_lookup_elem(&vms, &kvm))
-		return 0;
+		return KEEP_EVENT;
 	if (kind >= NR_TLBI_KINDS)
-		return 0;
+		return KEEP_EVENT;
 	kind = masked(kind, NR_TLBI_KINDS - 1);
 	inc(&tlbi_count[kind]);
 	__sync_fetch_and_add(&tlbi_bytes[kind], ctx->size);
 	if (ctx->mmu_lock_write)
 		inc(&tlbi_locked[kind]);
-	return 0;
+	return KEEP_EVENT;
 }
 
 SEC("tracepoint/kvm_s2/kvm_s2_cmo")
@@ -373,11 +380,11 @@ int s2_cmo(struct trace_event_raw_kvm_s2_cmo___s2 *ctx)
 
 	/* The event names no VM: only the target's own threads count. */
 	if (!is_target() || kind >= NR_CMO_KINDS)
-		return 0;
+		return KEEP_EVENT;
 	kind = masked(kind, NR_CMO_KINDS - 1);
 	inc(&cmo_count[kind]);
 	__sync_fetch_and_add(&cmo_bytes[kind], ctx->bytes);
-	return 0;
+	return KEEP_EVENT;
 }
 
 /* ---- fallbacks: fault counts from the unpatched kernels' events ---- */
@@ -404,7 +411,7 @@ int arm64_guest_fault(struct trace_event_raw_kvm_guest_fault___s2 *ctx)
 	__u32 kind;
 
 	if (!is_target())
-		return 0;
+		return KEEP_EVENT;
 	/* ESR_ELx fault status code, type bits (ESR_ELx_FSC_TYPE) */
 	switch (ctx->hsr & 0x3c) {
 	case 0x04: kind = FK_TRANSLATION; break;
@@ -414,7 +421,7 @@ int arm64_guest_fault(struct trace_event_raw_kvm_guest_fault___s2 *ctx)
 	}
 	/* the event carries no vCPU id */
 	count_fallback_fault(kind, MAX_VCPUS);
-	return 0;
+	return KEEP_EVENT;
 }
 
 SEC("tracepoint/kvm/kvm_access_fault")
@@ -422,7 +429,7 @@ int arm64_access_fault(void *ctx)
 {
 	if (is_target())
 		inc(&counts[C_ACCESS_FAULT]);
-	return 0;
+	return KEEP_EVENT;
 }
 
 SEC("tracepoint/kvm/kvm_page_fault")
@@ -432,12 +439,12 @@ int x86_page_fault(struct trace_event_raw_kvm_page_fault___s2 *ctx)
 	__u32 kind;
 
 	if (!is_target())
-		return 0;
+		return KEEP_EVENT;
 	/* PFERR_PRESENT_MASK (bit 0): the mapping exists, so a permission fault */
 	ec = ctx->error_code;
 	kind = (ec & 1) ? FK_PERMISSION : FK_TRANSLATION;
 	count_fallback_fault(kind, ctx->vcpu_id);
-	return 0;
+	return KEEP_EVENT;
 }
 
 SEC("tracepoint/kvmmmu/fast_page_fault")
@@ -446,12 +453,12 @@ int x86_fast_page_fault(struct trace_event_raw_fast_page_fault___s2 *ctx)
 	__u32 ret = ctx->ret;
 
 	if (!is_target())
-		return 0;
+		return KEEP_EVENT;
 	inc(&counts[C_FAST_PF]);
 	/* which ret means "fixed" varies by kernel: the loader reads the format */
 	if (ret < MAX_FPF_RET)
 		inc(&fpf_ret[masked(ret, MAX_FPF_RET - 1)]);
-	return 0;
+	return KEEP_EVENT;
 }
 
 /* The canary: if KVM emits in-kernel exit events at all. */
@@ -460,7 +467,7 @@ int canary_kvm_exit(void *ctx)
 {
 	if (is_target())
 		inc(&counts[C_KVM_EXIT]);
-	return 0;
+	return KEEP_EVENT;
 }
 
 /* ---- generic KVM events ---- */
@@ -471,17 +478,17 @@ int userspace_exit(struct trace_event_raw_kvm_userspace_exit___s2 *ctx)
 	__u32 reason = ctx->reason;
 
 	if (!is_target())
-		return 0;
+		return KEEP_EVENT;
 	inc(&counts[C_UEXIT]);
 	/* on error the recorded reason is stale */
 	if (ctx->errno < 0) {
 		inc(&counts[ctx->errno == -4 /* EINTR */ ? C_UEXIT_RESTART : C_UEXIT_ERR]);
-		return 0;
+		return KEEP_EVENT;
 	}
 	if (reason >= MAX_EXIT_REASONS)
 		reason = MAX_EXIT_REASONS - 1;
 	inc(&uexit_reason[masked(reason, MAX_EXIT_REASONS - 1)]);
-	return 0;
+	return KEEP_EVENT;
 }
 
 SEC("tracepoint/kvm/kvm_dirty_ring_push")
@@ -490,12 +497,12 @@ int dirty_ring_push(void *ctx)
 	struct pass_stats *ps;
 
 	if (!is_target())
-		return 0;
+		return KEEP_EVENT;
 	inc(&counts[C_RING_PUSH]);
 	ps = cur_pass();
 	if (ps)
 		inc(&ps->ring_pushes);
-	return 0;
+	return KEEP_EVENT;
 }
 
 /* ---- mmu_lock contention, for the watched locks only ---- */
@@ -509,7 +516,7 @@ int lock_begin(struct trace_event_raw_contention_begin___s2 *ctx)
 	long err;
 
 	if (!bpf_map_lookup_elem(&locks, &lock))
-		return 0;
+		return KEEP_EVENT;
 	s.ts = bpf_ktime_get_ns();
 	s.lock = lock;
 	s.flags = ctx->flags;
@@ -520,7 +527,7 @@ int lock_begin(struct trace_event_raw_contention_begin___s2 *ctx)
 		inc(&counts[C_LOCK_EVENTS]);
 	else if (err != -17 /* EEXIST */)
 		inc(&counts[C_DROP_START]);
-	return 0;
+	return KEEP_EVENT;
 }
 
 SEC("tracepoint/lock/contention_end")
@@ -531,16 +538,16 @@ int lock_end(struct trace_event_raw_contention_end___s2 *ctx)
 	__u32 tid;
 
 	if (!bpf_map_lookup_elem(&locks, &lock))
-		return 0;
+		return KEEP_EVENT;
 	tid = cur_tid();
 	s = bpf_map_lookup_elem(&lock_starts, &tid);
 	if (!s || s->lock != lock)
-		return 0;
+		return KEEP_EVENT;
 	/* a plain spinlock (neither flag) is exclusive: count it as write */
 	hist_add(&lock_wait[(s->flags & LCB_F_READ) ? LM_READ : LM_WRITE],
 		 bpf_ktime_get_ns() - s->ts);
 	bpf_map_delete_elem(&lock_starts, &tid);
-	return 0;
+	return KEEP_EVENT;
 }
 
 /* ---- ioctls: dirty-log cost, KVM_RUN returns, and learning the VM ---- */
@@ -583,14 +590,14 @@ int ioctl_enter(struct trace_event_raw_sys_enter *ctx)
 	__u32 tid;
 
 	if (((cmd >> 8) & 0xff) != 0xae /* KVMIO */ || !is_target())
-		return 0;
+		return KEEP_EVENT;
 	tid = cur_tid();
 	if (cmd == cmd_run) {
 		old = bpf_map_lookup_elem(&ioctl_starts, &tid);
 		if (old) {
 			old->ts = bpf_ktime_get_ns();
 			old->what = IO_RUN;
-			return 0;
+			return KEEP_EVENT;
 		}
 		/* a vCPU thread we have not seen: its VM may be new to us too */
 		if (bpf_core_type_exists(struct kvm_vcpu___s2)) {
@@ -612,14 +619,14 @@ int ioctl_enter(struct trace_event_raw_sys_enter *ctx)
 	} else if (cmd == cmd_create_vcpu || cmd == cmd_set_memory ||
 		   cmd == cmd_set_memory2) {
 		learn_vm(fd_private(fd));
-		return 0;
+		return KEEP_EVENT;
 	} else {
-		return 0;
+		return KEEP_EVENT;
 	}
 	s.ts = bpf_ktime_get_ns();
 	if (bpf_map_update_elem(&ioctl_starts, &tid, &s, BPF_ANY))
 		inc(&counts[C_DROP_START]);
-	return 0;
+	return KEEP_EVENT;
 }
 
 SEC("tracepoint/syscalls/sys_exit_ioctl")
@@ -631,22 +638,22 @@ int ioctl_exit(struct trace_event_raw_sys_exit *ctx)
 	__u64 delta;
 
 	if (!is_target())
-		return 0;
+		return KEEP_EVENT;
 	tid = cur_tid();
 	s = bpf_map_lookup_elem(&ioctl_starts, &tid);
 	if (!s || !s->ts)
-		return 0;
+		return KEEP_EVENT;
 	delta = bpf_ktime_get_ns() - s->ts;
 	s->ts = 0;
 	if (s->what == IO_RUN) {
 		inc(&counts[C_RUN_RETURNS]);
 		if (ctx->ret == -4 /* EINTR */)
 			inc(&counts[C_RUN_EINTR]);
-		return 0;
+		return KEEP_EVENT;
 	}
 	which = s->which;
 	if (which >= NR_DIRTY_IOCTLS)
-		return 0;
+		return KEEP_EVENT;
 	hist_add(&dirty_ioctl[masked(which, 3)], delta);
 
 	/*
@@ -658,11 +665,11 @@ int ioctl_exit(struct trace_event_raw_sys_exit *ctx)
 
 		if (p > 0 && p - 1 < MAX_PASSES)
 			__sync_fetch_and_add(&passes[masked(p - 1, MAX_PASSES - 1)].ioctl_ns, delta);
-		return 0;
+		return KEEP_EVENT;
 	}
 	ps = cur_pass();
 	if (ps)
 		__sync_fetch_and_add(&ps->ioctl_ns, delta);
 	__sync_fetch_and_add(&pass, 1);
-	return 0;
+	return KEEP_EVENT;
 }
