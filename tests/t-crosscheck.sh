@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # s2_dirty against the upstream dirty_log_perf_test with the same
-# parameters (1 vCPU, KVM_GET_DIRTY_LOG mode), on this host's /dev/kvm and
-# in one target boot: bench/crosscheck-report.py must find every mean
-# dirty-pass time within a factor of 2 of upstream's (the two guests differ
-# in code and page order, not in what they make KVM do), in the same guest
-# mode, with as many passes.
+# parameters (1 vCPU, KVM_GET_DIRTY_LOG mode), in one target boot and on
+# this host's /dev/kvm: bench/crosscheck-report.py must find every mean
+# dirty-pass time within a factor of 2 of upstream's in the target (the two
+# guests differ in code and page order, not in what they make KVM do), in
+# the same guest mode, with as many passes. On this nested x86_64 host the
+# stated factor is 3: consecutive runs of the same binary there differ by up
+# to 2x (upstream's main thread also busy-waits for the vCPU, which on a
+# 2-CPU host competes with it).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -12,7 +15,7 @@ if [ "$(uname -m)" = x86_64 ] && [ -c /dev/kvm ]; then
 	mkdir -p "$OUT/host"
 	(cd "$OUT/host" && "$ROOT/run.sh" host sh "$ROOT/bench/crosscheck.sh" 1 32M 4) \
 		>"$OUT/host.log" 2>&1 || { tail "$OUT/host.log"; fail "crosscheck on the host failed"; }
-	"$ROOT/bench/crosscheck-report.py" "$OUT/host" host | tee "$OUT/host.txt" ||
+	"$ROOT/bench/crosscheck-report.py" "$OUT/host" host --factor 3 | tee "$OUT/host.txt" ||
 		fail "host: s2_dirty and dirty_log_perf_test disagree"
 	pass "host: $(grep -o 'ratio of mean pass times[^;]*' "$OUT/host.txt")"
 fi
