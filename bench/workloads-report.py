@@ -69,7 +69,7 @@ def main():
         rows[w]["wall"].append(doc["wall_time"]["value"] / 1e6)
         rows[w]["rate"].append(r)
     print(f"{label}: guests/ workloads at their default sizes")
-    print(f"{'workload':<9} {'size':<14} {'run time ms':>34} {'pages/s':>36}  phase")
+    print(f"{'workload':<9} {'size':<18} {'run time ms':>34} {'pages/s':>36}  phase")
     for w in ("populate", "dirty", "access", "unmap", "split"):
         if w in skipped:
             print(f"{w:<9} skipped: {skipped[w]}")
@@ -78,12 +78,12 @@ def main():
             continue
         x = rows[w]
         p = x["doc"]["params"]
-        size = f"{p['vcpus']}x{p['bytes_per_vcpu']['value'] >> 20}M {p['backing'][:9]}"
+        size = f"{p['vcpus']}x{p['bytes_per_vcpu']['value'] >> 20}M {p['backing']}"
         m, sd, lo, hi, n = spread(x["wall"])
         t = f"{m:9.1f} sd {sd:7.1f} ({lo:.0f}-{hi:.0f}, n={n})"
         m, sd, lo, hi, n = spread(x["rate"])
         r = f"{m:9.0f} sd {sd:7.0f} ({lo:.0f}-{hi:.0f}, n={n})"
-        print(f"{w:<9} {size:<14} {t:>34} {r:>36}  {x['phase']}")
+        print(f"{w:<9} {size:<18} {t:>34} {r:>36}  {x['phase']}")
     for f in failed:
         print(f"FAILED: {f}")
     return 1 if failed else 0
