@@ -118,16 +118,10 @@ static json_t *dl_series_or_na(const uint64_t *v, size_t n, bool have, const cha
 
 int s2_dirtylog_main(int argc, char **argv, bool split)
 {
-	struct s2wl wl = {
-		.p = {
-			.vcpus = 2,
-			.bytes_per_vcpu = split ? 32ull << 20 : 16ull << 20,
-			.backing = split ? VM_MEM_SRC_ANONYMOUS_THP : VM_MEM_SRC_ANONYMOUS,
-			.iterations = split ? 2 : 4,
-			.write_pct = 100,
-			.seed = 1,
-		},
-	};
+	struct s2wl wl = { .p = S2WL_PARAMS(
+		.bytes_per_vcpu = split ? 32ull << 20 : 16ull << 20,
+		.backing = split ? VM_MEM_SRC_ANONYMOUS_THP : VM_MEM_SRC_ANONYMOUS,
+		.iterations = split ? 2 : 4) };
 	uint64_t *pass_t, *get_t, *clear_t, *coll_t, *reset_t, *vpass_t;
 	uint64_t *written, *dirty, *extra;
 	uint64_t missed = 0, content_err = 0, n_get = 0, n_clear = 0, n_reset = 0;
@@ -344,9 +338,6 @@ int s2_dirtylog_main(int argc, char **argv, bool split)
 
 	out = s2wl_out(&wl);
 	{
-		double mean, sd;
-		uint64_t min, max;
-
 		fprintf(out, "%s: %d vCPUs x %" PRIu64 " MiB (%s), log %s, %d passes, %d%% writes %s, strategy %s\n",
 			wl.name, wl.p.vcpus, wl.p.bytes_per_vcpu >> 20,
 			vm_mem_backing_src_alias(wl.p.backing)->name, log_names[dl.mode], k,
@@ -359,37 +350,25 @@ int s2_dirtylog_main(int argc, char **argv, bool split)
 				" MiB of huge pages backed the process after populate)\n",
 				pass_t[0] / 1e6, huge_kb >> 10);
 			if (k > 1) {
-				s2wl_series_stats(pass_t + 1, k - 1, &mean, &sd, &min, &max);
-				fprintf(out, "  later passes     %10.1f ms   mean, min %.1f, max %.1f, sd %.1f (n=%d)\n",
-					mean / 1e6, min / 1e6, max / 1e6, sd / 1e6, k - 1);
+				s2wl_print_series(&wl, "later passes", pass_t + 1, k - 1, 1e6, "ms", NULL);
 			}
 		} else {
-			s2wl_series_stats(pass_t, k, &mean, &sd, &min, &max);
-			fprintf(out, "  dirty pass       %10.1f ms   mean, min %.1f, max %.1f, sd %.1f (n=%d)\n",
-				mean / 1e6, min / 1e6, max / 1e6, sd / 1e6, k);
+			s2wl_print_series(&wl, "dirty pass", pass_t, k, 1e6, "ms", NULL);
 		}
 		if (dl.mode != LOG_RING) {
-			s2wl_series_stats(get_t, k, &mean, &sd, &min, &max);
-			fprintf(out, "  get dirty log    %10.1f us   mean, min %.1f, max %.1f, sd %.1f (n=%d)\n",
-				mean / 1e3, min / 1e3, max / 1e3, sd / 1e3, k);
+			s2wl_print_series(&wl, "get dirty log", get_t, k, 1e3, "us", NULL);
 		}
 		if (dl.mode == LOG_CLEAR) {
-			s2wl_series_stats(clear_t, k, &mean, &sd, &min, &max);
-			fprintf(out, "  clear dirty log  %10.1f us   mean, min %.1f, max %.1f, sd %.1f (n=%d)\n",
-				mean / 1e3, min / 1e3, max / 1e3, sd / 1e3, k);
+			s2wl_print_series(&wl, "clear dirty log", clear_t, k, 1e3, "us", NULL);
 		}
 		if (dl.mode == LOG_RING) {
-			s2wl_series_stats(coll_t, k, &mean, &sd, &min, &max);
-			fprintf(out, "  ring harvest     %10.1f us   mean, min %.1f, max %.1f, sd %.1f (n=%d)\n",
-				mean / 1e3, min / 1e3, max / 1e3, sd / 1e3, k);
-			s2wl_series_stats(reset_t, k, &mean, &sd, &min, &max);
-			fprintf(out, "  ring reset       %10.1f us   mean, min %.1f, max %.1f, sd %.1f (n=%d)\n",
-				mean / 1e3, min / 1e3, max / 1e3, sd / 1e3, k);
+			s2wl_print_series(&wl, "ring harvest", coll_t, k, 1e3, "us", NULL);
+			s2wl_print_series(&wl, "ring reset", reset_t, k, 1e3, "us", NULL);
 		}
 		fprintf(out, "  disable logging  %10.3f ms\n", t_disable / 1e6);
-		s2wl_series_stats(written, k, &mean, &sd, &min, &max);
-		fprintf(out, "  pages written    %10.0f per pass (n=%d); missed in the log: %" PRIu64
-			", stamp errors: %" PRIu64 "\n", mean, k, missed, content_err);
+		s2wl_print_series(&wl, "pages written", written, k, 1, "pages", NULL);
+		fprintf(out, "  missed in the log %" PRIu64 " pages, stamp errors %" PRIu64 " pages\n",
+			missed, content_err);
 	}
 
 	if (missed || content_err) {

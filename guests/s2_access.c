@@ -84,19 +84,9 @@ static uint64_t idle_bits(int fd, const uint64_t *pfns, uint64_t n, bool mark)
 
 int main(int argc, char **argv)
 {
-	struct s2wl wl = {
-		.p = {
-			.vcpus = 2,
-			.bytes_per_vcpu = 16ull << 20,
-			.backing = VM_MEM_SRC_ANONYMOUS,
-			.iterations = 3,
-			.write_pct = 50,
-			.seed = 1,
-		},
-	};
+	struct s2wl wl = { .p = S2WL_PARAMS(.iterations = 3, .write_pct = 50) };
 	uint64_t *mark_t, *pass_t, *read_t, *seen, *pfns, npfn, nbase, start, t_pop;
-	double mean, sd;
-	uint64_t min, max;
+	char note[64];
 	int fd, it, k;
 	FILE *out;
 
@@ -159,19 +149,12 @@ int main(int argc, char **argv)
 		wl.p.vcpus, wl.p.bytes_per_vcpu >> 20, vm_mem_backing_src_alias(wl.p.backing)->name,
 		k, wl.p.write_pct, wl.p.access == S2WL_RANDOM ? "random" : "sequential",
 		wl.strategy_in_force);
-	fprintf(out, "  populate       %10.1f ms\n", t_pop / 1e6);
-	s2wl_series_stats(mark_t, k, &mean, &sd, &min, &max);
-	fprintf(out, "  mark idle      %10.1f ms   mean, min %.1f, max %.1f, sd %.1f (n=%d, %" PRIu64 " pages)\n",
-		mean / 1e6, min / 1e6, max / 1e6, sd / 1e6, k, npfn);
-	s2wl_series_stats(pass_t, k, &mean, &sd, &min, &max);
-	fprintf(out, "  access pass    %10.1f ms   mean, min %.1f, max %.1f, sd %.1f (n=%d)\n",
-		mean / 1e6, min / 1e6, max / 1e6, sd / 1e6, k);
-	s2wl_series_stats(read_t, k, &mean, &sd, &min, &max);
-	fprintf(out, "  read idle bits %10.1f ms   mean, min %.1f, max %.1f, sd %.1f (n=%d)\n",
-		mean / 1e6, min / 1e6, max / 1e6, sd / 1e6, k);
-	s2wl_series_stats(seen, k, &mean, &sd, &min, &max);
-	fprintf(out, "  seen accessed  %10.0f pages mean of %" PRIu64 ", min %" PRIu64 ", max %" PRIu64 " (n=%d)\n",
-		mean, npfn, min, max, k);
+	fprintf(out, "  populate         %10.1f ms\n", t_pop / 1e6);
+	s2wl_print_series(&wl, "mark idle", mark_t, k, 1e6, "ms", NULL);
+	s2wl_print_series(&wl, "access pass", pass_t, k, 1e6, "ms", NULL);
+	s2wl_print_series(&wl, "read idle bits", read_t, k, 1e6, "ms", NULL);
+	snprintf(note, sizeof(note), "of %" PRIu64 " pages", npfn);
+	s2wl_print_series(&wl, "seen accessed", seen, k, 1, "pages", note);
 
 	if (npfn != nbase)
 		return s2wl_finish(&wl, S2WL_EXIT_FAIL, "not every page of guest memory is present after the first touch");

@@ -20,19 +20,8 @@ static void help(void)
 
 int main(int argc, char **argv)
 {
-	struct s2wl wl = {
-		.p = {
-			.vcpus = 2,
-			.bytes_per_vcpu = 16ull << 20,
-			.backing = VM_MEM_SRC_ANONYMOUS,
-			.iterations = 3,
-			.write_pct = 100,
-			.seed = 1,
-		},
-	};
+	struct s2wl wl = { .p = S2WL_PARAMS(.iterations = 3) };
 	uint64_t *times, *rates, *vtimes, touched_min = UINT64_MAX, expected = 0;
-	double mean, sd;
-	uint64_t min, max;
 	int it, v, status = S2WL_EXIT_OK;
 	FILE *out;
 
@@ -76,13 +65,9 @@ int main(int argc, char **argv)
 	fprintf(out, "s2_populate: %d vCPUs x %" PRIu64 " MiB (%s, %" PRIu64 " KiB backing pages), strategy %s\n",
 		wl.p.vcpus, wl.p.bytes_per_vcpu >> 20, vm_mem_backing_src_alias(wl.p.backing)->name,
 		wl.host_page_size >> 10, wl.strategy_in_force);
-	s2wl_series_stats(times, wl.p.iterations, &mean, &sd, &min, &max);
-	fprintf(out, "  populate  %10.1f ms   mean of %d VMs, min %.1f, max %.1f, sd %.1f\n",
-		mean / 1e6, wl.p.iterations, min / 1e6, max / 1e6, sd / 1e6);
-	s2wl_series_stats(rates, wl.p.iterations, &mean, &sd, &min, &max);
-	fprintf(out, "  rate      %10.0f pages/s mean, min %" PRIu64 ", max %" PRIu64 ", sd %.0f (n=%d)\n",
-		mean, min, max, sd, wl.p.iterations);
-	fprintf(out, "  touched   %10" PRIu64 " of %" PRIu64 " pages (fewest in any VM)\n",
+	s2wl_print_series(&wl, "populate", times, wl.p.iterations, 1e6, "ms", "one per VM");
+	s2wl_print_series(&wl, "rate", rates, wl.p.iterations, 1, "pages/s", NULL);
+	fprintf(out, "  touched          %10" PRIu64 " pages of %" PRIu64 " (fewest in any VM)\n",
 		touched_min, expected);
 
 	if (touched_min != expected)

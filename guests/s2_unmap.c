@@ -64,20 +64,10 @@ static void help(void)
 
 int main(int argc, char **argv)
 {
-	struct s2wl wl = {
-		.p = {
-			.vcpus = 2,
-			.bytes_per_vcpu = 16ull << 20,
-			.backing = VM_MEM_SRC_ANONYMOUS,
-			.iterations = 4,
-			.write_pct = 100,
-			.seed = 1,
-		},
-	};
+	struct s2wl wl = { .p = S2WL_PARAMS() };
 	uint64_t *inval_t, n_inval = 0, total, off, start, window, t_pop, passes0[S2WL_MAX_VCPUS];
 	uint64_t passes = 0, pass_ns = 0, rate, rounds = 0, cap, shown = UINT64_MAX;
-	double mean, sd;
-	uint64_t min, max;
+	char note[64];
 	int v;
 	FILE *out;
 
@@ -178,12 +168,11 @@ int main(int argc, char **argv)
 		wl.p.vcpus, wl.p.bytes_per_vcpu >> 20, vm_mem_backing_src_alias(wl.p.backing)->name,
 		um.how == INVAL_DONTNEED ? "MADV_DONTNEED" : "mprotect", um.chunk >> 10,
 		wl.p.iterations, wl.strategy_in_force);
-	fprintf(out, "  populate       %10.1f ms\n", t_pop / 1e6);
-	s2wl_series_stats(inval_t, n_inval, &mean, &sd, &min, &max);
-	fprintf(out, "  invalidate     %10.1f us   mean, min %.1f, max %.1f, sd %.1f (n=%" PRIu64
-		", %" PRIu64 " full rounds)\n", mean / 1e3, min / 1e3, max / 1e3, sd / 1e3, n_inval, rounds);
-	fprintf(out, "  vCPU passes    %10" PRIu64 "      in %.1f ms (all vCPUs)\n", passes, window / 1e6);
-	fprintf(out, "  page rate      %10" PRIu64 " pages/s while invalidating (n=1 window)\n", rate);
+	fprintf(out, "  populate         %10.1f ms\n", t_pop / 1e6);
+	snprintf(note, sizeof(note), "%" PRIu64 " full rounds", rounds);
+	s2wl_print_series(&wl, "invalidate", inval_t, n_inval, 1e3, "us", note);
+	fprintf(out, "  vCPU passes      %10" PRIu64 " passes  in %.1f ms (all vCPUs)\n", passes, window / 1e6);
+	fprintf(out, "  page rate        %10" PRIu64 " pages/s while invalidating (n=1 window)\n", rate);
 	if (!passes)
 		return s2wl_finish(&wl, S2WL_EXIT_FAIL, "no vCPU finished a pass during the invalidations");
 	return s2wl_finish(&wl, S2WL_EXIT_OK, NULL);

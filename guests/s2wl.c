@@ -199,6 +199,19 @@ FILE *s2wl_out(const struct s2wl *wl)
 	return wl->p.output ? stdout : stderr;
 }
 
+void s2wl_print_series(const struct s2wl *wl, const char *label, const uint64_t *v,
+		       size_t n, double scale, const char *unit, const char *note)
+{
+	uint64_t min, max;
+	double mean, sd;
+	int prec = scale == 1 ? 0 : 1;
+
+	s2wl_series_stats(v, n, &mean, &sd, &min, &max);
+	fprintf(s2wl_out(wl), "  %-16s %10.*f %-7s mean, min %.*f, max %.*f, sd %.*f (n=%zu%s%s)\n",
+		label, prec, mean / scale, unit, prec, min / scale, prec, max / scale,
+		prec, sd / scale, n, note ? ", " : "", note ? note : "");
+}
+
 void s2wl_progress(const struct s2wl *wl, const char *fmt, ...)
 {
 	va_list ap;

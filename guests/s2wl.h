@@ -54,6 +54,16 @@ struct s2wl_params {
 	bool quiet;
 };
 
+/*
+ * What every workload starts from (2 vCPUs x 16M, anonymous memory, all
+ * writes, seed 1, 4 iterations); a workload lists only what it changes,
+ * after these (a later designated initialiser wins).
+ */
+#define S2WL_PARAMS(...) {						\
+	.vcpus = 2, .bytes_per_vcpu = 16ull << 20,			\
+	.backing = VM_MEM_SRC_ANONYMOUS, .iterations = 4,		\
+	.write_pct = 100, .seed = 1, __VA_ARGS__ }
+
 /* Guest parameters, copied into the guest with sync_global_to_guest(). */
 struct s2wl_guest_args {
 	uint64_t gva;
@@ -167,6 +177,13 @@ void s2wl_series_stats(const uint64_t *v, size_t n, double *mean, double *sd,
  * exit status to use.
  */
 int s2wl_finish(struct s2wl *wl, int status, const char *why);
+/*
+ * One line of the human summary for a series: mean, min, max and sample
+ * standard deviation in @unit (values divided by @scale), and n; @note, if
+ * not NULL, goes inside the parentheses after n.
+ */
+void s2wl_print_series(const struct s2wl *wl, const char *label, const uint64_t *v,
+		       size_t n, double scale, const char *unit, const char *note);
 /* The summary stream: stdout when JSON goes to a file, else stderr. */
 FILE *s2wl_out(const struct s2wl *wl);
 void s2wl_progress(const struct s2wl *wl, const char *fmt, ...)
