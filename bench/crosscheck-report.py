@@ -24,7 +24,7 @@ def stats(v):
 
 def fmt(v, scale, unit):
     m, lo, hi, n = stats(v)
-    return f"{m / scale:9.1f} {unit} ({lo / scale:.1f}-{hi / scale:.1f}, n={n})"
+    return f"{m / scale:9.1f} {unit} ({lo / scale:7.1f}-{hi / scale:7.1f}, n={n})"
 
 
 def upstream(path):
@@ -50,30 +50,37 @@ def main():
     run = args[0]
     label = args[1] if len(args) == 2 else os.path.basename(run.rstrip("/"))
     print(f"{label}: s2_dirty against dirty_log_perf_test, same parameters, same kernel")
-    docs = sorted(glob.glob(os.path.join(run, "s2_dirty-*.json")))
+    docs = sorted(glob.glob(os.path.join(run, "s2_dirty-*-*.json")))
     if not docs:
         print(f"crosscheck: no s2_dirty-*.json in {run}")
         return 1
     bad = 0
+    strategies = sorted({os.path.basename(d)[len("s2_dirty-"):].rsplit("-", 1)[0] for d in docs})
     print(f"{'strategy':<10} {'tool':<22} {'dirty pass':>34} {'get dirty log':>32}")
-    for path in docs:
-        strat = os.path.basename(path)[len("s2_dirty-"):-len(".json")]
-        doc = json.load(open(path))
-        if doc.get("status") != "ok":
-            print(f"{strat:<10} s2_dirty failed: {doc.get('reason')}")
-            bad += 1
-            continue
-        d = doc["dirty"]
-        ours = d["pass_time"]["values"]
-        ours_get = d["get_log_time"]["values"]
-        up_log = os.path.join(run, f"upstream-{strat}.log")
-        if not os.path.exists(up_log):
-            print(f"{strat:<10} no {up_log}")
-            bad += 1
-            continue
-        up, up_get, mode = upstream(up_log)
-        if len(up) != len(ours):
-            print(f"{strat:<10} upstream reported {len(up)} passes, s2_dirty {len(ours)}")
+    for strat in strategies:
+        ours, ours_get, up, up_get, mode = [], [], [], [], "?"
+        for path in sorted(glob.glob(os.path.join(run, f"s2_dirty-{strat}-*.json"))):
+            doc = json.load(open(path))
+            if doc.get("status") != "ok":
+                print(f"{strat:<10} s2_dirty failed: {doc.get('reason')}")
+                bad += 1
+                continue
+            ours += doc["dirty"]["pass_time"]["values"]
+            ours_get += doc["dirty"]["get_log_time"]["values"]
+            up_log = path.replace("s2_dirty-", "upstream-").replace(".json", ".log")
+            if not os.path.exists(up_log):
+                print(f"{strat:<10} no {up_log}")
+                bad += 1
+                continue
+            u, ug, mode = upstream(up_log)
+            if len(u) != len(doc["dirty"]["pass_time"]["values"]):
+                print(f"{strat:<10} upstream reported {len(u)} passes, s2_dirty "
+                      f"{len(doc['dirty']['pass_time']['values'])} ({up_log})")
+                bad += 1
+                continue
+            up += u
+            up_get += ug
+        if not ours or not up:
             bad += 1
             continue
         print(f"{strat:<10} {'s2_dirty':<22} {fmt(ours, 1e6, 'ms'):>34} {fmt(ours_get, 1e3, 'us'):>32}")
@@ -86,7 +93,8 @@ def main():
               f"guest modes: {doc['params']['guest_mode'].strip()} / {mode}")
     p = json.load(open(docs[0]))["params"]
     print(f"parameters: {p['vcpus']} vCPUs x {p['bytes_per_vcpu']['value'] >> 20} MiB, "
-          f"{p['iterations']} passes, KVM_GET_DIRTY_LOG (-l get / -g), 100% writes")
+          f"{p['iterations']} passes per run, two runs of each tool alternating, "
+          f"KVM_GET_DIRTY_LOG (-l get / -g), 100% writes")
     return 1 if bad else 0
 
 

@@ -4,8 +4,8 @@
 # in one boot), for bench/crosscheck-report.py. Both in KVM_GET_DIRTY_LOG
 # mode, so that every logged pass of both starts write-protected.
 #   crosscheck.sh VCPUS BYTES PASSES [STRATEGY...]
-# Writes s2_dirty-<strategy>.json and upstream-<strategy>.log in the
-# current directory. POSIX sh: it runs under the target's busybox too.
+# Writes s2_dirty-<strategy>-<round>.json and upstream-<strategy>-<round>.log
+# in the current directory. POSIX sh: it runs under the target's busybox too.
 set -e
 [ $# -ge 3 ] || { echo "usage: crosscheck.sh VCPUS BYTES PASSES [STRATEGY...]" >&2; exit 2; }
 vcpus=$1 bytes=$2 passes=$3
@@ -14,15 +14,21 @@ shift 3
 mode=
 [ "$(uname -m)" = aarch64 ] && mode="-m 6"
 [ $# -gt 0 ] || set -- default
+# Two rounds, the tools alternating, so that a transient load on the
+# machine falls on both rather than on one.
 for s in "$@"; do
 	sopt=
 	if [ "$s" != default ]; then
 		sopt="-S $s"
 		echo "$s" >/sys/module/kvm/parameters/stage2_strategy
 	fi
-	echo "crosscheck: $s: s2_dirty -l get -v $vcpus -b $bytes -i $passes" >&2
-	s2_dirty -q -l get -v "$vcpus" -b "$bytes" -i "$passes" $sopt -o "s2_dirty-$s.json" >/dev/null
-	echo "crosscheck: $s: dirty_log_perf_test -g $mode -v $vcpus -b $bytes -i $passes" >&2
-	# The selftests load their guest code from argv[0]: give a path.
-	"$(command -v dirty_log_perf_test)" -g $mode -v "$vcpus" -b "$bytes" -i "$passes" >"upstream-$s.log" 2>&1
+	for round in 1 2; do
+		echo "crosscheck: $s, round $round: s2_dirty -l get -v $vcpus -b $bytes -i $passes" >&2
+		s2_dirty -q -l get -v "$vcpus" -b "$bytes" -i "$passes" $sopt \
+			-o "s2_dirty-$s-$round.json" >/dev/null
+		echo "crosscheck: $s, round $round: dirty_log_perf_test -g $mode -v $vcpus -b $bytes -i $passes" >&2
+		# The selftests load their guest code from argv[0]: give a path.
+		"$(command -v dirty_log_perf_test)" -g $mode -v "$vcpus" -b "$bytes" -i "$passes" \
+			>"upstream-$s-$round.log" 2>&1
+	done
 done

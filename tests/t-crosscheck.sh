@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # s2_dirty against the upstream dirty_log_perf_test with the same
 # parameters (1 vCPU, KVM_GET_DIRTY_LOG mode), in one target boot and on
-# this host's /dev/kvm: bench/crosscheck-report.py must find every mean
-# dirty-pass time within a factor of 2 of upstream's in the target (the two
-# guests differ in code and page order, not in what they make KVM do), in
-# the same guest mode, with as many passes. On this nested x86_64 host the
-# stated factor is 3: consecutive runs of the same binary there differ by up
-# to 2x (upstream's main thread also busy-waits for the vCPU, which on a
+# this host's /dev/kvm, two runs of each tool alternating:
+# bench/crosscheck-report.py must find every mean dirty-pass time within
+# the stated factor of upstream's, in the same guest mode, with as many
+# passes. The two guests differ in code and page order, not in what they
+# make KVM do; `./run.sh crosscheck` on the default kernel holds them to 2x
+# (measured 0.9-1.4). Here the factor is 3: the test suite's debug kernel
+# under emulation swings up to 2x between runs of the same binary in one
+# boot (measured ratios 0.9-2.5), and so does this nested x86_64 host
+# (0.5-1.0; upstream's main thread also busy-waits for the vCPU, which on a
 # 2-CPU host competes with it).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -21,7 +24,7 @@ if [ "$(uname -m)" = x86_64 ] && [ -c /dev/kvm ]; then
 fi
 expect_status 0 launch target -t 900 -I "$ROOT/bench/crosscheck.sh" -- \
 	sh crosscheck.sh 1 16M 4 rwlock fastpath
-"$ROOT/bench/crosscheck-report.py" "$OUT/target" target | tee "$OUT/target.txt" ||
+"$ROOT/bench/crosscheck-report.py" "$OUT/target" target --factor 3 | tee "$OUT/target.txt" ||
 	fail "target: s2_dirty and dirty_log_perf_test disagree"
 n=$(grep -c 'within the stated factor' "$OUT/target.txt")
 [ "$n" -eq 2 ] || fail "target: $n of 2 strategies compared"
