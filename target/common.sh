@@ -65,9 +65,12 @@ prepare_tree() {
 		git -C "$tree" init -q
 		git -C "$tree" add -A -f
 		git -C "$tree" -c user.name=s2perf -c user.email=s2perf@localhost \
-			commit -q -m "$KSRC_PKG $ver (pristine)"
+			-c gc.auto=0 commit -q -m "$KSRC_PKG $ver (pristine)"
 		git -C "$tree" tag pristine
 	fi
+	# No background "git gc --auto" in this tree: it would inherit the cache
+	# lock's descriptor and hold every later build for minutes.
+	git -C "$tree" config gc.auto 0
 	if [ "$(cat "$tree/.git/s2perf-series" 2>/dev/null)" = "$want" ]; then
 		return 0
 	fi
