@@ -21,8 +21,17 @@ grep -q '^CONFIG_PROVE_LOCKING=y' "$KDIR/config" ||
 # (./run.sh matrix) runs every log mode under every strategy.
 declare -A log_modes=(
 	[exclusive]="" [rwlock]="" [rcu]="" [fastpath]="dirty-log dirty-ring")
+# The CI subset also leaves out what another strategy already runs on the
+# same code: aging under exclusive takes mmu_lock for write as under rwlock,
+# and rcu maps memory on rwlock's path, which is upstream's.
+declare -A skip=(
+	[exclusive]=access_tracking_perf_test [rwlock]=set_memory_region_test
+	[rcu]=set_memory_region_test [fastpath]=-)
 if [ "${S2PERF_MATRIX:-ci}" = full ]; then
-	for s in exclusive rwlock rcu fastpath; do log_modes[$s]="dirty-log clear-log dirty-ring"; done
+	for s in exclusive rwlock rcu fastpath; do
+		log_modes[$s]="dirty-log clear-log dirty-ring"
+		skip[$s]=-
+	done
 fi
 
 cat >"$OUT/matrix.sh" <<'SH'
@@ -36,15 +45,17 @@ run() {
 	echo "$name: status $rc"
 }
 echo "$1" >/sys/module/kvm/parameters/stage2_strategy || exit 1
-shift
+skip=$2
+shift 2
 : >results.txt
 for m in "$@"; do
 	run dirty_log_test-$m dirty_log_test -m 6 -M $m -i 3
 done
 run kvm_page_table_test kvm_page_table_test -m 6 -v 2 -b 16M
-run access_tracking_perf_test access_tracking_perf_test -m 6 -v 2 -b 16M
+[ "$skip" = access_tracking_perf_test ] ||
+	run access_tracking_perf_test access_tracking_perf_test -m 6 -v 2 -b 16M
 run memslot_modification_stress_test memslot_modification_stress_test -m 6 -v 2 -b 16M -i 50
-run set_memory_region_test set_memory_region_test
+[ "$skip" = set_memory_region_test ] || run set_memory_region_test set_memory_region_test
 run page_fault_test page_fault_test -m 6
 SH
 
@@ -55,7 +66,7 @@ pft_baseline=
 
 for s in exclusive rwlock rcu fastpath; do
 	modes=${log_modes[$s]}
-	expect_status 0 launch "$s" -t 1500 -I "$OUT/matrix.sh" -- sh matrix.sh "$s" $modes
+	expect_status 0 launch "$s" -t 1500 -I "$OUT/matrix.sh" -- sh matrix.sh "$s" "${skip[$s]}" $modes
 	d=$OUT/$s
 	while read -r name rc start end; do
 		secs=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')
@@ -73,8 +84,10 @@ for s in exclusive rwlock rcu fastpath; do
 		[ "$rc" = 0 ] || { tail -n 15 "$d/$name.log"; fail "$s: $name exited $rc"; }
 		pass "$s: $name (${secs}s)"
 	done <"$d/results.txt"
-	[ "$(wc -l <"$d/results.txt")" -eq $((5 + $(wc -w <<<"$modes"))) ] ||
-		fail "$s: not every test ran"
+	want=$((5 + $(wc -w <<<"$modes")))
+	[ "${skip[$s]}" = - ] || want=$((want - 1))
+	[ "$(wc -l <"$d/results.txt")" -eq $want ] || fail "$s: not every test ran"
+	[ "${skip[$s]}" = - ] || echo "$s: ${skip[$s]} left to the full matrix (./run.sh matrix)"
 	# The launcher already failed the run on a report; say it for the log.
 	pass "$s: no lockdep, RCU, atomic-sleep, list or BUG/WARN report"
 done
