@@ -24,6 +24,9 @@ char LICENSE[] SEC("license") = "GPL";
  * loader's <linux/kvm.h> because vmlinux.h has no macros.
  */
 const volatile __u32 target_tgid = 0;	/* 0: every process */
+/* -f: one VM of the process, known by its mmu_lock's address (0: all) */
+const volatile __u64 target_lock = 0;
+const volatile __s32 target_vmfd = -1;
 const volatile __u32 cmd_get_dirty_log = 0;
 const volatile __u32 cmd_clear_dirty_log = 0;
 const volatile __u32 cmd_reset_dirty_rings = 0;
@@ -249,6 +252,9 @@ static __always_inline void add_vm(__u64 kvm, __u64 lock, __u8 strategy, __u8 so
 {
 	struct vm_info vi = { .mmu_lock = lock, .strategy = strategy, .source = source };
 
+	if (target_lock && lock != target_lock)
+		return;
+
 	if (bpf_map_update_elem(&vms, &kvm, &vi, BPF_NOEXIST) ||
 	    bpf_map_update_elem(&locks, &lock, &kvm, BPF_ANY)) {
 		if (!bpf_map_lookup_elem(&vms, &kvm))
@@ -273,6 +279,16 @@ static __always_inline void watch_kvm(void *kvm, __u8 strategy, __u8 source)
 		return;
 	add_vm(key, key + bpf_core_field_offset(struct kvm___s2, mmu_lock),
 	       strategy, source);
+}
+
+/* With -f, whether @kvm is the VM asked for (its lock is at a known offset). */
+static __always_inline bool is_target_vm(void *kvm)
+{
+	if (!target_lock)
+		return true;
+	if (!bpf_core_type_exists(struct kvm___s2))
+		return false;
+	return (__u64)kvm + bpf_core_field_offset(struct kvm___s2, mmu_lock) == target_lock;
 }
 
 /* ---- kvm_s2 (the patched arm64 kernel) ---- */
@@ -331,6 +347,8 @@ int s2_fault_exit(struct trace_event_raw_kvm_s2_fault_exit___s2 *ctx)
 	}
 	delta = bpf_ktime_get_ns() - *start;
 	bpf_map_delete_elem(&fault_starts, &tid);
+	if (!is_target_vm(ctx->kvm))
+		return KEEP_EVENT;
 
 	kind = ctx->kind;
 	path = ctx->path;
@@ -362,6 +380,8 @@ int s2_tlbi(struct trace_event_raw_kvm_s2_tlbi___s2 *ctx)
 
 	/* Invalidations also come from MMU notifiers in other processes. */
 	if (target_tgid && !bpf_map_lookup_elem(&vms, &kvm))
+		return KEEP_EVENT;
+	if (!is_target_vm((void *)kvm))
 		return KEEP_EVENT;
 	if (kind >= NR_TLBI_KINDS)
 		return KEEP_EVENT;
@@ -607,6 +627,10 @@ int ioctl_enter(struct trace_event_raw_sys_enter *ctx)
 				learn_vm(BPF_CORE_READ(vcpu, kvm));
 		}
 		s.what = IO_RUN;
+	} else if (target_vmfd >= 0 && (int)fd != target_vmfd &&
+		   (cmd == cmd_get_dirty_log || cmd == cmd_clear_dirty_log ||
+		    cmd == cmd_reset_dirty_rings)) {
+		return KEEP_EVENT;	/* another VM of the process */
 	} else if (cmd == cmd_get_dirty_log) {
 		s.what = IO_DIRTY;
 		s.which = DI_GET;

@@ -39,6 +39,7 @@
 
 static struct env {
 	pid_t pid;		/* -p, or the forked command */
+	int vmfd;		/* -f: one VM of -p, by its fd in that process */
 	bool all;
 	char **cmd;		/* after -- */
 	const char *output;
@@ -192,6 +193,8 @@ static const char usage[] =
 "TLBI and CMO counts, dirty-log cost, userspace exits, and the probes' own cost.\n"
 "\n"
 "  -p, --pid PID        watch the running process PID\n"
+"  -f, --vm-fd FD       with -p: only the VM that is fd FD of PID (needs the s2perf\n"
+"                       kernel's debugfs; exits and CMOs stay per process)\n"
 "  -a, --all            watch every KVM process (no filter)\n"
 "  -- COMMAND ARGS      run COMMAND, held until every probe is attached, and\n"
 "                       watch it; s2collect exits with its status\n"
@@ -204,6 +207,7 @@ static const char usage[] =
 
 static const struct option long_opts[] = {
 	{ "pid", required_argument, NULL, 'p' },
+	{ "vm-fd", required_argument, NULL, 'f' },
 	{ "all", no_argument, NULL, 'a' },
 	{ "output", required_argument, NULL, 'o' },
 	{ "interval", required_argument, NULL, 'i' },
@@ -245,7 +249,7 @@ static void parse_args(int argc, char **argv)
 
 	opterr = 0;
 	/* '+': stop at the first non-option, so COMMAND's own flags stay its own */
-	while ((c = getopt_long(argc, argv, "+:p:ao:i:d:vh", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:p:f:ao:i:d:vh", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			errno = 0;
@@ -253,6 +257,13 @@ static void parse_args(int argc, char **argv)
 			if (errno || *end || pid <= 0)
 				bad_args("-p: '%s' is not a process id", optarg);
 			env.pid = pid;
+			break;
+		case 'f':
+			errno = 0;
+			pid = strtol(optarg, &end, 10);
+			if (errno || *end || pid < 0 || pid > INT_MAX)
+				bad_args("-f: '%s' is not a file descriptor", optarg);
+			env.vmfd = pid;
 			break;
 		case 'a': env.all = true; break;
 		case 'o': env.output = optarg; break;
@@ -273,6 +284,8 @@ static void parse_args(int argc, char **argv)
 		bad_args("need exactly one of -p PID, -a, -- COMMAND");
 	if (env.pid && kill(env.pid, 0) && errno == ESRCH)
 		bad_args("-p: no process %d", env.pid);
+	if (env.vmfd >= 0 && (!env.pid || env.cmd))
+		bad_args("-f needs -p PID (the process whose fd it is)");
 }
 
 /* ---- the command, held on a pipe until the probes are attached ---- */
@@ -320,7 +333,8 @@ struct debugfs_vm {
 	char strategy[16];
 };
 
-static int debugfs_vms(pid_t pid, struct debugfs_vm *out, int max)
+/* The VMs of @pid (all, or only the one that is its fd @vmfd >= 0). */
+static int debugfs_vms(pid_t pid, int vmfd, struct debugfs_vm *out, int max)
 {
 	char pattern[96], path[PATH_MAX];
 	glob_t g;
@@ -328,7 +342,10 @@ static int debugfs_vms(pid_t pid, struct debugfs_vm *out, int max)
 	int n = 0;
 	FILE *f;
 
-	snprintf(pattern, sizeof(pattern), "/sys/kernel/debug/kvm/%d-*/mmu_lock", pid);
+	if (vmfd >= 0)
+		snprintf(pattern, sizeof(pattern), "/sys/kernel/debug/kvm/%d-%d/mmu_lock", pid, vmfd);
+	else
+		snprintf(pattern, sizeof(pattern), "/sys/kernel/debug/kvm/%d-*/mmu_lock", pid);
 	if (glob(pattern, 0, NULL, &g))
 		return 0;
 	for (i = 0; i < g.gl_pathc && n < max; i++) {
@@ -639,6 +656,7 @@ static json_t *json_doc(const struct state *s, double secs)
 	json_object_set_new(t, "mode", json_string(env.all ? "all" : env.cmd ? "command" : "pid"));
 	if (!env.all)
 		json_object_set_new(t, "pid", json_integer(env.pid));
+	json_object_set_new(t, "vm_fd", env.vmfd >= 0 ? json_integer(env.vmfd) : json_null());
 	if (env.cmd) {
 		a = json_array();
 		for (i = 0; env.cmd[i]; i++)
@@ -1053,6 +1071,7 @@ int main(int argc, char **argv)
 	double secs = 0, next_print;
 	json_t *doc;
 
+	env.vmfd = -1;
 	parse_args(argc, argv);
 	libbpf_set_print(libbpf_print);
 	sigaction(SIGINT, &sa, NULL);
@@ -1074,6 +1093,20 @@ int main(int argc, char **argv)
 	}
 	s.skel = skel;
 	skel->rodata->target_tgid = env.all ? 0 : env.pid;
+	if (env.vmfd >= 0) {
+		/* The VM's lock address names it; debugfs is where the kernel says it. */
+		struct debugfs_vm one;
+
+		if (debugfs_vms(env.pid, env.vmfd, &one, 1) != 1) {
+			fprintf(stderr, "s2collect: -f %d: no /sys/kernel/debug/kvm/%d-%d/mmu_lock "
+				"(not a VM fd of %d, or a kernel without the s2perf patches)\n",
+				env.vmfd, env.pid, env.vmfd, env.pid);
+			err = 2;
+			goto cleanup;
+		}
+		skel->rodata->target_lock = one.lock;
+		skel->rodata->target_vmfd = env.vmfd;
+	}
 	skel->rodata->cmd_get_dirty_log = KVM_GET_DIRTY_LOG;
 	skel->rodata->cmd_clear_dirty_log = KVM_CLEAR_DIRTY_LOG;
 	skel->rodata->cmd_reset_dirty_rings = KVM_RESET_DIRTY_RINGS;
@@ -1140,7 +1173,7 @@ int main(int argc, char **argv)
 
 	/* A VM that runs already: its lock from debugfs (patched kernel). */
 	if (env.pid && !env.cmd) {
-		s.ndebugfs = debugfs_vms(env.pid, s.dvms, 16);
+		s.ndebugfs = debugfs_vms(env.pid, env.vmfd, s.dvms, 16);
 		for (i = 0; i < s.ndebugfs; i++) {
 			__u64 lock = s.dvms[i].lock, kvm = 0;
 

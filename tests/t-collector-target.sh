@@ -61,3 +61,40 @@ print("info: %s: %d events, %.0f ns/event" % (s, ov["events"]["value"], ov["per_
 sys.exit(1 if bad else 0)
 PY
 done
+
+# One VM of a running process, by its fd (-p PID -f FD): the lock comes
+# from debugfs, faults and dirty-log calls are that VM's; a fd that is no
+# VM of the process is refused with status 2.
+cat >"$OUT/f.sh" <<'SH'
+s2_dirty -q -S exclusive -v 2 -b 8M -i 30 -o wl.json >wl.txt 2>&1 &
+pid=$!
+sleep 4
+fd=
+for f in /proc/$pid/fd/*; do [ "$(readlink "$f")" = anon_inode:kvm-vm ] && fd=${f##*/}; done
+echo "$fd" >vmfd.txt
+s2collect -p $pid -f "$fd" -d 3 -o fd.json >fd.txt 2>&1
+echo "fd $?" >>status.txt
+s2collect -p $pid -f 0 -d 1 >bad.txt 2>&1
+echo "bad $?" >>status.txt
+wait $pid
+echo "workload $?" >>status.txt
+SH
+expect_status 0 launch f -t 600 -I "$OUT/f.sh" -- sh f.sh
+d=$OUT/f
+grep -q '^fd 0$' "$d/status.txt" || { cat "$d/fd.txt"; fail "-p -f: the collector failed"; }
+grep -q '^bad 2$' "$d/status.txt" || { cat "$d/bad.txt"; fail "-f on a fd that is no VM was not refused with 2"; }
+grep -q '^workload 0$' "$d/status.txt" || fail "the workload failed under -p -f"
+python3 - "$d/fd.json" "$(cat "$d/vmfd.txt")" <<'PY' || fail "-p -f: wrong figures"
+import json, sys
+c, fd = json.load(open(sys.argv[1])), int(sys.argv[2])
+assert c["target"]["vm_fd"] == fd, c["target"]
+assert any(v["learned_from"] == "debugfs" for v in c["vms"]), c["vms"]
+assert len({v["mmu_lock"] for v in c["vms"]}) == 1, c["vms"]
+wp = c["faults"]["count"]["permission"]["value"]
+get = c["dirty"]["ioctls"]["get_dirty_log"]["calls"]["value"]
+ww = c["mmu_lock"]["write_wait"]["count"]
+assert wp > 0 and get > 0, (wp, get)
+print("ok: -p -f %d: one VM (lock %s), %d WP faults, %d GET_DIRTY_LOG, %d mmu_lock write waits"
+      % (fd, c["vms"][0]["mmu_lock"], wp, get, ww))
+PY
+pass "-p PID -f FD watches that VM; -f on another fd exits 2"
