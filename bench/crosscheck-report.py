@@ -17,14 +17,7 @@ import re
 import statistics
 import sys
 
-
-def stats(v):
-    return statistics.mean(v), min(v), max(v), len(v)
-
-
-def fmt(v, scale, unit):
-    m, lo, hi, n = stats(v)
-    return f"{m / scale:9.1f} {unit} ({lo / scale:7.1f}-{hi / scale:7.1f}, n={n})"
+from s2report import args, fmt
 
 
 def upstream(path):
@@ -38,17 +31,8 @@ def upstream(path):
 
 
 def main():
-    args = sys.argv[1:]
-    factor = 2.0
-    if "--factor" in args:
-        i = args.index("--factor")
-        factor = float(args[i + 1])
-        del args[i:i + 2]
-    if len(args) not in (1, 2):
-        print(__doc__, file=sys.stderr)
-        return 2
-    run = args[0]
-    label = args[1] if len(args) == 2 else os.path.basename(run.rstrip("/"))
+    run, label, flags = args(__doc__, ("--factor",))
+    factor = float(flags["--factor"]) if flags["--factor"] else 2.0
     print(f"{label}: s2_dirty against dirty_log_perf_test, same parameters, same kernel")
     docs = sorted(glob.glob(os.path.join(run, "s2_dirty-*-*.json")))
     if not docs:
@@ -56,7 +40,7 @@ def main():
         return 1
     bad = 0
     strategies = sorted({os.path.basename(d)[len("s2_dirty-"):].rsplit("-", 1)[0] for d in docs})
-    print(f"{'strategy':<10} {'tool':<22} {'dirty pass':>34} {'get dirty log':>32}")
+    print(f"{'strategy':<10} {'tool':<22} {'dirty pass':>42} {'get dirty log':>40}")
     for strat in strategies:
         ours, ours_get, up, up_get, mode = [], [], [], [], "?"
         for path in sorted(glob.glob(os.path.join(run, f"s2_dirty-{strat}-*.json"))):
@@ -83,14 +67,16 @@ def main():
         if not ours or not up:
             bad += 1
             continue
-        print(f"{strat:<10} {'s2_dirty':<22} {fmt(ours, 1e6, 'ms'):>34} {fmt(ours_get, 1e3, 'us'):>32}")
-        print(f"{'':<10} {'dirty_log_perf_test':<22} {fmt(up, 1e6, 'ms'):>34} {fmt(up_get, 1e3, 'us'):>32}")
+        print(f"{strat:<10} {'s2_dirty':<22} {fmt(ours, 1e6, 'ms'):>42} {fmt(ours_get, 1e3, 'us'):>40}")
+        print(f"{'':<10} {'dirty_log_perf_test':<22} {fmt(up, 1e6, 'ms'):>42} {fmt(up_get, 1e3, 'us'):>40}")
         ratio = statistics.mean(ours) / statistics.mean(up)
-        ok = 1 / factor <= ratio <= factor
+        ours_mode = " ".join(doc["params"]["guest_mode"].split())
+        same_mode = ours_mode == " ".join(mode.split())
+        ok = 1 / factor <= ratio <= factor and same_mode
         bad += not ok
         print(f"{'':<10} ratio of mean pass times s2_dirty/upstream = {ratio:.2f} "
-              f"({'within' if ok else 'OUTSIDE'} the stated factor {factor:g}); "
-              f"guest modes: {doc['params']['guest_mode'].strip()} / {mode}")
+              f"({'within' if 1 / factor <= ratio <= factor else 'OUTSIDE'} the stated factor {factor:g}); "
+              f"guest modes: {ours_mode} / {mode}{'' if same_mode else ' DIFFER'}")
     p = json.load(open(docs[0]))["params"]
     print(f"parameters: {p['vcpus']} vCPUs x {p['bytes_per_vcpu']['value'] >> 20} MiB, "
           f"{p['iterations']} passes per run, two runs of each tool alternating, "

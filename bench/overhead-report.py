@@ -12,6 +12,8 @@ import os
 import statistics
 import sys
 
+from s2report import args, fmt
+
 
 def passes(run, kind):
     v = []
@@ -25,17 +27,11 @@ def passes(run, kind):
 
 
 def show(name, v, unit, scale, what="passes"):
-    sd = statistics.stdev(v) if len(v) > 1 else 0
-    print(f"  {name:<22} {statistics.mean(v) / scale:10.2f} {unit} mean, sd {sd / scale:.2f}, "
-          f"{min(v) / scale:.2f}-{max(v) / scale:.2f} (n={len(v)} {what})")
+    print(f"  {name:<22} {fmt(v, scale, unit, what, prec=2)}")
 
 
 def main():
-    if len(sys.argv) < 2:
-        print(__doc__, file=sys.stderr)
-        return 2
-    run = sys.argv[1]
-    label = sys.argv[2] if len(sys.argv) > 2 else os.path.basename(run.rstrip("/"))
+    run, label, _ = args(__doc__)
     bare, probed = passes(run, "bare"), passes(run, "probed")
     if not bare or not probed:
         print(f"overhead: no runs in {run}")
@@ -48,6 +44,10 @@ def main():
     ev, rate, cost = [], [], []
     for p in sorted(glob.glob(os.path.join(run, "coll-*.json"))):
         o = json.load(open(p))["overhead"]
+        if "events" not in o or "value" not in o["per_event"]:
+            print(f"  collector cost         unavailable in {os.path.basename(p)}: "
+                  f"{o.get('programs', o['per_event']).get('reason')}")
+            continue
         ev.append(o["events"]["value"])
         cost.append(o["per_event"]["value"])
         if "event_rate" in o:

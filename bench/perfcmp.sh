@@ -15,5 +15,5 @@ s2chroot perf record -q -e lock:contention_begin -e lock:contention_end -o "lock
 	s2collect -o "coll-$s.json" -- \
 	s2_dirty -q -S "$s" -o "wl-$s.json" "$@" >"run-$s.txt" 2>&1
 echo "$s $?" >>status.txt
-s2chroot perf lock contention -i "lock-$s.data" -E 20 \
+s2chroot perf lock contention -i "lock-$s.data" -E 100000 \
 	-F contended,wait_total,wait_max,wait_min,avg_wait >"lock-$s.txt" 2>&1

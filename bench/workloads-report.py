@@ -17,6 +17,8 @@ import os
 import statistics
 import sys
 
+from s2report import args, spread
+
 
 def rate(doc):
     w = doc["workload"]
@@ -37,17 +39,8 @@ def rate(doc):
     raise KeyError(w)
 
 
-def spread(v):
-    sd = statistics.stdev(v) if len(v) > 1 else 0.0
-    return statistics.mean(v), sd, min(v), max(v), len(v)
-
-
 def main():
-    if len(sys.argv) < 2:
-        print(__doc__, file=sys.stderr)
-        return 2
-    run = sys.argv[1]
-    label = sys.argv[2] if len(sys.argv) > 2 else os.path.basename(run.rstrip("/"))
+    run, label, _ = args(__doc__)
     rows, skipped, failed = {}, {}, []
     for path in sorted(glob.glob(os.path.join(run, "*-*.json"))):
         try:

@@ -706,6 +706,11 @@ static json_t *json_doc(const struct state *s, double secs)
 		json_object_set_new(doc, "tlbi", junavail(missing_reason(P_TLBI, why, sizeof(why))));
 	} else if (silent) {
 		json_object_set_new(doc, "tlbi", junavail(silent));
+	} else if (!env.all && !b->counts[C_VMS_LEARNED]) {
+		/* TLBIs are counted for the process's VMs that were learned. */
+		json_object_set_new(doc, "tlbi", junavail("no VM of the process was learned "
+				    "(no vm_init, fault or KVM ioctl seen from it), so no TLBI "
+				    "could be attributed to it"));
 	} else {
 		o = json_object();
 		for (k = 0; k < NR_TLBI_KINDS; k++)
@@ -850,9 +855,12 @@ static json_t *json_doc(const struct state *s, double secs)
 		json_object_set_new(o, "programs", a);
 		json_object_set_new(o, "events", jcount(tot_cnt, "events"));
 		json_object_set_new(o, "run_time", jcount(tot_ns, "ns"));
-		json_object_set_new(o, "per_event", jscalar(tot_cnt ? (double)tot_ns / tot_cnt : 0, "ns"));
-		json_object_set_new(o, "event_rate", jscalar(secs > 0 ? tot_cnt / secs : 0, "events/s"));
-		json_object_set_new(o, "cpu_share", jscalar(secs > 0 ? tot_ns / (secs * 1e9) : 0, "cpus"));
+		json_object_set_new(o, "per_event", tot_cnt ? jscalar((double)tot_ns / tot_cnt, "ns") :
+				    junavail("no probe ran"));
+		json_object_set_new(o, "event_rate", secs > 0 ? jscalar(tot_cnt / secs, "events/s") :
+				    junavail("no time elapsed"));
+		json_object_set_new(o, "cpu_share", secs > 0 ? jscalar(tot_ns / (secs * 1e9), "cpus") :
+				    junavail("no time elapsed"));
 		json_object_set_new(o, "recursion_misses", jcount(rec, "events"));
 	}
 	json_object_set_new(o, "dropped_starts", jcount(b->counts[C_DROP_START], "events"));
@@ -932,14 +940,24 @@ static void print_summary(const struct state *s, double secs)
 	}
 	v = json_object_get(json_object_get(doc, "faults"), "count");
 	if (!print_unavail("fault counts", v)) {
+		const char *key;
+		json_t *val;
+
 		printf("%-18s", "faults");
-		for (k = 0; k < NR_FAULT_KINDS; k++)
-			printf(" %s %llu", fault_kind_names[k], (unsigned long long)b->fault_kinds[k]);
-		printf("\n%-18s", "faults per vCPU");
-		for (i = 0; i < MAX_VCPUS; i++)
-			if (b->vcpu_faults[i])
-				printf(" %d:%llu", i, (unsigned long long)b->vcpu_faults[i]);
-		printf("\n");
+		json_object_foreach(v, key, val) {
+			if (json_object_get(val, "value"))
+				printf(" %s %lld", key, json_integer_value(json_object_get(val, "value")));
+			else
+				printf(" %s n/a", key);
+		}
+		printf(" (faults)\n");
+		if (json_is_array(json_object_get(json_object_get(doc, "faults"), "per_vcpu"))) {
+			printf("%-18s", "faults per vCPU");
+			for (i = 0; i < MAX_VCPUS; i++)
+				if (b->vcpu_faults[i])
+					printf(" %d:%llu", i, (unsigned long long)b->vcpu_faults[i]);
+			printf(" (faults)\n");
+		}
 	}
 
 	v = json_object_get(doc, "mmu_lock");
@@ -978,24 +996,26 @@ static void print_summary(const struct state *s, double secs)
 		}
 	}
 	if (!print_unavail("wp faults", json_object_get(v, "wp_faults")))
-		printf("%-18s %lld\n", "wp faults",
+		printf("%-18s %lld faults\n", "wp faults",
 		       json_integer_value(json_object_get(json_object_get(v, "wp_faults"), "value")));
 	if (!print_unavail("fast-path hits", json_object_get(v, "fast_path_hits")))
-		printf("%-18s %lld\n", "fast-path hits",
+		printf("%-18s %lld faults\n", "fast-path hits",
 		       json_integer_value(json_object_get(json_object_get(v, "fast_path_hits"), "value")));
 	if (!print_unavail("dirty-ring pushes", json_object_get(v, "ring_pushes")))
-		printf("%-18s %llu\n", "dirty-ring pushes", (unsigned long long)b->counts[C_RING_PUSH]);
+		printf("%-18s %llu pages\n", "dirty-ring pushes", (unsigned long long)b->counts[C_RING_PUSH]);
 
 	v = json_object_get(doc, "exits");
 	if (!print_unavail("userspace exits", json_object_get(v, "userspace"))) {
 		const char *key;
 		json_t *val;
 
-		printf("%-18s %llu (KVM_RUN returned %llu times): EINTR %llu, errors %llu",
-		       "userspace exits", (unsigned long long)b->counts[C_UEXIT],
-		       (unsigned long long)b->counts[C_RUN_RETURNS],
+		printf("%-18s %llu exits: EINTR %llu, errors %llu", "userspace exits",
+		       (unsigned long long)b->counts[C_UEXIT],
 		       (unsigned long long)b->counts[C_UEXIT_RESTART],
 		       (unsigned long long)b->counts[C_UEXIT_ERR]);
+		if (attached(P_IOCTL_EXIT))
+			printf(" (KVM_RUN returned %llu times)",
+			       (unsigned long long)b->counts[C_RUN_RETURNS]);
 		json_object_foreach(json_object_get(v, "by_reason"), key, val)
 			printf(" %s %lld", key, json_integer_value(json_object_get(val, "value")));
 		printf("\n");

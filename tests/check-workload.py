@@ -50,6 +50,8 @@ def generic(doc):
             raise Fail(f"{path}: unavailable without a reason")
     check(figures > 0, f"all {figures} figures carry a unit, times are positive")
     end = 0
+    if doc["status"] == "ok" and not doc["phases"]:
+        raise Fail("a run that completed recorded no phase")
     for ph in doc["phases"]:
         start = ph["start"]["value"]
         if start < end:
@@ -86,6 +88,7 @@ def dirty(doc, p):
         check(all(0 < w < total for w in written) or p["write_percent"] == 0,
               f"each pass wrote some pages ({written}) at {p['write_percent']}%")
     dirt = d["pages_dirty"]["values"]
+    check(len(written) == len(dirt) == k, f"pages written and dirty for each of the {k} passes")
     check(all(x >= w for x, w in zip(dirt, written)),
           f"pages in the log {dirt} >= pages written {written}")
     io = d["ioctls"]
