@@ -474,7 +474,6 @@ int x86_fast_page_fault(struct trace_event_raw_fast_page_fault___s2 *ctx)
 
 	if (!is_target())
 		return KEEP_EVENT;
-	inc(&counts[C_FAST_PF]);
 	/* which ret means "fixed" varies by kernel: the loader reads the format */
 	if (ret < MAX_FPF_RET)
 		inc(&fpf_ret[masked(ret, MAX_FPF_RET - 1)]);
@@ -543,9 +542,7 @@ int lock_begin(struct trace_event_raw_contention_begin___s2 *ctx)
 	tid = cur_tid();
 	/* a slow path may report contention again before it ends: keep the first */
 	err = bpf_map_update_elem(&lock_starts, &tid, &s, BPF_NOEXIST);
-	if (err == 0)
-		inc(&counts[C_LOCK_EVENTS]);
-	else if (err != -17 /* EEXIST */)
+	if (err && err != -17 /* EEXIST */)
 		inc(&counts[C_DROP_START]);
 	return KEEP_EVENT;
 }
@@ -555,13 +552,16 @@ int lock_end(struct trace_event_raw_contention_end___s2 *ctx)
 {
 	__u64 lock = (__u64)ctx->lock_addr;
 	struct lock_start *s;
-	__u32 tid;
+	__u32 tid = cur_tid();
 
-	if (!bpf_map_lookup_elem(&locks, &lock))
-		return KEEP_EVENT;
-	tid = cur_tid();
+	/*
+	 * Only a wait that began on a watched lock has a start: no need to look
+	 * the lock up again, and a VM destroyed meanwhile leaves no stale start.
+	 */
 	s = bpf_map_lookup_elem(&lock_starts, &tid);
-	if (!s || s->lock != lock)
+	if (!s)
+		return KEEP_EVENT;
+	if (s->lock != lock)
 		return KEEP_EVENT;
 	/* a plain spinlock (neither flag) is exclusive: count it as write */
 	hist_add(&lock_wait[(s->flags & LCB_F_READ) ? LM_READ : LM_WRITE],

@@ -44,11 +44,9 @@ enum counter {
 	C_RING_PUSH,		/* kvm:kvm_dirty_ring_push */
 	C_FALLBACK_FAULT,	/* kvm:kvm_guest_fault (arm64) / kvm:kvm_page_fault (x86) */
 	C_ACCESS_FAULT,		/* kvm:kvm_access_fault (arm64) */
-	C_FAST_PF,		/* kvmmmu:fast_page_fault (x86) */
 	C_VM_INIT,		/* kvm_s2_vm_init for the target */
 	C_VM_DESTROY,
 	C_VMS_LEARNED,		/* VMs (and their mmu_lock) added to the watch list */
-	C_LOCK_EVENTS,		/* contention_begin on a watched lock */
 	C_DROP_START,		/* a start timestamp could not be stored (map full) */
 	C_DROP_WATCH,		/* a VM could not be watched (map full) */
 	C_UNPAIRED,		/* an exit event with no matching entry */
