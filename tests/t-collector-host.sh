@@ -121,5 +121,10 @@ done
 # status is passed through.
 expect_status 3 "$COLL" -- sh -c 'exit 3'
 sleep 2 & p=$!
+t0=$(date +%s.%N)
 timeout 20 "$COLL" -p $p >"$OUT/pid.log" 2>&1 || fail "-p: the collector did not end with the process"
-pass "-p: ended with the process"
+# It must have watched until the process ended, not given up at once.
+secs=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+awk -v s="$secs" 'BEGIN { exit !(s >= 1.5) }' || fail "-p: the collector returned after ${secs}s, before the process ended"
+kill -0 $p 2>/dev/null && fail "-p: the collector ended while the process still ran"
+pass "-p: watched for ${secs}s and ended with the process"

@@ -68,9 +68,14 @@ done
 cat >"$OUT/f.sh" <<'SH'
 s2_dirty -q -S exclusive -v 2 -b 8M -i 30 -o wl.json >wl.txt 2>&1 &
 pid=$!
-sleep 4
 fd=
-for f in /proc/$pid/fd/*; do [ "$(readlink "$f")" = anon_inode:kvm-vm ] && fd=${f##*/}; done
+# Wait for the VM (the debug kernel under emulation is slow to get there).
+for i in $(seq 60); do
+	for f in /proc/$pid/fd/*; do [ "$(readlink "$f")" = anon_inode:kvm-vm ] && fd=${f##*/}; done
+	[ -n "$fd" ] && break
+	sleep 0.5
+done
+sleep 1
 echo "$fd" >vmfd.txt
 s2collect -p $pid -f "$fd" -d 3 -o fd.json >fd.txt 2>&1
 echo "fd $?" >>status.txt
@@ -81,6 +86,7 @@ echo "workload $?" >>status.txt
 SH
 expect_status 0 launch f -t 600 -I "$OUT/f.sh" -- sh f.sh
 d=$OUT/f
+grep -q "[0-9]" "$d/vmfd.txt" || fail "-p -f: the workload's VM fd never appeared"
 grep -q '^fd 0$' "$d/status.txt" || { cat "$d/fd.txt"; fail "-p -f: the collector failed"; }
 grep -q '^bad 2$' "$d/status.txt" || { cat "$d/bad.txt"; fail "-f on a fd that is no VM was not refused with 2"; }
 grep -q '^workload 0$' "$d/status.txt" || fail "the workload failed under -p -f"
