@@ -35,7 +35,7 @@ tracer() {
 }
 # stop: end the tracer like Ctrl-C does, so END runs and the maps print.
 stop() {
-	kill -INT $tracer
+	sh "$ROOT/tests/bt-stop.sh" s2dirty.bt $tracer || fail "bpftrace did not end on SIGINT"
 	wait $tracer || fail "bpftrace exited with status $?"
 }
 # value NAME MAP OP PID: a map's value for [OP, PID, ...], empty when absent.
