@@ -12,7 +12,7 @@ import os
 import statistics
 import sys
 
-from s2report import args, fmt
+from s2report import args, failed_runs, fmt
 
 
 def passes(run, kind):
@@ -32,6 +32,12 @@ def show(name, v, unit, scale, what="passes"):
 
 def main():
     run, label, _ = args(__doc__)
+    # A run that failed before writing its document shows only here.
+    bad = failed_runs(run, lambda f: "-".join(f) + ".txt")
+    for _, msg in bad:
+        print(f"FAILED: {msg}")
+    if bad:
+        return 1
     bare, probed = passes(run, "bare"), passes(run, "probed")
     if not bare or not probed:
         print(f"overhead: no runs in {run}")

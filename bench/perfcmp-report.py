@@ -14,7 +14,7 @@ import os
 import re
 import sys
 
-from s2report import args
+from s2report import args, failed_runs
 
 UNITS = {"ms": 1e6, "us": 1e3, "ns": 1, "s": 1e9}
 
@@ -48,6 +48,9 @@ def perf_lock(path):
 def main():
     run, label, _ = args(__doc__)
     bad = 0
+    for _, msg in failed_runs(run, lambda f: f"run-{f[0]}.txt" if f else "status.txt"):
+        print(f"FAILED: {msg}")
+        bad += 1
     print(f"{label}: s2collect and perf on the same s2_dirty runs")
     print(f"{'strategy':<10} {'figure':<26} {'s2collect':>12} {'perf':>12}  agreement")
     for path in sorted(glob.glob(os.path.join(run, "coll-*.json"))):

@@ -41,3 +41,30 @@ def args(doc, flags=()):
     run = argv[0]
     label = argv[1] if len(argv) == 2 else os.path.basename(run.rstrip("/"))
     return run, label, found
+
+
+def failed_runs(run, log):
+    """The runs a bench/*.sh script recorded in RUN_DIR/status.txt (one line
+    per run: its name fields, then its exit status) that did not succeed:
+    status other than 0 or 4 (4: skipped, which the run's JSON says). A
+    list of (name fields, message); log(fields) names the run's output
+    file, whose last line the message quotes. Without status.txt the
+    script never finished a run: that is one failure too."""
+    path = os.path.join(run, "status.txt")
+    try:
+        lines = open(path).read().splitlines()
+    except OSError:
+        return [((), f"no {path}: the benchmark script did not finish a run")]
+    out = []
+    for line in lines:
+        f = line.split()
+        if not f or f[-1] in ("0", "4"):
+            continue
+        name = log(f[:-1])
+        try:
+            text = [x for x in open(os.path.join(run, name)).read().splitlines() if x.strip()]
+        except OSError:
+            text = []
+        last = f": {text[-1].strip()}" if text else ""
+        out.append((tuple(f[:-1]), f"{' '.join(f[:-1])}: exit status {f[-1]}{last} ({name})"))
+    return out

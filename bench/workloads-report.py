@@ -17,7 +17,7 @@ import os
 import statistics
 import sys
 
-from s2report import args, spread
+from s2report import args, failed_runs, spread
 
 
 def rate(doc):
@@ -77,6 +77,12 @@ def main():
         m, sd, lo, hi, n = spread(x["rate"])
         r = f"{m:9.0f} sd {sd:7.0f} ({lo:.0f}-{hi:.0f}, n={n})"
         print(f"{w:<9} {size:<18} {t:>34} {r:>36}  {x['phase']}")
+    # A run that ended without a document (a crash, a kill) shows only in
+    # status.txt; one that wrote a failed document is listed already.
+    for name, msg in failed_runs(run, lambda f: "-".join(f) + ".txt"):
+        stem = "-".join(name)
+        if not stem or not any(f.startswith(stem + ".json") for f in failed):
+            failed.append(msg)
     for f in failed:
         print(f"FAILED: {f}")
     return 1 if failed else 0

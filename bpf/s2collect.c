@@ -799,6 +799,14 @@ static json_t *json_doc(const struct state *s, double secs)
 		json_array_append_new(a, e);
 	}
 	json_object_set_new(o, "passes", a);
+	if (b->pass >= MAX_PASSES) {
+		/* the kernel side counts on; only the per-pass slots run out */
+		snprintf(why, sizeof(why), "per-pass figures are kept for the first %d passes; "
+			 "the run's totals include all %u", MAX_PASSES, b->pass + 1);
+		t = jcount(b->pass + 1 - MAX_PASSES, "passes");
+		json_object_set_new(t, "reason", json_string(why));
+		json_object_set_new(o, "passes_not_listed", t);
+	}
 	json_object_set_new(o, "passes_note", json_string("pass N runs from the N-th "
 		"GET_DIRTY_LOG (or RESET_DIRTY_RINGS) to the next; its dirty_ioctl_time is the "
 		"call that ends it plus the CLEAR_DIRTY_LOGs right after; a figure unavailable "
@@ -1003,6 +1011,9 @@ static void print_summary(const struct state *s, double secs)
 		       json_integer_value(json_object_get(json_object_get(v, "fast_path_hits"), "value")));
 	if (!print_unavail("dirty-ring pushes", json_object_get(v, "ring_pushes")))
 		printf("%-18s %llu pages\n", "dirty-ring pushes", (unsigned long long)b->counts[C_RING_PUSH]);
+	if (json_object_get(v, "passes_not_listed"))
+		printf("%-18s %s\n", "per-pass figures", json_string_value(json_object_get(
+		       json_object_get(v, "passes_not_listed"), "reason")));
 
 	v = json_object_get(doc, "exits");
 	if (!print_unavail("userspace exits", json_object_get(v, "userspace"))) {

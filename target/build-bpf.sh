@@ -41,11 +41,14 @@ esac
 
 build() {
 	mkdir -p "$out/obj" "$out/bin/bpf"
-	if ! make -C "$S2PERF_ROOT/bpf" ARCH="$arch" "${vm[@]}" OUT="$out/obj" \
+	make_fresh "$out" "$S2PERF_ROOT/bpf"
+	# shellcheck disable=SC2086
+	if ! make $MAKE_FRESH -C "$S2PERF_ROOT/bpf" ARCH="$arch" "${vm[@]}" OUT="$out/obj" \
 		>"$out/build.log" 2>&1; then
 		cat "$out/build.log" >&2
 		die "collector build failed"
 	fi
+	mark_fresh "$out"
 	grep -E '^  [A-Z-]+ ' "$out/build.log" >&2 || true
 	cp -p "$out/obj/s2collect" "$out/bin/bpf/s2collect"
 	echo "$out/bin"

@@ -44,12 +44,15 @@ build() {
 	prepare_tree
 	local out=$S2PERF_CACHE/guests/$arch-$(series_key)
 	mkdir -p "$out/bin/guests"
-	if ! make -C "$S2PERF_ROOT/guests" ARCH="$arch" KSRC="$KSRC" \
+	make_fresh "$out" "$S2PERF_ROOT/guests"
+	# shellcheck disable=SC2086
+	if ! make $MAKE_FRESH -C "$S2PERF_ROOT/guests" ARCH="$arch" KSRC="$KSRC" \
 		KHDR="$(cd "$khdr" && pwd)" STOBJ="$(cd "$stdir/../obj" && pwd)" \
 		OUT="$out/bin/guests" >"$out/build.log" 2>&1; then
 		cat "$out/build.log" >&2
 		die "guests build failed"
 	fi
+	mark_fresh "$out"
 	grep -E '^  (CC|LD) ' "$out/build.log" >&2 || true
 	echo "$out/bin"
 }
