@@ -128,3 +128,24 @@ secs=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 awk -v s="$secs" 'BEGIN { exit !(s >= 1.5) }' || fail "-p: the collector returned after ${secs}s, before the process ended"
 kill -0 $p 2>/dev/null && fail "-p: the collector ended while the process still ran"
 pass "-p: watched for ${secs}s and ended with the process"
+
+# More passes than the per-pass slots: the first MAX_PASSES are listed, the
+# document says how many are not, the totals count them all.
+rc=0
+"$COLL" -o "$OUT/collector-long.json" -- \
+	"$S2_DIRTY" -v 1 -b 1M -i 300 -l get -o "$OUT/workload-long.json" >"$OUT/long.log" 2>&1 || rc=$?
+[ $rc -eq 0 ] || { tail -n 30 "$OUT/long.log"; fail "300 passes: s2collect -- s2_dirty exited $rc"; }
+python3 - "$OUT/workload-long.json" "$OUT/collector-long.json" <<'PY' || fail "300 passes: the per-pass list is wrong"
+import json, sys
+wl, co = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+d = co["dirty"]
+gets = wl["dirty"]["ioctls"]["get_dirty_log"]["value"]
+calls = d["ioctls"]["get_dirty_log"]["calls"]["value"]
+listed, extra = len(d["passes"]), d.get("passes_not_listed", {})
+print(f"{gets} GET_DIRTY_LOG by the workload, {calls} counted; {listed} passes listed, "
+      f"{extra.get('value')} not: {extra.get('reason')}")
+# pass 0 runs until the first GET: GETs + 1 passes in all
+assert calls == gets and listed == 256 and extra.get("value") == gets + 1 - 256, "mismatch"
+PY
+grep -q "per-pass figures.*the first 256 of $((300 + 1)) passes" "$OUT/long.log" || fail "300 passes: the summary does not say that passes are not listed"
+pass "300 passes: 256 listed, the rest counted and said"
