@@ -5,7 +5,9 @@
 # mode, so that every logged pass of both starts write-protected.
 #   crosscheck.sh VCPUS BYTES PASSES [STRATEGY...]
 # Writes s2_dirty-<strategy>-<round>.json and upstream-<strategy>-<round>.log
-# in the current directory. POSIX sh: it runs under the target's busybox too.
+# in the current directory, and count-{s2_dirty,upstream}-<strategy>.json
+# from one more run of each under s2collect when it is on PATH. POSIX sh:
+# it runs under the target's busybox too.
 set -e
 [ $# -ge 3 ] || { echo "usage: crosscheck.sh VCPUS BYTES PASSES [STRATEGY...]" >&2; exit 2; }
 vcpus=$1 bytes=$2 passes=$3
@@ -31,4 +33,15 @@ for s in "$@"; do
 		"$(command -v dirty_log_perf_test)" -g $mode -v "$vcpus" -b "$bytes" -i "$passes" \
 			>"upstream-$s-$round.log" 2>&1
 	done
+	# Then each once more under the collector (not timed): what the two
+	# made KVM do, event by event (faults, TLBIs, dirty-log calls, exits).
+	if command -v s2collect >/dev/null; then
+		echo "crosscheck: $s: both again under s2collect" >&2
+		s2collect -o "count-s2_dirty-$s.json" -- \
+			s2_dirty -q -l get -v "$vcpus" -b "$bytes" -i "$passes" $sopt \
+			>"count-s2_dirty-$s.log" 2>&1
+		s2collect -o "count-upstream-$s.json" -- \
+			"$(command -v dirty_log_perf_test)" -g $mode -v "$vcpus" -b "$bytes" -i "$passes" \
+			>"count-upstream-$s.log" 2>&1
+	fi
 done
