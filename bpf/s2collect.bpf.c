@@ -163,12 +163,20 @@ struct {
 	__type(value, struct lock_start);
 } lock_starts SEC(".maps");
 
+/*
+ * A fault's start time, in the faulting task's own storage: a hash map
+ * keyed by thread cost an update at entry and a lookup and a delete at
+ * exit on every fault, the hottest path here.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u32);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, __u64);
-} fault_starts SEC(".maps");
+} fault_start SEC(".maps");
+
+/* The VM the last fault came from: known to watch_kvm() without a lookup. */
+__u64 last_watched = 0;
 
 /*
  * Entries stay after the ioctl returns (ts = 0) so that a thread's first
@@ -275,10 +283,14 @@ static __always_inline void watch_kvm(void *kvm, __u8 strategy, __u8 source)
 
 	if (!kvm || !bpf_core_type_exists(struct kvm___s2))
 		return;
-	if (bpf_map_lookup_elem(&vms, &key))
+	if (key == last_watched)
 		return;
-	add_vm(key, key + bpf_core_field_offset(struct kvm___s2, mmu_lock),
-	       strategy, source);
+	if (!bpf_map_lookup_elem(&vms, &key))
+		add_vm(key, key + bpf_core_field_offset(struct kvm___s2, mmu_lock),
+		       strategy, source);
+	/* a hint only: a race costs a lookup, and VM destruction resets it */
+	if (bpf_map_lookup_elem(&vms, &key))
+		last_watched = key;
 }
 
 /* With -f, whether @kvm is the VM asked for (its lock is at a known offset). */
@@ -309,6 +321,8 @@ int s2_vm_destroy(struct trace_event_raw_kvm_s2_vm_class___s2 *ctx)
 	__u64 kvm = (__u64)ctx->kvm, lock = (__u64)ctx->mmu_lock;
 
 	/* The memory is about to be freed: keep no stale address around. */
+	if (last_watched == kvm)
+		last_watched = 0;
 	if (bpf_map_delete_elem(&vms, &kvm) == 0) {
 		bpf_map_delete_elem(&locks, &lock);
 		inc(&counts[C_VM_DESTROY]);
@@ -319,34 +333,36 @@ int s2_vm_destroy(struct trace_event_raw_kvm_s2_vm_class___s2 *ctx)
 SEC("tracepoint/kvm_s2/kvm_s2_fault_enter")
 int s2_fault_enter(void *ctx)
 {
-	__u64 ts;
-	__u32 tid;
+	__u64 *ts;
 
 	if (!is_target())
 		return KEEP_EVENT;
-	ts = bpf_ktime_get_ns();
-	tid = cur_tid();
-	if (bpf_map_update_elem(&fault_starts, &tid, &ts, BPF_ANY))
+	ts = bpf_task_storage_get(&fault_start, bpf_get_current_task_btf(), 0,
+				  BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!ts) {
 		inc(&counts[C_DROP_START]);
+		return KEEP_EVENT;
+	}
+	*ts = bpf_ktime_get_ns();
 	return KEEP_EVENT;
 }
 
 SEC("tracepoint/kvm_s2/kvm_s2_fault_exit")
 int s2_fault_exit(struct trace_event_raw_kvm_s2_fault_exit___s2 *ctx)
 {
-	__u32 tid = cur_tid(), kind, path, vcpu;
+	__u32 kind, path, vcpu;
 	struct pass_stats *ps;
 	__u64 *start, delta;
 
 	if (!is_target())
 		return KEEP_EVENT;
-	start = bpf_map_lookup_elem(&fault_starts, &tid);
-	if (!start) {
+	start = bpf_task_storage_get(&fault_start, bpf_get_current_task_btf(), 0, 0);
+	if (!start || !*start) {
 		inc(&counts[C_UNPAIRED]);
 		return KEEP_EVENT;
 	}
 	delta = bpf_ktime_get_ns() - *start;
-	bpf_map_delete_elem(&fault_starts, &tid);
+	*start = 0;
 	if (!is_target_vm(ctx->kvm))
 		return KEEP_EVENT;
 

@@ -1054,7 +1054,7 @@ static void print_summary(const struct state *s, double secs)
 		}
 	}
 	if (b->counts[C_DROP_START] || b->counts[C_DROP_WATCH])
-		printf("dropped: %llu start records, %llu VMs (maps full)\n",
+		printf("dropped: %llu fault start times (no task storage), %llu VMs (map full)\n",
 		       (unsigned long long)b->counts[C_DROP_START],
 		       (unsigned long long)b->counts[C_DROP_WATCH]);
 	fflush(stdout);

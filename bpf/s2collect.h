@@ -47,7 +47,7 @@ enum counter {
 	C_VM_INIT,		/* kvm_s2_vm_init for the target */
 	C_VM_DESTROY,
 	C_VMS_LEARNED,		/* VMs (and their mmu_lock) added to the watch list */
-	C_DROP_START,		/* a start timestamp could not be stored (map full) */
+	C_DROP_START,		/* a start timestamp could not be stored (no task storage) */
 	C_DROP_WATCH,		/* a VM could not be watched (map full) */
 	C_UNPAIRED,		/* an exit event with no matching entry */
 	NR_COUNTERS,
