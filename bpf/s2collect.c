@@ -391,6 +391,7 @@ struct state {
 	int ndebugfs;
 	struct debugfs_vm dvms[16];
 	int child_status;	/* wait status, or -1 */
+	double canary_off;	/* when the canary was detached (s), or 0 */
 };
 
 static double now_since(const struct timespec *t0)
@@ -683,6 +684,11 @@ static json_t *json_doc(const struct state *s, double secs)
 	json_object_set_new(o, "kvm_exit", attached(P_KVM_EXIT) ?
 			    jcount(b->counts[C_KVM_EXIT], "events") :
 			    junavail(missing_reason(P_KVM_EXIT, why, sizeof(why))));
+	if (s->canary_off > 0) {
+		snprintf(why, sizeof(why), "detached %.2f s into the run, once it had fired: "
+			 "a count of the first exits only, which is all the canary is for", s->canary_off);
+		json_object_set_new(json_object_get(o, "kvm_exit"), "note", json_string(why));
+	}
 	json_object_set_new(o, "in_kernel_events", silent ? junavail(silent) :
 			    json_pack("{s:b}", "available", 1));
 	json_object_set_new(doc, "canary", o);
@@ -1247,6 +1253,15 @@ int main(int argc, char **argv)
 
 		nanosleep(&tick, NULL);
 		secs = now_since(&s.t0);
+		/*
+		 * The canary has answered once it fires, and it runs on every
+		 * guest exit (~6 us each under emulation): detach it then.
+		 */
+		if (probes[P_KVM_EXIT].link && s.bss->counts[C_KVM_EXIT]) {
+			bpf_link__destroy(probes[P_KVM_EXIT].link);
+			probes[P_KVM_EXIT].link = NULL;
+			s.canary_off = secs;
+		}
 		if (target_gone(&s))
 			break;
 		if (env.duration && secs >= env.duration)
