@@ -288,9 +288,11 @@ static __always_inline void watch_kvm(void *kvm, __u8 strategy, __u8 source)
 	if (!bpf_map_lookup_elem(&vms, &key))
 		add_vm(key, key + bpf_core_field_offset(struct kvm___s2, mmu_lock),
 		       strategy, source);
-	/* a hint only: a race costs a lookup, and VM destruction resets it */
-	if (bpf_map_lookup_elem(&vms, &key))
-		last_watched = key;
+	/*
+	 * Tried once per run of faults from one VM: a race costs a lookup, a
+	 * full map is counted by add_vm(), and VM destruction resets the hint.
+	 */
+	last_watched = key;
 }
 
 /* With -f, whether @kvm is the VM asked for (its lock is at a known offset). */
@@ -340,7 +342,7 @@ int s2_fault_enter(void *ctx)
 	ts = bpf_task_storage_get(&fault_start, bpf_get_current_task_btf(), 0,
 				  BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!ts) {
-		inc(&counts[C_DROP_START]);
+		inc(&counts[C_DROP_FAULT_START]);
 		return KEEP_EVENT;
 	}
 	*ts = bpf_ktime_get_ns();
@@ -352,26 +354,27 @@ int s2_fault_exit(struct trace_event_raw_kvm_s2_fault_exit___s2 *ctx)
 {
 	__u32 kind, path, vcpu;
 	struct pass_stats *ps;
-	__u64 *start, delta;
+	__u64 *start;
 
-	if (!is_target())
+	if (!is_target() || !is_target_vm(ctx->kvm))
 		return KEEP_EVENT;
-	start = bpf_task_storage_get(&fault_start, bpf_get_current_task_btf(), 0, 0);
-	if (!start || !*start) {
-		inc(&counts[C_UNPAIRED]);
-		return KEEP_EVENT;
-	}
-	delta = bpf_ktime_get_ns() - *start;
-	*start = 0;
-	if (!is_target_vm(ctx->kvm))
-		return KEEP_EVENT;
-
 	kind = ctx->kind;
 	path = ctx->path;
 	vcpu = ctx->vcpu_id;
 	if (kind >= NR_FAULT_KINDS || path >= NR_FAULT_PATHS)
 		return KEEP_EVENT;
-	hist_add(&fault_lat[masked(kind, 3)][masked(path, 3)], delta);
+	/*
+	 * A fault whose entry was not seen (in flight when the probes attached,
+	 * or no storage for its start) still counts; only its time is unknown.
+	 */
+	start = bpf_task_storage_get(&fault_start, bpf_get_current_task_btf(), 0, 0);
+	if (start && *start) {
+		hist_add(&fault_lat[masked(kind, 3)][masked(path, 3)],
+			 bpf_ktime_get_ns() - *start);
+		*start = 0;
+	} else {
+		inc(&counts[C_UNPAIRED]);
+	}
 	inc(&fault_kinds[masked(kind, 3)]);
 	if (vcpu < MAX_VCPUS)
 		inc(&vcpu_faults[masked(vcpu, MAX_VCPUS - 1)]);
@@ -575,9 +578,7 @@ int lock_end(struct trace_event_raw_contention_end___s2 *ctx)
 	 * the lock up again, and a VM destroyed meanwhile leaves no stale start.
 	 */
 	s = bpf_map_lookup_elem(&lock_starts, &tid);
-	if (!s)
-		return KEEP_EVENT;
-	if (s->lock != lock)
+	if (!s || s->lock != lock)
 		return KEEP_EVENT;
 	/* a plain spinlock (neither flag) is exclusive: count it as write */
 	hist_add(&lock_wait[(s->flags & LCB_F_READ) ? LM_READ : LM_WRITE],

@@ -74,6 +74,7 @@ static const char *const exit_names[] = {
 
 /* ---- the probes and what decides whether each is attached ---- */
 
+/* Each entry event before its exit: attached in this order, detached in reverse. */
 enum probe_id {
 	P_VM_INIT, P_VM_DESTROY, P_FAULT_ENTER, P_FAULT_EXIT, P_TLBI, P_CMO,
 	P_GUEST_FAULT, P_ACCESS_FAULT, P_PAGE_FAULT, P_FAST_PF, P_KVM_EXIT,
@@ -537,6 +538,11 @@ static json_t *json_faults(const struct state *s, const char *silent)
 		return o;
 	}
 	json_object_set_new(o, "latency", lat);
+	if (s->have_s2)
+		json_object_set_new(o, "not_timed", json_pack("{s:I,s:s,s:s}", "value",
+			(json_int_t)b->counts[C_UNPAIRED], "unit", "faults", "reason",
+			"counted, but their entry was not seen (in flight when the probes "
+			"attached, or no storage for the start): not in the latency histograms"));
 
 	cnt = json_object();
 	for (k = 0; k < NR_FAULT_KINDS; k++) {
@@ -877,9 +883,9 @@ static json_t *json_doc(const struct state *s, double secs)
 				    junavail("no time elapsed"));
 		json_object_set_new(o, "recursion_misses", jcount(rec, "events"));
 	}
+	json_object_set_new(o, "dropped_fault_starts", jcount(b->counts[C_DROP_FAULT_START], "events"));
 	json_object_set_new(o, "dropped_starts", jcount(b->counts[C_DROP_START], "events"));
 	json_object_set_new(o, "dropped_vms", jcount(b->counts[C_DROP_WATCH], "vms"));
-	json_object_set_new(o, "unpaired_exits", jcount(b->counts[C_UNPAIRED], "events"));
 	json_object_set_new(doc, "overhead", o);
 	return doc;
 }
@@ -1059,8 +1065,13 @@ static void print_summary(const struct state *s, double secs)
 			       json_real_value(json_object_get(json_object_get(pr, "per_event"), "value")));
 		}
 	}
-	if (b->counts[C_DROP_START] || b->counts[C_DROP_WATCH])
-		printf("dropped: %llu fault start times (no task storage), %llu VMs (map full)\n",
+	if (s->have_s2 && b->counts[C_UNPAIRED])
+		printf("faults not timed: %llu (their entry was not seen: counted above, "
+		       "not in the latency histograms)\n", (unsigned long long)b->counts[C_UNPAIRED]);
+	if (b->counts[C_DROP_FAULT_START] || b->counts[C_DROP_START] || b->counts[C_DROP_WATCH])
+		printf("dropped: %llu fault start times (no task storage; those faults are not "
+		       "timed), %llu lock-wait and ioctl starts, %llu VMs (maps full)\n",
+		       (unsigned long long)b->counts[C_DROP_FAULT_START],
 		       (unsigned long long)b->counts[C_DROP_START],
 		       (unsigned long long)b->counts[C_DROP_WATCH]);
 	fflush(stdout);
@@ -1273,8 +1284,12 @@ int main(int argc, char **argv)
 	}
 	secs = now_since(&s.t0);
 
-	/* Stop counting before reading, so that the document is consistent. */
-	for (i = 0; i < NR_PROBES; i++) {
+	/*
+	 * Stop counting before reading, so that the document is consistent:
+	 * in reverse, each exit event (fault, lock wait, ioctl) before its
+	 * entry, so that no exit fires alone while the others are detached.
+	 */
+	for (i = NR_PROBES - 1; i >= 0; i--) {
 		bpf_link__destroy(probes[i].link);
 		probes[i].link = NULL;
 	}

@@ -47,9 +47,10 @@ enum counter {
 	C_VM_INIT,		/* kvm_s2_vm_init for the target */
 	C_VM_DESTROY,
 	C_VMS_LEARNED,		/* VMs (and their mmu_lock) added to the watch list */
-	C_DROP_START,		/* a start timestamp could not be stored (no task storage) */
+	C_DROP_FAULT_START,	/* a fault's start time could not be stored (no task storage) */
+	C_DROP_START,		/* a lock wait's or ioctl's start could not be stored (map full) */
 	C_DROP_WATCH,		/* a VM could not be watched (map full) */
-	C_UNPAIRED,		/* an exit event with no matching entry */
+	C_UNPAIRED,		/* a fault exit with no entry seen: counted, not timed */
 	NR_COUNTERS,
 };
 

@@ -56,6 +56,13 @@ for k in ("get_dirty_log", "clear_dirty_log"):
 ok(co["exits"]["kvm_run_returns"]["value"] == wl["exits"]["kvm_run_returns"]["value"],
    "KVM_RUN returns: collector %d, workload %d"
    % (co["exits"]["kvm_run_returns"]["value"], wl["exits"]["kvm_run_returns"]["value"]))
+# Every fault counted is timed when the command starts under the probes.
+f = co["faults"]
+timed = sum(h["count"] for byp in f["latency"].values() for h in byp.values())
+counted = sum(v["value"] for v in f["count"].values())
+ok(f["not_timed"]["value"] == 0 and timed == counted,
+   "%d faults counted, %d in the latency histograms, %d not timed"
+   % (counted, timed, f["not_timed"]["value"]))
 ov = co["overhead"]
 print("info: %s: %d events, %.0f ns/event" % (s, ov["events"]["value"], ov["per_event"]["value"]))
 sys.exit(1 if bad else 0)
@@ -100,6 +107,16 @@ wp = c["faults"]["count"]["permission"]["value"]
 get = c["dirty"]["ioctls"]["get_dirty_log"]["calls"]["value"]
 ww = c["mmu_lock"]["write_wait"]["count"]
 assert wp > 0 and get > 0, (wp, get)
+# Attached mid-run: faults in flight then are counted but not timed.
+f = c["faults"]
+timed = sum(h["count"] for byp in f["latency"].values() for h in byp.values())
+counted = sum(v["value"] for v in f["count"].values())
+assert timed + f["not_timed"]["value"] == counted, (timed, f["not_timed"], counted)
+# Entries attach before exits and detach after them: at most one fault per
+# vCPU (2) can be in flight, unseen, when the exit probe attaches.
+assert f["not_timed"]["value"] <= 2, f["not_timed"]
+print("ok: -p -f: %d faults counted, %d timed, %d not timed (in flight at attach)"
+      % (counted, timed, f["not_timed"]["value"]))
 print("ok: -p -f %d: one VM (lock %s), %d WP faults, %d GET_DIRTY_LOG, %d mmu_lock write waits"
       % (fd, c["vms"][0]["mmu_lock"], wp, get, ww))
 PY
