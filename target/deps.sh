@@ -10,7 +10,7 @@ HOST_PKGS=(
 	flex bison bc libssl-dev libelf-dev dwarves ccache cpio xz-utils rsync
 	make gcc perl python3 git file diffutils util-linux
 	clang llvm bpftool libbpf-dev libjansson-dev zlib1g-dev
-	bpftrace gnuplot-nox
+	bpftrace gnuplot-nox libgsl-dev python3-scipy chromium tmux
 	debootstrap qemu-user-static binfmt-support
 )
 # Target side (arm64, static, through multiarch).

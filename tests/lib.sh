@@ -29,3 +29,15 @@ launch() {
 	local name=$1; shift
 	"$ROOT/target/launch" -k "$KDIR" -i "$INITRD" -o "$OUT/$name" "$@"
 }
+
+# ensure_tracefs: mount tracefs at /sys/kernel/tracing if the kernel has it
+# and nothing is mounted there yet (a fresh machine, or a container without
+# systemd's mounts). Fails only if the kernel offers tracefs and the mount
+# does not work.
+ensure_tracefs() {
+	[ -e /sys/kernel/tracing/events ] && return 0
+	grep -qw tracefs /proc/filesystems || return 0
+	mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null ||
+		fail "the kernel has tracefs but mounting it at /sys/kernel/tracing failed"
+	pass "mounted tracefs at /sys/kernel/tracing"
+}

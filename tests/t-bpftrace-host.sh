@@ -10,9 +10,12 @@ set -euo pipefail
 [ "$(uname -m)" = x86_64 ] || skip "needs an x86_64 host (the upstream x86 selftest)"
 [ -c /dev/kvm ] || skip "no /dev/kvm on this host"
 command -v bpftrace >/dev/null || skip "bpftrace is not installed (target/deps.sh)"
+# A fresh machine may not have tracefs mounted although its kernel has
+# syscall tracepoints: mount it, as the collector does, and skip only for
+# what the kernel really lacks.
+ensure_tracefs
 [ -d /sys/kernel/tracing/events/syscalls/sys_enter_ioctl ] ||
-	[ -d /sys/kernel/debug/tracing/events/syscalls/sys_enter_ioctl ] ||
-	skip "this kernel has no syscall tracepoints"
+	skip "this kernel has no syscall tracepoints ($(uname -r): no events/syscalls/sys_enter_ioctl in tracefs)"
 
 bin=$("$ROOT/target/build-selftests.sh" -a x86_64 | tail -n 1)
 DLPT=$bin/kvm/dirty_log_perf_test

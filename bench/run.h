@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A run directory as s2bench's readers see it: the manifest's cells and the
+ * long-format metrics table. Loading checks everything it reads; a problem
+ * is one line naming the file (and line) in @err and a false return, so the
+ * caller can print it and exit 2.
+ */
+#ifndef S2BENCH_RUN_H
+#define S2BENCH_RUN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+enum better { BETTER_LOWER, BETTER_HIGHER, BETTER_NONE };
+
+/* One entry of the metric registry (table.c). */
+struct metric_def {
+	const char *name;	/* e.g. "dirty.pass_time" */
+	const char *unit;	/* unit of the value in metrics.csv, e.g. "ns" */
+	enum better better;
+	const char *source;	/* "workload" or "collector" */
+	const char *path;	/* JSON path in that document, dots between keys */
+	const char *reduce;	/* "value" (a scalar) or "median" (of a series) */
+	bool gated;		/* compare exits 1 on a regression of this one */
+	const char *label;	/* short text for people: "dirty pass" */
+};
+const struct metric_def *metric_find(const char *name);
+const struct metric_def *metric_registry(size_t *n);
+
+struct cell {
+	char *id;
+	int index, rep;
+	char *profile, *mode, *strategy, *workload, *config;
+	json_t *params;		/* object, borrowed from the manifest */
+	char *status;		/* "0", "4", "124", "died", ... or NULL: not run */
+};
+
+struct row {			/* one line of metrics.csv */
+	const struct cell *cell;
+	const char *metric;	/* interned: compare pointers after metric_find() */
+	char *unit;
+	double value;
+};
+
+struct run {
+	char *dir;
+	json_t *manifest;
+	char *plan;		/* plan name */
+	struct cell *cells;
+	size_t ncells;
+	struct row *rows;
+	size_t nrows;
+	json_t *env;		/* env.json or NULL */
+};
+
+/* Load DIR/manifest.json and DIR/metrics.csv (and env.json if present). */
+bool run_load(const char *dir, struct run *r, char *err, size_t errlen);
+/*
+ * Only the manifest, env.json and each cell's status (cells/<id>/status,
+ * else cells.csv): what `table` needs before metrics.csv exists.
+ */
+bool run_load_cells(const char *dir, struct run *r, char *err, size_t errlen);
+void run_free(struct run *r);
+const struct cell *run_cell(const struct run *r, const char *id);
+
+/*
+ * What a status means: "ok" (0), "skipped" (4: the host cannot), "hung"
+ * (124/137: killed at the cell's timeout), "died" (the target stopped
+ * during the cell), "failed" (anything else), "not_run" (NULL).
+ */
+const char *cell_outcome(const char *status);
+/* ok and skipped cells are fine; the others make `table` exit 1. */
+bool cell_outcome_bad(const char *status);
+
+/* One CSV field, quoted (RFC 4180) only when it holds , " or a newline. */
+void csv_put(FILE *f, const char *s);
+
+#endif

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * s2bench's subcommands. Each returns the process exit status: 0 ok, 1 a
+ * finding (compare: a gated regression; table/report: failed cells), 2 bad
+ * input (one line on stderr naming what is wrong).
+ */
+#ifndef S2BENCH_H
+#define S2BENCH_H
+
+#define S2BENCH_EXIT_OK 0
+#define S2BENCH_EXIT_FINDING 1
+#define S2BENCH_EXIT_USAGE 2
+
+int cmd_plan(int argc, char **argv);	 /* plan.c: plan check|expand */
+int cmd_table(int argc, char **argv);	 /* table.c */
+int cmd_report(int argc, char **argv);	 /* report.c */
+int cmd_compare(int argc, char **argv);	 /* compare.c */
+int cmd_kcidb(int argc, char **argv);	 /* kcidb.c */
+int cmd_stats(int argc, char **argv);	 /* stats_cmd.c */
+int cmd_simulate(int argc, char **argv); /* stats_cmd.c */
+
+/* One line on stderr, prefixed "s2bench: ". */
+void s2b_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

@@ -1,0 +1,471 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The statistics of s2bench (see stats.h). The definitions follow the ones
+ * people check results against: quantiles are numpy's default (type 7), the
+ * tests are scipy.stats.mannwhitneyu and scipy.stats.wilcoxon, and
+ * tests/stats-oracle.py holds this file to them.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_cdf.h>
+#include <gsl/gsl_rng.h>
+#include <gsl/gsl_sort.h>
+#include <gsl/gsl_statistics_double.h>
+
+#include "stats.h"
+
+/* Out of memory is not an input error: no caller could carry on. */
+static void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size);
+
+	if (!p) {
+		fputs("s2bench: out of memory\n", stderr);
+		exit(1);
+	}
+	return p;
+}
+
+static double *sorted_copy(const double *v, size_t n)
+{
+	double *s = xcalloc(n, sizeof(*s));
+
+	memcpy(s, v, n * sizeof(*s));
+	gsl_sort(s, 1, n);
+	return s;
+}
+
+double stats_quantile(const double *v, size_t n, double q)
+{
+	if (n == 0)
+		return NAN;	/* outside the contract; no figure rather than a crash */
+	double *s = sorted_copy(v, n);
+	/* GSL's definition is type 7: (n-1)q, then linear interpolation. */
+	double x = gsl_stats_quantile_from_sorted_data(s, 1, n, q);
+
+	free(s);
+	return x;
+}
+
+/* ---- bootstrap ---- */
+
+static gsl_rng *seeded_rng(unsigned long seed)
+{
+	gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+
+	if (!r) {
+		fputs("s2bench: out of memory\n", stderr);
+		exit(1);
+	}
+	gsl_rng_set(r, seed);
+	return r;
+}
+
+/* Median of n values drawn with replacement from v, in @scratch (n slots). */
+static double resampled_median(const gsl_rng *r, const double *v, size_t n,
+			       double *scratch)
+{
+	for (size_t i = 0; i < n; i++)
+		scratch[i] = v[gsl_rng_uniform_int(r, n)];
+	/* Quickselect; the even-n median is the mean of the middle two, as numpy's. */
+	return gsl_stats_median(scratch, 1, n);
+}
+
+/* Percentile interval: the 2.5% and 97.5% points of the bootstrap replicates. */
+static void percentile_interval(double *theta, size_t resamples, double *lo, double *hi)
+{
+	gsl_sort(theta, 1, resamples);
+	*lo = gsl_stats_quantile_from_sorted_data(theta, 1, resamples, 0.025);
+	*hi = gsl_stats_quantile_from_sorted_data(theta, 1, resamples, 0.975);
+}
+
+bool stats_boot_median_ci(const double *v, size_t n, unsigned long seed,
+			  size_t resamples, double *lo, double *hi)
+{
+	if (n < STATS_MIN_N_CI || resamples < 2) {
+		*lo = *hi = NAN;
+		return false;
+	}
+	gsl_rng *r = seeded_rng(seed);
+	double *scratch = xcalloc(n, sizeof(double));
+	double *theta = xcalloc(resamples, sizeof(double));
+
+	for (size_t b = 0; b < resamples; b++)
+		theta[b] = resampled_median(r, v, n, scratch);
+	percentile_interval(theta, resamples, lo, hi);
+	free(theta);
+	free(scratch);
+	gsl_rng_free(r);
+	return true;
+}
+
+static double median_of(const double *v, size_t n)
+{
+	double *s = sorted_copy(v, n);
+	double m = gsl_stats_median_from_sorted_data(s, 1, n);
+
+	free(s);
+	return m;
+}
+
+bool stats_boot_delta_ci(const double *base, size_t nb, const double *new_, size_t nn,
+			 unsigned long seed, size_t resamples, double *delta,
+			 double *lo, double *hi)
+{
+	bool base_positive = true;
+
+	*delta = *lo = *hi = NAN;
+	if (nb == 0 || nn == 0)
+		return false;
+	double mb = median_of(base, nb);
+
+	if (mb > 0)
+		*delta = median_of(new_, nn) / mb - 1;
+	for (size_t i = 0; i < nb; i++)
+		base_positive &= base[i] > 0;
+	if (!base_positive || nb < STATS_MIN_N_CI || nn < STATS_MIN_N_CI || resamples < 2)
+		return false;
+
+	gsl_rng *r = seeded_rng(seed);
+	double *sb = xcalloc(nb, sizeof(double)), *sn = xcalloc(nn, sizeof(double));
+	double *theta = xcalloc(resamples, sizeof(double));
+
+	for (size_t b = 0; b < resamples; b++) {
+		/* Independent samples: each is resampled on its own. */
+		double m_base = resampled_median(r, base, nb, sb);
+		double m_new = resampled_median(r, new_, nn, sn);
+
+		theta[b] = m_new / m_base - 1;
+	}
+	percentile_interval(theta, resamples, lo, hi);
+	free(theta);
+	free(sn);
+	free(sb);
+	gsl_rng_free(r);
+	return true;
+}
+
+/* ---- summary ---- */
+
+void stats_summarise(const double *v, size_t n, unsigned long seed,
+		     struct stats_summary *s)
+{
+	memset(s, 0, sizeof(*s));
+	if (n == 0) {		/* outside the contract; every figure unavailable */
+		s->median = s->p10 = s->p90 = s->min = s->max = NAN;
+		s->mean = s->sd = s->cv = s->ci_lo = s->ci_hi = NAN;
+		return;
+	}
+	double *sorted = sorted_copy(v, n);
+
+	s->n = n;
+	s->median = gsl_stats_median_from_sorted_data(sorted, 1, n);
+	s->p10 = gsl_stats_quantile_from_sorted_data(sorted, 1, n, 0.10);
+	s->p90 = gsl_stats_quantile_from_sorted_data(sorted, 1, n, 0.90);
+	s->min = sorted[0];
+	s->max = sorted[n - 1];
+	s->mean = gsl_stats_mean(sorted, 1, n);
+	/* One value has no spread: NAN says "unavailable", 0 would claim "none". */
+	s->sd = n > 1 ? gsl_stats_sd_m(sorted, 1, n, s->mean) : NAN;
+	/* A relative spread means nothing around a zero or negative mean. */
+	s->cv = n > 1 && s->mean > 0 ? s->sd / s->mean : NAN;
+	s->cv_high = s->cv > STATS_CV_HIGH;
+	s->has_ci = stats_boot_median_ci(sorted, n, seed, STATS_BOOT_RESAMPLES,
+					 &s->ci_lo, &s->ci_hi);
+	free(sorted);
+}
+
+/* ---- ranks ---- */
+
+/*
+ * Ranks 1..n of v, tied values sharing the mean of their ranks (scipy's
+ * rankdata 'average'). *tie_term gets sum(t^3 - t) over the groups of t
+ * tied values, the quantity both tests' variance corrections need.
+ */
+static double *average_ranks(const double *v, size_t n, double *tie_term)
+{
+	size_t *order = xcalloc(n, sizeof(*order));
+	double *rank = xcalloc(n, sizeof(*rank));
+
+	*tie_term = 0;
+	gsl_sort_index(order, v, 1, n);
+	for (size_t i = 0; i < n;) {
+		size_t j = i + 1;
+
+		while (j < n && v[order[j]] == v[order[i]])
+			j++;
+		/* Positions i..j-1 hold ranks i+1..j; their mean: */
+		double r = (double)(i + 1 + j) / 2;
+		double t = j - i;
+
+		for (size_t k = i; k < j; k++)
+			rank[order[k]] = r;
+		*tie_term += t * t * t - t;
+		i = j;
+	}
+	free(order);
+	return rank;
+}
+
+static void not_tested(struct stats_test *t, const char *reason)
+{
+	t->tested = false;
+	t->statistic = t->statistic_other = t->p = NAN;
+	t->reason = reason;
+}
+
+/* ---- Mann-Whitney U ---- */
+
+/*
+ * P(U >= u) under the null for samples of m and n values without ties.
+ * f(i, j, k), the number of orderings of i + j values giving U = k, obeys
+ * f(i, j, k) = f(i-1, j, k-j) + f(i, j-1, k): the largest value comes from
+ * the first sample (and beats all j of the second) or from the second.
+ * Additions only, so the counts (up to C(100, 50) ~ 1e29) keep full
+ * relative precision in doubles. Two layers in i of (n+1) x (mn+1).
+ */
+static double mann_whitney_upper_tail(size_t m, size_t n, size_t u)
+{
+	size_t kmax = m * n, width = kmax + 1;
+	double *prev = xcalloc((n + 1) * width, sizeof(double));
+	double *cur = xcalloc((n + 1) * width, sizeof(double));
+
+	for (size_t j = 0; j <= n; j++)
+		prev[j * width] = 1;		/* i = 0: U is 0 */
+	for (size_t i = 1; i <= m; i++) {
+		memset(cur, 0, (n + 1) * width * sizeof(double));
+		cur[0] = 1;			/* j = 0: U is 0 */
+		for (size_t j = 1; j <= n; j++) {
+			double *c = cur + j * width, *left = cur + (j - 1) * width;
+			const double *up = prev + j * width;
+
+			for (size_t k = 0; k <= i * j; k++)
+				c[k] = left[k] + (k >= j ? up[k - j] : 0);
+		}
+		double *swap = prev;
+
+		prev = cur;
+		cur = swap;
+	}
+	const double *f = prev + n * width;
+	double total = 0, tail = 0;
+
+	for (size_t k = 0; k <= kmax; k++) {
+		total += f[k];
+		if (k >= u)
+			tail += f[k];
+	}
+	free(cur);
+	free(prev);
+	return tail / total;
+}
+
+void stats_mann_whitney(const double *a, size_t na, const double *b, size_t nb,
+			struct stats_test *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->n_used = na + nb;
+	if (na < STATS_MIN_N_TEST || nb < STATS_MIN_N_TEST) {
+		not_tested(t, "fewer than 4 values in a sample");
+		return;
+	}
+	size_t n = na + nb;
+	double *pooled = xcalloc(n, sizeof(double)), tie_term, rank_sum = 0;
+
+	memcpy(pooled, a, na * sizeof(double));
+	memcpy(pooled + na, b, nb * sizeof(double));
+	double *rank = average_ranks(pooled, n, &tie_term);
+
+	for (size_t i = 0; i < na; i++)
+		rank_sum += rank[i];
+	free(rank);
+	free(pooled);
+
+	double mn = (double)na * nb;
+	double u1 = rank_sum - (double)na * (na + 1) / 2;
+	/* Two-sided: the tail beyond the larger of U1 and U2, doubled. */
+	double u = fmax(u1, mn - u1);
+
+	t->tested = true;
+	t->statistic = u1;
+	t->statistic_other = mn - u1;
+	t->exact = tie_term == 0 && na <= STATS_EXACT_MAX_N && nb <= STATS_EXACT_MAX_N;
+	if (t->exact) {
+		t->p = 2 * mann_whitney_upper_tail(na, nb, (size_t)llround(u));
+	} else {
+		double sd = sqrt(mn / 12 * ((n + 1) - tie_term / ((double)n * (n - 1))));
+
+		/* sd 0: every value tied, the samples cannot differ. */
+		t->p = sd > 0 ? 2 * gsl_cdf_ugaussian_Q((u - mn / 2 - 0.5) / sd) : 1;
+	}
+	t->p = fmin(t->p, 1);
+}
+
+/* ---- Wilcoxon signed-rank ---- */
+
+/*
+ * P(W+ <= w) and P(W+ >= w) under the null for n values without ties: W+
+ * is the sum of a uniformly random subset of the ranks 1..n, so count the
+ * subsets by sum (additions only; at most 2^50, exact in doubles).
+ */
+static void wilcoxon_tails(size_t n, size_t w, double *lower, double *upper)
+{
+	size_t kmax = n * (n + 1) / 2;
+	double *count = xcalloc(kmax + 1, sizeof(double));
+	double total = ldexp(1, (int)n);
+
+	count[0] = 1;
+	for (size_t r = 1; r <= n; r++)
+		for (size_t k = kmax; k >= r; k--)
+			count[k] += count[k - r];
+	*lower = *upper = 0;
+	for (size_t k = 0; k <= kmax; k++) {
+		if (k <= w)
+			*lower += count[k];
+		if (k >= w)
+			*upper += count[k];
+	}
+	*lower /= total;
+	*upper /= total;
+	free(count);
+}
+
+void stats_wilcoxon(const double *d, size_t n, struct stats_test *t)
+{
+	double *mag = xcalloc(n, sizeof(double)), *sign = xcalloc(n, sizeof(double));
+	size_t m = 0;
+
+	memset(t, 0, sizeof(*t));
+	/* Zero differences carry no sign: dropped, as scipy's "wilcox". */
+	for (size_t i = 0; i < n; i++) {
+		if (d[i] == 0)
+			continue;
+		mag[m] = fabs(d[i]);
+		sign[m++] = d[i] > 0 ? 1 : -1;
+	}
+	t->n_used = m;
+	if (m < STATS_MIN_N_TEST) {
+		free(sign);
+		free(mag);
+		not_tested(t, "fewer than 4 non-zero differences");
+		return;
+	}
+	double tie_term, w_plus = 0;
+	double *rank = average_ranks(mag, m, &tie_term);
+
+	for (size_t i = 0; i < m; i++)
+		if (sign[i] > 0)
+			w_plus += rank[i];
+	free(rank);
+	free(sign);
+	free(mag);
+
+	double total = (double)m * (m + 1) / 2;
+
+	t->tested = true;
+	t->statistic = w_plus;
+	t->statistic_other = total - w_plus;
+	t->exact = tie_term == 0 && m <= STATS_EXACT_MAX_N;
+	if (t->exact) {
+		double lower, upper;
+
+		wilcoxon_tails(m, (size_t)llround(w_plus), &lower, &upper);
+		t->p = 2 * fmin(lower, upper);
+	} else {
+		double mean = total / 2;
+		double var = ((double)m * (m + 1) * (2 * m + 1) - tie_term / 2) / 24;
+		/* Continuity correction: half a step towards the mean. */
+		double cc = w_plus > mean ? 0.5 : w_plus < mean ? -0.5 : 0;
+		double z = (w_plus - mean - cc) / sqrt(var);
+
+		t->p = 2 * gsl_cdf_ugaussian_Q(fabs(z));
+	}
+	t->p = fmin(t->p, 1);
+}
+
+/* ---- Holm ---- */
+
+void stats_holm(const double *p, size_t n, double *adjusted)
+{
+	size_t *order = xcalloc(n, sizeof(*order));
+	double running = 0;
+
+	gsl_sort_index(order, p, 1, n);
+	/*
+	 * The i-th smallest p (from 0) is multiplied by n - i; the running
+	 * maximum keeps the adjusted values in the order of the raw ones, so
+	 * a row is never rejected while a smaller p is not.
+	 */
+	for (size_t i = 0; i < n; i++) {
+		double a = fmin(1, (double)(n - i) * p[order[i]]);
+
+		running = fmax(running, a);
+		adjusted[order[i]] = running;
+	}
+	free(order);
+}
+
+/* ---- verdict ---- */
+
+const char *stats_verdict_name(enum stats_verdict v)
+{
+	switch (v) {
+	case VERDICT_SAME:
+		return "SAME";
+	case VERDICT_DIFFERENT:
+		return "DIFFERENT";
+	case VERDICT_UNKNOWN:
+		break;
+	}
+	return "UNKNOWN";
+}
+
+enum stats_verdict stats_verdict(const struct stats_test *t, double p_adjusted,
+				 bool has_delta_ci, double delta_lo, double delta_hi,
+				 double threshold)
+{
+	if (!t->tested)
+		return VERDICT_UNKNOWN;
+	if (p_adjusted < STATS_ALPHA)
+		return VERDICT_DIFFERENT;
+	/* "Not significant" is not "the same": the CI must rule out a change. */
+	if (has_delta_ci && delta_lo >= -threshold && delta_hi <= threshold)
+		return VERDICT_SAME;
+	return VERDICT_UNKNOWN;
+}
+
+/* ---- rates ---- */
+
+/*
+ * The p at which the Beta(a, b) CDF reaches @target, by bisection:
+ * gsl_cdf_beta_Pinv fails to converge (and aborts through GSL's error
+ * handler) for parameters such as Beta(1, 2000); the CDF itself is
+ * monotone and well behaved, and 60 halvings are below a double's step.
+ */
+static double beta_quantile(double target, double a, double b)
+{
+	double lo = 0, hi = 1;
+
+	for (int i = 0; i < 60; i++) {
+		double mid = (lo + hi) / 2;
+
+		if (gsl_cdf_beta_P(mid, a, b) < target)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return (lo + hi) / 2;
+}
+
+void stats_rate_ci(size_t k, size_t n, double *lo, double *hi)
+{
+	if (n == 0) {
+		*lo = *hi = NAN;
+		return;
+	}
+	*lo = k == 0 ? 0 : beta_quantile(0.025, k, n - k + 1);
+	*hi = k == n ? 1 : beta_quantile(0.975, k + 1, n - k);
+}
