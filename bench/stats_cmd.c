@@ -377,6 +377,7 @@ static int holm_command(const char *arg)
 	json_t *root = json_object(), *raw = json_array(), *adj = json_array();
 
 	if (!parse_values("stats --holm: P_VALUES", arg, &p)) {
+		free(p.v);	/* the values before the bad one */
 		json_decref(root);
 		json_decref(raw);
 		json_decref(adj);

@@ -12,12 +12,12 @@ rootfs=$("$ROOT/target/build-rootfs.sh" | tail -n 1)
 cat >"$OUT/p.sh" <<'SH'
 for s in exclusive rwlock fastpath; do sh perfcmp.sh $s -v 2 -b 8M -i 2; done
 SH
-expect_status 0 launch p -r "$rootfs" -t 900 -I "$ROOT/bench/perfcmp.sh" -I "$OUT/p.sh" -- sh p.sh
+expect_status 0 launch p -r "$rootfs" -t 900 -I "$ROOT/tests/perfcmp.sh" -I "$OUT/p.sh" -- sh p.sh
 d=$OUT/p
 for s in exclusive rwlock fastpath; do
 	grep -q "^$s 0\$" "$d/status.txt" || { tail "$d/run-$s.txt"; fail "$s: the run failed"; }
 done
-"$ROOT/bench/perfcmp-report.py" "$d" target | tee "$OUT/report.txt" ||
+"$ROOT/tests/perfcmp-report.py" "$d" target | tee "$OUT/report.txt" ||
 	fail "s2collect and perf disagree"
 ww=$(awk '$1 == "exclusive" && $2 == "mmu_lock" { print $5 }' "$OUT/report.txt")
 [ "${ww:-0}" -gt 0 ] || fail "no mmu_lock write waits under exclusive"

@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 """Compare the s2_dirty workload with the upstream dirty_log_perf_test run
-with the same parameters on the same kernel (bench/crosscheck.sh output).
+with the same parameters on the same kernel (tests/crosscheck.sh output).
 
-usage: bench/crosscheck-report.py RUN_DIR [LABEL] [--factor F]
+usage: tests/crosscheck-report.py RUN_DIR [LABEL] [--factor F]
 
 For each strategy: both tools' per-pass dirty time (mean, sd, min-max,
 number of passes) and get-dirty-log time, and the ratio of the medians
-(and of the means); and, when bench/crosscheck.sh ran each once more under
+(and of the means); and, when tests/crosscheck.sh ran each once more under
 s2collect, what the two made KVM do (faults by kind, write-protection faults, fast-path hits, TLBIs by
 kind, GET_DIRTY_LOG calls, userspace exits). Exits 1 when a ratio is
 outside [1/F, F] (default F = 2: the two guests differ in code and page

@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
-"""Compare s2collect with perf on the same workload run (bench/perfcmp.sh):
+"""Compare s2collect with perf on the same workload run (tests/perfcmp.sh):
 perf stat's counts of the kvm_s2 fault, TLBI and CMO tracepoints against
 the collector's (they must agree within 1%), and perf lock contention's
 rwlock write-wait line against the collector's mmu_lock write waits (perf
 cannot tell which lock it was; the collector counts this VM's mmu_lock
 only, so its count must not exceed perf's count of all contentions).
 
-usage: bench/perfcmp-report.py RUN_DIR [LABEL]
+usage: tests/perfcmp-report.py RUN_DIR [LABEL]
 """
 import glob
 import json

@@ -4,7 +4,7 @@
 # lock contention events (what perf lock contention reads; perf lock record
 # would take lockdep's events instead on a debug kernel) and perf stat on
 # the kvm_s2 tracepoints wrap s2collect, which wraps s2_dirty.
-# bench/perfcmp-report.py compares the counts.
+# tests/perfcmp-report.py compares the counts.
 #   perfcmp.sh STRATEGY [S2_DIRTY ARGS...]
 set -u
 s=${1:?usage: perfcmp.sh STRATEGY [S2_DIRTY ARGS...]}

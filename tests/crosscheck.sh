@@ -1,7 +1,7 @@
 #!/bin/sh
 # Run the s2_dirty workload and the upstream dirty_log_perf_test with the
 # same parameters, one after the other on the same kernel (in the target:
-# in one boot), for bench/crosscheck-report.py. Both in KVM_GET_DIRTY_LOG
+# in one boot), for tests/crosscheck-report.py. Both in KVM_GET_DIRTY_LOG
 # mode, so that every logged pass of both starts write-protected.
 #   crosscheck.sh VCPUS BYTES PASSES [STRATEGY...]
 # Writes s2_dirty-<strategy>-<round>.json and upstream-<strategy>-<round>.log

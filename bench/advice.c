@@ -1,0 +1,425 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Tuning advice computed from a run's own numbers: which strategy for which
+ * workload, which dirty-log mode (and ring size), THP or 4K pages under
+ * logging, the eager-split chunk size. Each answer cites its ratio, CI, p
+ * and n, says "no significant difference" where that is the truth, and
+ * where the run lacks the data names the plan that would give it.
+ */
+#define _GNU_SOURCE
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report.h"
+
+const char *const rhl_pass[] = { "dirty.pass_time", NULL };
+const char *const rhl_populate[] = {
+	"populate.time", "dirty.populate_time", "access.populate_time", "unmap.populate_time", NULL
+};
+
+/* A dirty-log pass costs the guest's writes plus harvesting the log. */
+static const char *const pass_and_harvest[] = {
+	"dirty.pass_time", "dirty.get_log_time", "dirty.clear_log_time",
+	"dirty.ring_collect_time", "dirty.ring_reset_time", NULL
+};
+
+struct series {
+	size_t n;
+	int rep[512];
+	double v[512];
+};
+
+/*
+ * Per rep, the sum of @metrics (the first is required, the others added
+ * where the configuration has them); a rep missing from one of them is
+ * dropped, so every value sums the same parts.
+ */
+static bool config_series(const struct rset *s, const char *prof, const char *cfg,
+			  const char *strat, const char *const *metrics, struct series *out)
+{
+	const struct rgroup *g0 = rset_find(s, prof, cfg, strat, metrics[0]), *g;
+	size_t i, k, j;
+
+	out->n = 0;
+	if (!g0)
+		return false;
+	for (i = 0; i < g0->n && out->n < 512; i++) {
+		double sum = g0->v[i];
+		bool all = true;
+
+		for (k = 1; metrics[k] && all; k++) {
+			if (!(g = rset_find(s, prof, cfg, strat, metrics[k])))
+				continue;
+			for (j = 0; j < g->n && g->rep[j] != g0->rep[i]; j++)
+				;
+			if (j == g->n)
+				all = false;
+			else
+				sum += g->v[j];
+		}
+		if (all) {
+			out->rep[out->n] = g0->rep[i];
+			out->v[out->n++] = sum;
+		}
+	}
+	return out->n > 0;
+}
+
+static double series_median(const struct series *x)
+{
+	return stats_quantile(x->v, x->n, 0.5);
+}
+
+static const char *ratio_brief(const struct rratio *r, char *buf, size_t len)
+{
+	char p[16], ci[48] = "";
+
+	if (r->has_ci)
+		snprintf(ci, sizeof(ci), ", 95%% CI %.3f-%.3f", r->lo, r->hi);
+	if (!r->n)
+		snprintf(buf, len, "no paired reps");
+	else if (!r->t.tested)
+		snprintf(buf, len, "%.3fx, n=%zu: too few pairs to test", r->median, r->n);
+	else
+		snprintf(buf, len, "%.3fx%s (p=%s, n=%zu)%s", r->median, ci,
+			 rfmt_p(p, sizeof(p), r->t.p), r->n,
+			 rratio_significant(r) ? "" : ", no significant difference");
+	return buf;
+}
+
+/* Lower is better for everything advice compares, except a rate. */
+static bool better_ratio(const struct metric_def *m, double ratio)
+{
+	return m->better == BETTER_HIGHER ? ratio > 1 : ratio < 1;
+}
+
+static const struct rgroup *primary_group(const struct rset *s, const char *prof, const char *cfg)
+{
+	const char *const *lists[] = { rhl_pass, rhl_populate };
+	size_t l, k, i;
+	const struct rgroup *g;
+
+	for (l = 0; l < 2; l++)
+		for (k = 0; lists[l][k]; k++)
+			for (i = 0; i < s->nstrategies; i++)
+				if ((g = rset_find(s, prof, cfg, s->strategies[i], lists[l][k])))
+					return g;
+	for (i = 0; i < s->ng; i++)
+		if (s->g[i].def->gated && !strcmp(s->g[i].profile, prof) &&
+		    !strcmp(s->g[i].config, cfg))
+			return &s->g[i];
+	return NULL;
+}
+
+static void advise_strategy(struct rdoc *d, const struct rset *s)
+{
+	size_t pi, ci, k;
+	bool any_untestable = false;
+
+	size_t told = 0;
+
+	rdoc_heading(d, 3, "advice-strategy", "Which strategy for which workload");
+	for (pi = 0; pi < s->nprofiles; pi++)
+		for (ci = 0; ci < s->nconfigs; ci++) {
+			const char *prof = s->profiles[pi], *cfg = s->configs[ci];
+			const struct rgroup *p = primary_group(s, prof, cfg), *base, *best = NULL;
+			struct rratio r, rbest = { 0 };
+			char *others, buf[256], med[48];
+
+			if (!p)
+				continue;
+			told++;
+			others = strdup("");
+			base = rset_find(s, prof, cfg, "rwlock", p->def->name);
+			if (!base) {
+				rdoc_item(d, "%s [%s], %s: no rwlock cells to pair with: no advice.",
+					  cfg, prof, p->def->name);
+				free(others);
+				continue;
+			}
+			for (k = 0; k < s->nstrategies; k++) {
+				const struct rgroup *g = rset_find(s, prof, cfg, s->strategies[k],
+								   p->def->name);
+				char *o;
+
+				if (!g || g == base)
+					continue;
+				rratio_groups(g, base, &r);
+				if (!r.t.tested)
+					any_untestable = true;
+				if (rratio_significant(&r) && better_ratio(g->def, r.median) &&
+				    (!best || better_ratio(g->def, r.median / rbest.median))) {
+					best = g;
+					rbest = r;
+				}
+				o = rstrf("%s%s%s %s", others, *others ? "; " : "", g->strategy,
+					  ratio_brief(&r, buf, sizeof(buf)));
+				free(others);
+				others = o;
+			}
+			rfmt_auto(med, sizeof(med), base->s.median, base->unit);
+			if (best)
+				rdoc_item(d, "%s [%s]: use %s: %s %.3fx rwlock's %s (p=%s, n=%zu). "
+					  "Each against rwlock: %s.", cfg, prof, best->strategy,
+					  p->def->name, rbest.median, med,
+					  rfmt_p(buf, sizeof(buf), rbest.t.p), rbest.n, others);
+			else
+				rdoc_item(d, "%s [%s]: keep rwlock (the default; %s %s): no strategy is "
+					  "significantly better. Each against rwlock: %s.", cfg, prof,
+					  p->def->name, med, others);
+			free(others);
+		}
+	if (!told)
+		rdoc_para(d, "No configuration has values to compare (its cells failed or were "
+			  "skipped).");
+	if (any_untestable)
+		rdoc_para(d, "Where a ratio has too few pairs to test: the Wilcoxon test needs %d "
+			  "pairs, and a two-sided p below %.2f needs at least 6; a plan with reps >= 6 "
+			  "(10 to see differences of a few percent) answers it.", STATS_MIN_N_TEST,
+			  STATS_ALPHA);
+}
+
+/* The configuration without the varied options: "s2_dirty -v 2 -b 16M -i 4". */
+static char *family_label(const char *cfg, const char *const *letters)
+{
+	char *out = calloc(1, strlen(cfg) + 1), *copy = strdup(cfg), *tok, *save = NULL;
+	bool skip = false;
+
+	for (tok = strtok_r(copy, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+		const char *const *l;
+
+		if (skip) {
+			skip = false;
+			continue;
+		}
+		for (l = letters; *l && strcmp(tok, *l); l++)
+			;
+		if (*l) {
+			skip = true;
+			continue;
+		}
+		if (*out)
+			strcat(out, " ");
+		strcat(out, tok);
+	}
+	free(copy);
+	return out;
+}
+
+typedef char *(*value_fn)(const struct rset *s, const char *cfg);
+
+struct family_q {
+	const char *title;		/* "Dirty bitmap vs clear-log vs ring" */
+	const char *const *workloads;	/* which configurations take part */
+	const char *const *vary;	/* params that differ inside a family */
+	const char *const *letters;	/* their options, left out of the label */
+	value_fn value;			/* a member's name: "ring/4096 entries" */
+	const char *reference;		/* the member others are divided by, if present */
+	const char *const *metrics;	/* summed per rep */
+	const char *what;		/* "pass + log harvest" */
+	const char *missing;		/* what plan would give it */
+};
+
+static char *log_value(const struct rset *s, const char *cfg)
+{
+	json_t *p = rconfig_params(s, cfg);
+	const char *l = json_string_value(json_object_get(p, "log"));
+	const char *e = json_string_value(json_object_get(p, "ring_entries"));
+
+	if (!l)
+		return strdup("default log mode");
+	if (!strcmp(l, "ring") && e)
+		return rstrf("ring/%s entries", e);
+	return strdup(l);
+}
+
+static char *backing_value(const struct rset *s, const char *cfg)
+{
+	const char *b = json_string_value(json_object_get(rconfig_params(s, cfg), "backing"));
+
+	return strdup(b ? b : "default backing");
+}
+
+static const char *const eager_keys[] = { "eager_split_chunk", "eager_chunk", "split_chunk", NULL };
+
+static char *eager_value(const struct rset *s, const char *cfg)
+{
+	json_t *p = rconfig_params(s, cfg);
+	const char *const *k;
+
+	for (k = eager_keys; *k; k++)
+		if (json_is_string(json_object_get(p, *k)))
+			return rstrf("chunk %s", json_string_value(json_object_get(p, *k)));
+	return strdup("default chunk");
+}
+
+static bool in_list(const char *v, const char *const *list)
+{
+	for (; *list; list++)
+		if (!strcmp(v, *list))
+			return true;
+	return false;
+}
+
+static void advise_family(struct rdoc *d, const struct rset *s, const struct family_q *q)
+{
+	char **keys = calloc(s->nconfigs, sizeof(*keys));
+	bool *done = calloc(s->nconfigs, sizeof(*done)), told = false, families = false;
+	size_t i, j, pi, k, m;
+	const char *members[64];
+
+	for (i = 0; i < s->nconfigs; i++)
+		if (in_list(rconfig_workload(s, s->configs[i]), q->workloads))
+			keys[i] = rconfig_family(s, s->configs[i], q->vary);
+
+	for (i = 0; i < s->nconfigs; i++) {
+		size_t nm = 0;
+		char *label;
+
+		if (!keys[i] || done[i])
+			continue;
+		for (j = i; j < s->nconfigs && nm < 64; j++)
+			if (keys[j] && !done[j] && !strcmp(keys[i], keys[j])) {
+				members[nm++] = s->configs[j];
+				done[j] = true;
+			}
+		if (nm < 2)
+			continue;
+		families = true;
+		/* the reference first, then the others in their order */
+		for (m = 0; m < nm; m++) {
+			char *v = q->value(s, members[m]);
+			bool ref = q->reference && !strcmp(v, q->reference);
+
+			free(v);
+			if (ref) {
+				const char *t = members[m];
+
+				memmove(members + 1, members, m * sizeof(*members));
+				members[0] = t;
+				break;
+			}
+		}
+		label = family_label(members[0], q->letters);
+		for (pi = 0; pi < s->nprofiles; pi++)
+			for (k = 0; k < s->nstrategies; k++) {
+				const char *prof = s->profiles[pi], *strat = s->strategies[k];
+				struct series base, x;
+				char *text, *refname, med[48], buf[256];
+				const char *best = NULL;
+				double best_ratio = 1;
+				char *worse;
+
+				if (!config_series(s, prof, members[0], strat, q->metrics, &base))
+					continue;
+				worse = strdup("");
+				refname = q->value(s, members[0]);
+				rfmt_auto(med, sizeof(med), series_median(&base), "ns");
+				text = rstrf("%s, %s [%s]: %s per pass against %s (%s):", label, strat,
+					     prof, q->what, refname, med);
+				for (m = 1; m < nm; m++) {
+					struct rratio r;
+					char *v = q->value(s, members[m]), *t;
+
+					if (!config_series(s, prof, members[m], strat, q->metrics, &x)) {
+						t = rstrf("%s %s: no values;", text, v);
+					} else {
+						rratio_of(x.rep, x.v, x.n, base.rep, base.v, base.n, &r);
+						rfmt_auto(med, sizeof(med), series_median(&x), "ns");
+						t = rstrf("%s %s %s = %s;", text, v, med,
+							  ratio_brief(&r, buf, sizeof(buf)));
+						if (rratio_significant(&r) && r.median < best_ratio) {
+							best_ratio = r.median;
+							best = members[m];
+						}
+						if (rratio_significant(&r) && r.median > 1) {
+							char *w = rstrf("%s%s%s", worse, *worse ? ", " : "", v);
+
+							free(worse);
+							worse = w;
+						}
+					}
+					free(text);
+					free(v);
+					text = t;
+				}
+				text[strlen(text) - 1] = '.';
+				if (best) {
+					char *v = q->value(s, best);
+
+					rdoc_item(d, "%s Best: %s (%.3fx %s).", text, v, best_ratio, refname);
+					free(v);
+				} else if (*worse) {
+					rdoc_item(d, "%s Best: %s; significantly worse: %s.", text, refname, worse);
+				} else {
+					rdoc_item(d, "%s No significant difference from %s.", text, refname);
+				}
+				free(worse);
+				told = true;
+				free(text);
+				free(refname);
+			}
+		free(label);
+	}
+	if (!told && families)
+		rdoc_para(d, "Not measured in this run: the configurations are in the plan, but "
+			  "their cells have no values (failed or skipped).");
+	else if (!told)
+		rdoc_para(d, "Not measured in this run: %s", q->missing);
+	for (i = 0; i < s->nconfigs; i++)
+		free(keys[i]);
+	free(keys);
+	free(done);
+}
+
+void advice_build(struct rdoc *d, const struct rset *s)
+{
+	static const char *const logging[] = { "s2_dirty", "s2_split", NULL };
+	static const char *const dirty[] = { "s2_dirty", NULL };
+	static const char *const split[] = { "s2_split", NULL };
+	static const char *const v_log[] = { "log", "ring_entries", NULL };
+	static const char *const l_log[] = { "-l", "-e", NULL };
+	static const char *const v_backing[] = { "backing", NULL };
+	static const char *const l_backing[] = { "-s", NULL };
+	static const char *const pass_only[] = { "dirty.pass_time", NULL };
+	static const char *const none[] = { NULL };
+	const struct family_q logq = {
+		"Dirty bitmap vs clear-log vs ring", dirty, v_log, l_log, log_value, "get",
+		pass_and_harvest, "pass + log harvest",
+		"every s2_dirty configuration uses one log mode. A plan with `workload s2_dirty "
+		"-v 2 -b 64M -i 8 -l get,clear,ring` (ring sizes on a line of their own: "
+		"`workload s2_dirty -v 2 -b 64M -i 8 -l ring -e 1024,4096,16384`) answers which "
+		"mode, and which ring size, costs least per pass."
+	};
+	const struct family_q backq = {
+		"THP vs 4K pages under dirty logging", logging, v_backing, l_backing,
+		backing_value, "anonymous", pass_only, "dirty pass",
+		"no s2_dirty or s2_split configuration differs only in its backing. A plan with "
+		"`workload s2_dirty -v 2 -b 64M -i 8 -s anonymous,anonymous_thp` (and `workload "
+		"s2_split -v 2 -b 64M -s anonymous_thp,anonymous_hugetlb`) answers whether huge "
+		"pages pay off once logging splits them."
+	};
+	const struct family_q eagerq = {
+		"Eager split chunk size", split, eager_keys, none, eager_value, NULL,
+		pass_only, "dirty pass",
+		"no configuration sets the eager split chunk size (KVM_CAP_ARM_EAGER_SPLIT_CHUNK_SIZE); "
+		"s2_split has no option for it yet. With one, a plan listing sizes "
+		"(e.g. 0 = off, 2M, 1G) on `workload s2_split -s anonymous_hugetlb` answers it "
+		"from the split pass against the later passes."
+	};
+
+	rdoc_heading(d, 2, "advice", "Tuning advice");
+	rdoc_para(d, "Computed from this run's numbers only: ratios are paired by profile and "
+		  "rep, p is the Wilcoxon signed-rank test (two-sided) on log ratios, and a "
+		  "difference with p >= %.2f is called no significant difference. Emulated "
+		  "times (target qemu) only mean something as ratios.", STATS_ALPHA);
+	advise_strategy(d, s);
+	rdoc_heading(d, 3, "advice-log", "%s (and ring size)", logq.title);
+	advise_family(d, s, &logq);
+	rdoc_heading(d, 3, "advice-thp", "%s", backq.title);
+	advise_family(d, s, &backq);
+	rdoc_heading(d, 3, "advice-eager", "%s", eagerq.title);
+	advise_family(d, s, &eagerq);
+}

@@ -1,0 +1,1257 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Plans: parsing, checking and expansion into cells (bench/README.md).
+ *
+ * A plan is checked completely before anything runs: a typo found after an
+ * hour of cells is an hour lost, so every value is validated here as the
+ * workload would, and a plan that passes `plan check` only fails at run
+ * time for what the machine cannot do.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+#include <jansson.h>
+
+#include "plan.h"
+#include "s2bench.h"
+
+#define MANIFEST_SCHEMA "s2perf.manifest/1"
+#define ENV_SCHEMA "s2perf.env/1"
+#define MAX_TOKENS 256
+
+static const char *const key_names[NR_PLAN_KEYS] = {
+	[PK_TARGET] = "target", [PK_PROFILE] = "profile", [PK_FLAVOUR] = "flavour",
+	[PK_KVM] = "kvm", [PK_STRATEGIES] = "strategies", [PK_REPS] = "reps",
+	[PK_COLLECT] = "collect", [PK_SEED] = "seed", [PK_TIMEOUT] = "timeout",
+	[PK_CPUS] = "cpus", [PK_MEMORY] = "memory", [PK_WORKLOAD] = "workload",
+};
+
+/* The workloads (guests/) and the options each adds to the common ones. */
+static const struct wl_def {
+	const char *name, *opts;
+} workloads[] = {
+	{ "s2_populate", "" },
+	{ "s2_dirty", "le" },
+	{ "s2_access", "" },
+	{ "s2_unmap", "mup" },
+	{ "s2_split", "le" },
+	{ "s2_exit", "nk" },
+};
+#define NWORKLOADS (sizeof(workloads) / sizeof(workloads[0]))
+#define COMMON_OPTS "vbsiwArc"
+/* The harness sets these: the strategy per cell, the document's path. */
+#define REFUSED_OPTS "Soqh"
+
+static const char *const strategy_names[] = { "exclusive", "rwlock", "rcu", "fastpath" };
+static const char *const profile_names[] = { "max", "neoverse-n1" };
+static const char *const flavour_names[] = { "default", "debug", "kasan" };
+static const char *const kvm_names[] = { "vhe", "nvhe" };
+static const char *const target_names[] = { "qemu", "host" };
+#define IN(v, names) in_list(v, names, sizeof(names) / sizeof(names[0]))
+
+static bool in_list(const char *v, const char *const *names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(v, names[i]))
+			return true;
+	return false;
+}
+
+static const char *param_name(char letter)
+{
+	switch (letter) {
+	case 'v': return "vcpus";
+	case 'b': return "bytes_per_vcpu";
+	case 's': return "backing";
+	case 'i': return "iterations";
+	case 'w': return "write_pct";
+	case 'A': return "access";
+	case 'r': return "seed";
+	case 'c': return "pin";
+	case 'l': return "log";
+	case 'e': return "ring_entries";
+	case 'm': return "invalidate";
+	case 'u': return "chunk";
+	case 'p': return "pause_us";
+	case 'n': return "round_trips";
+	case 'k': return "kinds";
+	}
+	return NULL;
+}
+
+/* ---- errors ---- */
+
+struct ctx {
+	const char *file;
+	int line;
+	char *err;
+	size_t errlen;
+};
+
+static bool __attribute__((format(printf, 2, 3))) fail(struct ctx *c, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(c->err, c->errlen, "%s:%d: %s", c->file, c->line, msg);
+	return false;
+}
+
+static void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size);
+
+	if (!p) {
+		s2b_err("out of memory");
+		exit(S2BENCH_EXIT_USAGE);
+	}
+	return p;
+}
+
+static char *xstrdup(const char *s)
+{
+	char *d = strdup(s);
+
+	if (!d) {
+		s2b_err("out of memory");
+		exit(S2BENCH_EXIT_USAGE);
+	}
+	return d;
+}
+
+/* ---- values ---- */
+
+/*
+ * Plan values become words of a command line that busybox sh splits on
+ * spaces without quoting: nothing that sh or a glob would interpret.
+ */
+static bool safe_word(const char *s)
+{
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || strchr("._:+/=,-", *s)))
+			return false;
+	return true;
+}
+
+static bool parse_ll(const char *s, long long min, long long max, long long *out)
+{
+	char *end;
+	long long v;
+
+	if (!*s || *s == '+' || (*s == '-' && min >= 0))
+		return false;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+static bool parse_ull(const char *s, unsigned long long *out)
+{
+	char *end;
+
+	if (!*s || *s == '-' || *s == '+')
+		return false;
+	errno = 0;
+	*out = strtoull(s, &end, 10);
+	return !errno && !*end;
+}
+
+/* As the workloads parse sizes (s2wl_parse_size): 512M, 2G, 4096, 64KB. */
+static bool parse_size(const char *s, unsigned long long *out)
+{
+	unsigned long long v;
+	int shift = 0;
+	char *end;
+
+	if (!*s || *s == '-' || *s == '+')
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || end == s)
+		return false;
+	switch (*end) {
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	case 't': case 'T': shift = 40; end++; break;
+	}
+	if (*end == 'b' || *end == 'B')
+		end++;
+	if (*end || !v || v > (~0ull >> shift))
+		return false;
+	*out = v << shift;
+	return true;
+}
+
+static bool backing_ok(const char *s)
+{
+	static const char *const sizes[] = { "16kb", "64kb", "512kb", "1mb", "2mb", "8mb",
+		"16mb", "32mb", "256mb", "512mb", "1gb", "2gb", "16gb" };
+
+	if (!strcmp(s, "anonymous") || !strcmp(s, "anonymous_thp") ||
+	    !strcmp(s, "anonymous_hugetlb") || !strcmp(s, "shmem") || !strcmp(s, "shared_hugetlb"))
+		return true;
+	return !strncmp(s, "anonymous_hugetlb_", 18) && IN(s + 18, sizes);
+}
+
+static bool split_list(struct ctx *c, const char *what, const char *s, char ***out, size_t *n);
+
+/* One value of option -@letter, as the workload would check it. */
+static bool check_value(struct ctx *c, char letter, const char *v)
+{
+	unsigned long long u;
+	long long n;
+
+	switch (letter) {
+	case 'v':
+		if (!parse_ll(v, 1, 512, &n))
+			return fail(c, "-v: '%s' is not a vCPU count (1-512)", v);
+		return true;
+	case 'b':
+	case 'u':
+		if (!parse_size(v, &u))
+			return fail(c, "-%c: '%s' is not a size (e.g. 16M, 2G)", letter, v);
+		return true;
+	case 's':
+		if (!backing_ok(v))
+			return fail(c, "-s: unknown backing '%s' (anonymous, anonymous_thp, "
+				    "anonymous_hugetlb[_SIZE], shmem, shared_hugetlb)", v);
+		return true;
+	case 'i':
+		if (!parse_ll(v, 1, 1000000, &n))
+			return fail(c, "-i: '%s' is not a positive count (at most 1000000)", v);
+		return true;
+	case 'w':
+		if (!parse_ll(v, 0, 100, &n))
+			return fail(c, "-w: '%s' is not a percentage (0-100)", v);
+		return true;
+	case 'A':
+		if (strcmp(v, "sequential") && strcmp(v, "seq") && strcmp(v, "random"))
+			return fail(c, "-A: '%s' is not sequential or random", v);
+		return true;
+	case 'r':
+		if (!parse_ull(v, &u))
+			return fail(c, "-r: '%s' is not a number", v);
+		return true;
+	case 'c':
+		for (const char *p = v; *p; p++)
+			if (!((*p >= '0' && *p <= '9') || *p == ','))
+				return fail(c, "-c: '%s' is not a list of CPUs such as 0,1", v);
+		if (!*v || *v == ',' || v[strlen(v) - 1] == ',' || strstr(v, ",,"))
+			return fail(c, "-c: '%s' is not a list of CPUs such as 0,1", v);
+		return true;
+	case 'l':
+		if (strcmp(v, "get") && strcmp(v, "clear") && strcmp(v, "ring"))
+			return fail(c, "-l: '%s' is not get, clear or ring", v);
+		return true;
+	case 'e':
+		if (!parse_ll(v, 1, 1 << 30, &n) || (n & (n - 1)))
+			return fail(c, "-e: '%s' is not a power of two", v);
+		return true;
+	case 'm':
+		if (strcmp(v, "dontneed") && strcmp(v, "mprotect"))
+			return fail(c, "-m: '%s' is not dontneed or mprotect", v);
+		return true;
+	case 'p':
+		if (!parse_ll(v, 0, 10000000, &n))
+			return fail(c, "-p: '%s' is not a number of microseconds", v);
+		return true;
+	case 'n':
+		if (!parse_ll(v, 1, 100000000, &n))
+			return fail(c, "-n: '%s' is not a count of round trips", v);
+		return true;
+	case 'k': {
+		static const char *const kinds[] = { "null_hypercall", "mmio_user", "fixup",
+						     "hvc_vector" };
+		char **el;
+		size_t nel;
+		bool ok = split_list(c, "-k", v, &el, &nel);
+
+		for (size_t i = 0; ok && i < nel; i++)
+			if (!IN(el[i], kinds))
+				ok = fail(c, "-k: '%s' is not null_hypercall, mmio_user, fixup or "
+					  "hvc_vector", el[i]);
+		for (size_t i = 0; i < nel; i++)
+			free(el[i]);
+		free(el);
+		return ok;
+	}
+	}
+	return fail(c, "-%c: no such option", letter);
+}
+
+/*
+ * Split a list value ("1,2,4") into @out (a list key may also give its
+ * elements as separate words: both are joined first). No element may be
+ * empty or repeated.
+ */
+static bool split_list(struct ctx *c, const char *what, const char *s, char ***out, size_t *n)
+{
+	char *copy = xstrdup(s), *p = copy, *comma;
+	size_t cap = 1;
+
+	for (const char *q = s; *q; q++)
+		cap += *q == ',';
+	*out = xcalloc(cap, sizeof(char *));
+	*n = 0;
+	for (;;) {
+		comma = strchr(p, ',');
+		if (comma)
+			*comma = 0;
+		if (!*p) {
+			free(copy);
+			return fail(c, "%s: empty list element in '%s'", what, s);
+		}
+		for (size_t i = 0; i < *n; i++)
+			if (!strcmp((*out)[i], p)) {
+				fail(c, "%s: '%s' is listed twice", what, p);
+				free(copy);
+				return false;
+			}
+		(*out)[(*n)++] = xstrdup(p);
+		if (!comma)
+			break;
+		p = comma + 1;
+	}
+	free(copy);
+	return true;
+}
+
+/* ---- the plan ---- */
+
+static const struct wl_def *find_workload(const char *name)
+{
+	for (size_t i = 0; i < NWORKLOADS; i++)
+		if (!strcmp(name, workloads[i].name))
+			return &workloads[i];
+	return NULL;
+}
+
+static bool parse_workload(struct ctx *c, struct plan *p, char **tok, int ntok)
+{
+	const struct wl_def *def;
+	struct plan_workload *w;
+	int i;
+
+	if (ntok < 2)
+		return fail(c, "workload: no workload named (one of s2_populate s2_dirty "
+			    "s2_access s2_unmap s2_split s2_exit)");
+	def = find_workload(tok[1]);
+	if (!def)
+		return fail(c, "unknown workload '%s' (s2_populate s2_dirty s2_access "
+			    "s2_unmap s2_split s2_exit)", tok[1]);
+	p->wls = realloc(p->wls, (p->nwls + 1) * sizeof(*p->wls));
+	if (!p->wls)
+		return fail(c, "out of memory");
+	w = &p->wls[p->nwls++];
+	memset(w, 0, sizeof(*w));
+	w->line = c->line;
+	w->name = def->name;
+	w->opts = xcalloc(ntok, sizeof(*w->opts));
+	for (i = 2; i < ntok; i += 2) {
+		const char *o = tok[i];
+		struct plan_opt *po;
+		char letter;
+
+		if (!strncmp(o, "--", 2))
+			return fail(c, "'%s': give options in their short form (-v 2)", o);
+		if (o[0] != '-' || !o[1] || o[2])
+			return fail(c, "'%s' is not an option (one letter after '-', then its value)", o);
+		letter = o[1];
+		if (strchr(REFUSED_OPTS, letter))
+			return fail(c, "-%c is set by the harness (%s)", letter,
+				    letter == 'S' ? "list strategies in the strategies key" :
+				    letter == 'o' ? "each cell's document is cells/<id>/workload.json" :
+				    letter == 'q' ? "the cell's output.log keeps the progress" :
+				    "not an option for a run");
+		if (!strchr(COMMON_OPTS, letter) && !strchr(def->opts, letter))
+			return fail(c, "%s has no option -%c", def->name, letter);
+		for (size_t k = 0; k < w->nopts; k++)
+			if (w->opts[k].letter == letter)
+				return fail(c, "-%c is given twice", letter);
+		if (i + 1 >= ntok)
+			return fail(c, "-%c needs a value", letter);
+		po = &w->opts[w->nopts++];
+		po->letter = letter;
+		if (letter == 'c' || letter == 'k') {
+			/* A CPU or kind list is one value: its commas are the workload's. */
+			po->vals = xcalloc(1, sizeof(char *));
+			po->vals[0] = xstrdup(tok[i + 1]);
+			po->nvals = 1;
+		} else {
+			char what[8];
+
+			snprintf(what, sizeof(what), "-%c", letter);
+			if (!split_list(c, what, tok[i + 1], &po->vals, &po->nvals))
+				return false;
+		}
+		for (size_t k = 0; k < po->nvals; k++)
+			if (!check_value(c, letter, po->vals[k]))
+				return false;
+	}
+	return true;
+}
+
+/* A list key: its words, each of which may itself be a comma list. */
+static bool parse_list_key(struct ctx *c, const char *key, char **tok, int ntok,
+			   const char *const *names, size_t nnames, char ***out, size_t *n)
+{
+	size_t len = 1;
+	char *joined;
+	bool ok;
+
+	if (ntok < 2)
+		return fail(c, "%s: empty list", key);
+	for (int i = 1; i < ntok; i++)
+		len += strlen(tok[i]) + 1;
+	joined = xcalloc(len, 1);
+	for (int i = 1; i < ntok; i++) {
+		if (i > 1)
+			strcat(joined, ",");
+		strcat(joined, tok[i]);
+	}
+	ok = split_list(c, key, joined, out, n);
+	free(joined);
+	if (!ok)
+		return false;
+	for (size_t i = 0; i < *n; i++)
+		if (!in_list((*out)[i], names, nnames)) {
+			char all[128] = "";
+
+			for (size_t k = 0; k < nnames; k++)
+				snprintf(all + strlen(all), sizeof(all) - strlen(all), "%s%s",
+					 k ? ", " : "", names[k]);
+			return fail(c, "%s: '%s' is not one of %s", key, (*out)[i], all);
+		}
+	return true;
+}
+
+static bool one_value(struct ctx *c, const char *key, int ntok)
+{
+	if (ntok != 2)
+		return fail(c, "%s takes one value, not %d", key, ntok - 1);
+	return true;
+}
+
+static bool parse_line(struct ctx *c, struct plan *p, char **tok, int ntok)
+{
+	long long n;
+	int k;
+
+	for (k = 0; k < NR_PLAN_KEYS; k++)
+		if (!strcmp(tok[0], key_names[k]))
+			break;
+	if (k == NR_PLAN_KEYS)
+		return fail(c, "unknown key '%s' (target profile flavour kvm strategies reps "
+			    "collect seed timeout cpus memory workload)", tok[0]);
+	if (k != PK_WORKLOAD && p->key_line[k])
+		return fail(c, "%s is set twice (first on line %d)", tok[0], p->key_line[k]);
+	p->key_line[k] = c->line;
+
+	switch (k) {
+	case PK_TARGET:
+	case PK_FLAVOUR:
+	case PK_KVM: {
+		char **dst = k == PK_TARGET ? &p->target : k == PK_FLAVOUR ? &p->flavour : &p->kvm;
+
+		if (!one_value(c, tok[0], ntok))
+			return false;
+		if ((k == PK_TARGET && !IN(tok[1], target_names)) ||
+		    (k == PK_FLAVOUR && !IN(tok[1], flavour_names)) ||
+		    (k == PK_KVM && !IN(tok[1], kvm_names)))
+			return fail(c, "%s: '%s' is not one of %s", tok[0], tok[1],
+				    k == PK_TARGET ? "qemu, host" :
+				    k == PK_FLAVOUR ? "default, debug, kasan" : "vhe, nvhe");
+		free(*dst);
+		*dst = xstrdup(tok[1]);
+		return true;
+	}
+	case PK_PROFILE:
+		return parse_list_key(c, "profile", tok, ntok, profile_names, 2,
+				      &p->profiles, &p->nprofiles);
+	case PK_STRATEGIES:
+		return parse_list_key(c, "strategies", tok, ntok, strategy_names, 4,
+				      &p->strategies, &p->nstrategies);
+	case PK_REPS:
+		if (!one_value(c, tok[0], ntok))
+			return false;
+		if (!parse_ll(tok[1], LLONG_MIN, LLONG_MAX, &n) || n < 1 || n > 10000)
+			return fail(c, "reps: '%s' is not a count of repetitions (1-10000)", tok[1]);
+		p->reps = n;
+		return true;
+	case PK_COLLECT:
+		if (!one_value(c, tok[0], ntok))
+			return false;
+		if (!parse_ll(tok[1], LLONG_MIN, LLONG_MAX, &n) || n < 0 || n > 10000)
+			return fail(c, "collect: '%s' is not a count of repetitions (0-10000)", tok[1]);
+		p->collect = n;
+		return true;
+	case PK_SEED:
+		if (!one_value(c, tok[0], ntok))
+			return false;
+		if (!parse_ull(tok[1], &p->seed))
+			return fail(c, "seed: '%s' is not a non-negative number", tok[1]);
+		return true;
+	case PK_TIMEOUT:
+		if (!one_value(c, tok[0], ntok))
+			return false;
+		if (!parse_ll(tok[1], LLONG_MIN, LLONG_MAX, &n) || n < 1 || n > 86400)
+			return fail(c, "timeout: '%s' is not a number of seconds (1-86400)", tok[1]);
+		p->timeout = n;
+		return true;
+	case PK_CPUS:
+		if (!one_value(c, tok[0], ntok))
+			return false;
+		if (!parse_ll(tok[1], LLONG_MIN, LLONG_MAX, &n) || n < 1 || n > 8)
+			return fail(c, "cpus: '%s' is not a number of emulated CPUs (1-8)", tok[1]);
+		p->cpus = n;
+		return true;
+	case PK_MEMORY: {
+		const char *s = tok[1];
+		size_t i = 0;
+
+		if (!one_value(c, tok[0], ntok))
+			return false;
+		while (s[i] >= '0' && s[i] <= '9')
+			i++;
+		if (!i || s[0] == '0' || (s[i] && (s[i + 1] || (s[i] != 'M' && s[i] != 'G'))))
+			return fail(c, "memory: '%s' is not a size such as 2G or 1536M", s);
+		free(p->memory);
+		p->memory = xstrdup(s);
+		return true;
+	}
+	case PK_WORKLOAD:
+		return parse_workload(c, p, tok, ntok);
+	}
+	return fail(c, "unknown key '%s'", tok[0]);
+}
+
+static void set_default(char **dst, const char *v)
+{
+	if (!*dst)
+		*dst = xstrdup(v);
+}
+
+bool plan_load(const char *file, const struct plan_overrides *ov, struct plan *p,
+	       char *err, size_t errlen)
+{
+	struct ctx c = { .file = file, .err = err, .errlen = errlen };
+	char *line = NULL, *tok[MAX_TOKENS], *base;
+	size_t cap = 0;
+	bool ok = true;
+	FILE *f;
+
+	memset(p, 0, sizeof(*p));
+	p->file = xstrdup(file);
+	p->reps = 5;
+	p->collect = 0;
+	p->seed = 1;
+	p->timeout = 300;
+	p->cpus = 2;
+
+	base = strrchr(file, '/');
+	p->name = xstrdup(base ? base + 1 : file);
+	if (!*p->name || !safe_word(p->name) || strchr(p->name, ',') || strchr(p->name, '=') ||
+	    p->name[0] == '.' || p->name[0] == '-') {
+		snprintf(err, errlen, "%s: a plan's file name is its run's name: letters, digits, "
+			 "'.', '_', '-' only", file);
+		return false;
+	}
+	f = fopen(file, "r");
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", file, strerror(errno));
+		return false;
+	}
+	while (ok && getline(&line, &cap, f) != -1) {
+		char *hash = strchr(line, '#'), *s, *save;
+		int ntok = 0;
+
+		c.line++;
+		if (hash)
+			*hash = 0;
+		for (s = strtok_r(line, " \t\r\n", &save); s; s = strtok_r(NULL, " \t\r\n", &save)) {
+			if (ntok == MAX_TOKENS) {
+				ok = fail(&c, "more than %d words on one line", MAX_TOKENS);
+				break;
+			}
+			if (!safe_word(s)) {
+				ok = fail(&c, "'%s': plan words are letters, digits and ._:+/=,- "
+					  "(no quotes, spaces or shell characters)", s);
+				break;
+			}
+			tok[ntok++] = s;
+		}
+		if (ok && ntok)
+			ok = parse_line(&c, p, tok, ntok);
+	}
+	free(line);
+	if (ok && ferror(f)) {
+		snprintf(err, errlen, "%s: %s", file, strerror(errno));
+		ok = false;
+	}
+	fclose(f);
+	p->last_line = c.line;
+	if (!ok)
+		return false;
+
+	/* Whole-plan checks; "line" is where the key was, or the end. */
+	c.line = p->last_line ? p->last_line : 1;
+	if (!p->nwls)
+		return fail(&c, "no workload line: a plan runs at least one workload");
+	if (ov && ov->target) {
+		if (!IN(ov->target, target_names)) {
+			snprintf(err, errlen, "--target: '%s' is not qemu or host", ov->target);
+			return false;
+		}
+		free(p->target);
+		p->target = xstrdup(ov->target);
+	} else if (p->target && !strcmp(p->target, "host")) {
+		/* Said in the plan itself: the emulator's keys there are a mistake. */
+		static const enum plan_key qemu_only[] = { PK_PROFILE, PK_FLAVOUR, PK_KVM,
+							   PK_CPUS, PK_MEMORY };
+
+		for (size_t i = 0; i < sizeof(qemu_only) / sizeof(qemu_only[0]); i++)
+			if (p->key_line[qemu_only[i]]) {
+				c.line = p->key_line[qemu_only[i]];
+				return fail(&c, "%s is for target qemu; target host runs on this "
+					    "machine's CPU and kernel", key_names[qemu_only[i]]);
+			}
+	}
+	set_default(&p->target, "qemu");
+	if (ov && (ov->profiles || ov->flavour) && !strcmp(p->target, "host")) {
+		snprintf(err, errlen, "%s: target host has no %s (it runs on this machine's CPU "
+			 "and kernel)", ov->profiles ? "--profile" : "--flavour",
+			 ov->profiles ? "CPU profiles" : "kernel flavours");
+		return false;
+	}
+	if (ov && ov->flavour) {
+		if (!IN(ov->flavour, flavour_names)) {
+			snprintf(err, errlen, "--flavour: '%s' is not default, debug or kasan", ov->flavour);
+			return false;
+		}
+		free(p->flavour);
+		p->flavour = xstrdup(ov->flavour);
+	}
+	if (ov && ov->profiles) {
+		struct ctx oc = { .file = "--profile", .err = err, .errlen = errlen };
+		char *tv[2] = { "profile", (char *)ov->profiles };
+
+		for (size_t i = 0; i < p->nprofiles; i++)
+			free(p->profiles[i]);
+		free(p->profiles);
+		p->profiles = NULL;
+		if (!safe_word(ov->profiles)) {
+			snprintf(err, errlen, "--profile: not a list of profiles such as "
+				 "max,neoverse-n1 (letters, digits, ',' and '-')");
+			return false;
+		}
+		if (!parse_list_key(&oc, "profile", tv, 2, profile_names, 2,
+				    &p->profiles, &p->nprofiles)) {
+			/* "--profile:0: ..." reads oddly: say it as an option. */
+			char *colon = strstr(err, ":0: ");
+
+			if (colon)
+				memmove(colon + 1, colon + 3, strlen(colon + 3) + 1);
+			return false;
+		}
+	}
+	set_default(&p->flavour, "default");
+	set_default(&p->kvm, "vhe");
+	set_default(&p->memory, "2G");
+	if (!strcmp(p->target, "host")) {
+		/* One "profile" on a host: the machine itself. */
+		for (size_t i = 0; i < p->nprofiles; i++)
+			free(p->profiles[i]);
+		free(p->profiles);
+		p->profiles = xcalloc(1, sizeof(char *));
+		p->profiles[0] = xstrdup("host");
+		p->nprofiles = 1;
+	} else if (!p->nprofiles) {
+		p->profiles = xcalloc(1, sizeof(char *));
+		p->profiles[0] = xstrdup("max");
+		p->nprofiles = 1;
+	}
+	if (!p->nstrategies) {
+		p->strategies = xcalloc(4, sizeof(char *));
+		for (int i = 0; i < 4; i++)
+			p->strategies[i] = xstrdup(strategy_names[i]);
+		p->nstrategies = 4;
+	}
+	return true;
+}
+
+void plan_free(struct plan *p)
+{
+	for (size_t i = 0; i < p->nwls; i++) {
+		for (size_t k = 0; k < p->wls[i].nopts; k++) {
+			for (size_t v = 0; v < p->wls[i].opts[k].nvals; v++)
+				free(p->wls[i].opts[k].vals[v]);
+			free(p->wls[i].opts[k].vals);
+		}
+		free(p->wls[i].opts);
+	}
+	free(p->wls);
+	for (size_t i = 0; i < p->nprofiles; i++)
+		free(p->profiles[i]);
+	free(p->profiles);
+	for (size_t i = 0; i < p->nstrategies; i++)
+		free(p->strategies[i]);
+	free(p->strategies);
+	free(p->file);
+	free(p->name);
+	free(p->target);
+	free(p->flavour);
+	free(p->kvm);
+	free(p->memory);
+	memset(p, 0, sizeof(*p));
+}
+
+/* ---- expansion ---- */
+
+/* splitmix64: independent-looking seeds for (plan seed, profile, rep). */
+static unsigned long mix_seed(unsigned long long seed, size_t profile, long rep)
+{
+	unsigned long long x = seed ^ (profile * 0xd1b54a32d192ed03ull) ^
+			       ((unsigned long long)rep * 0x9e3779b97f4a7c15ull);
+
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+	return (unsigned long)(x ^ (x >> 31));
+}
+
+/* @seen: config -> its line, so a repeat is found without comparing every pair */
+static bool add_config(struct ctx *c, struct plan_expansion *x, const struct plan_workload *w,
+		       const size_t *pick, json_t *seen)
+{
+	struct plan_config *cfg;
+	size_t len = strlen(w->name) + 1, k;
+	const char *method = NULL, *write = NULL;
+
+	for (k = 0; k < w->nopts; k++)
+		len += 4 + strlen(w->opts[k].vals[pick[k]]);
+	cfg = &x->configs[x->nconfigs];
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->line = w->line;
+	cfg->workload = w->name;
+	cfg->config = xcalloc(len + 1, 1);
+	cfg->args = xcalloc(2 * w->nopts, sizeof(char *));
+	cfg->params = json_object();
+	strcpy(cfg->config, w->name);
+	for (k = 0; k < w->nopts; k++) {
+		const char *v = w->opts[k].vals[pick[k]];
+		char flag[3] = { '-', w->opts[k].letter, 0 };
+
+		sprintf(cfg->config + strlen(cfg->config), " %s %s", flag, v);
+		cfg->args[cfg->nargs++] = xstrdup(flag);
+		cfg->args[cfg->nargs++] = xstrdup(v);
+		json_object_set_new(cfg->params, param_name(w->opts[k].letter), json_string(v));
+		if (w->opts[k].letter == 'm')
+			method = v;
+		if (w->opts[k].letter == 'w')
+			write = v;
+	}
+	x->nconfigs++;
+	c->line = w->line;
+	/* s2_unmap refuses it (a guest write to read-only memory fails KVM_RUN). */
+	if (method && !strcmp(method, "mprotect") && (!write || strcmp(write, "0")))
+		return fail(c, "%s: -m mprotect needs -w 0", cfg->config);
+	if (json_object_get(seen, cfg->config))
+		return fail(c, "%s: the same configuration as line %d", cfg->config,
+			    (int)json_integer_value(json_object_get(seen, cfg->config)));
+	json_object_set_new(seen, cfg->config, json_integer(cfg->line));
+	return true;
+}
+
+bool plan_expand(const struct plan *p, struct plan_expansion *x, char *err, size_t errlen)
+{
+	struct ctx c = { .file = p->file, .err = err, .errlen = errlen };
+	size_t total = 0, i, k, per_rep, n = 0;
+	long reps = p->reps + p->collect;
+	gsl_rng *rng;
+	json_t *seen;
+
+	memset(x, 0, sizeof(*x));
+	for (i = 0; i < p->nwls; i++) {
+		size_t prod = 1;
+
+		for (k = 0; k < p->wls[i].nopts; k++) {
+			prod *= p->wls[i].opts[k].nvals;
+			if (prod > PLAN_MAX_CELLS) {
+				c.line = p->wls[i].line;
+				return fail(&c, "this line alone makes more than %d configurations",
+					    PLAN_MAX_CELLS);
+			}
+		}
+		total += prod;
+	}
+	per_rep = total * p->nstrategies;
+	if (!per_rep || (double)per_rep * reps * p->nprofiles > PLAN_MAX_CELLS) {
+		c.line = p->last_line ? p->last_line : 1;
+		return fail(&c, "the plan expands to %.0f cells, more than %d",
+			    (double)per_rep * reps * p->nprofiles, PLAN_MAX_CELLS);
+	}
+
+	x->configs = xcalloc(total, sizeof(*x->configs));
+	seen = json_object();
+	for (i = 0; i < p->nwls; i++) {
+		const struct plan_workload *w = &p->wls[i];
+		size_t *pick = xcalloc(w->nopts + 1, sizeof(size_t));
+		bool ok = true;
+
+		/* Odometer over the option lists; the last option turns fastest. */
+		for (;;) {
+			if (!(ok = add_config(&c, x, w, pick, seen)))
+				break;
+			for (k = w->nopts; k > 0; k--) {
+				if (++pick[k - 1] < w->opts[k - 1].nvals)
+					break;
+				pick[k - 1] = 0;
+			}
+			if (k == 0)
+				break;
+		}
+		free(pick);
+		if (!ok) {
+			json_decref(seen);
+			plan_expansion_free(x);
+			return false;
+		}
+	}
+	json_decref(seen);
+
+	x->ncells = per_rep * reps * p->nprofiles;
+	x->cells = xcalloc(x->ncells, sizeof(*x->cells));
+	rng = gsl_rng_alloc(gsl_rng_mt19937);
+	if (!rng) {
+		plan_expansion_free(x);
+		snprintf(err, errlen, "out of memory");
+		return false;
+	}
+	for (size_t pr = 0; pr < p->nprofiles; pr++) {
+		for (long rep = 1; rep <= reps; rep++) {
+			/*
+			 * One shuffle of every (configuration, strategy) per
+			 * repetition: slow drift of the machine then lands on
+			 * all strategies alike, and pairs stay within a rep.
+			 */
+			size_t *order = xcalloc(per_rep, sizeof(size_t));
+
+			for (i = 0; i < per_rep; i++)
+				order[i] = i;
+			gsl_rng_set(rng, mix_seed(p->seed, pr, rep));
+			gsl_ran_shuffle(rng, order, per_rep, sizeof(size_t));
+			for (i = 0; i < per_rep; i++) {
+				struct plan_cell *cell = &x->cells[n];
+
+				cell->index = ++n;
+				cell->rep = rep;
+				cell->profile = p->profiles[pr];
+				cell->mode = rep <= p->reps ? "timed" : "collected";
+				cell->cfg = &x->configs[order[i] / p->nstrategies];
+				cell->strategy = p->strategies[order[i] % p->nstrategies];
+			}
+			free(order);
+		}
+	}
+	gsl_rng_free(rng);
+	return true;
+}
+
+void plan_expansion_free(struct plan_expansion *x)
+{
+	for (size_t i = 0; i < x->nconfigs; i++) {
+		free(x->configs[i].config);
+		for (size_t k = 0; k < x->configs[i].nargs; k++)
+			free(x->configs[i].args[k]);
+		free(x->configs[i].args);
+		json_decref(x->configs[i].params);
+	}
+	free(x->configs);
+	free(x->cells);
+	memset(x, 0, sizeof(*x));
+}
+
+/* ---- the command ---- */
+
+static void summary(FILE *f, const struct plan *p, const struct plan_expansion *x)
+{
+	fprintf(f, "%s: %zu configuration%s x %zu strateg%s x %ld repetition%s (%ld timed, "
+		"%ld collected) x %zu profile%s = %zu cells, timeout %ld s each, target %s",
+		p->name, x->nconfigs, x->nconfigs == 1 ? "" : "s", p->nstrategies,
+		p->nstrategies == 1 ? "y" : "ies", p->reps + p->collect,
+		p->reps + p->collect == 1 ? "" : "s", p->reps, p->collect, p->nprofiles,
+		p->nprofiles == 1 ? "" : "s", x->ncells, p->timeout, p->target);
+	if (!strcmp(p->target, "qemu"))
+		fprintf(f, " (%s kernel, KVM %s, %ld CPUs, %s)", p->flavour,
+			!strcmp(p->kvm, "vhe") ? "VHE" : "nVHE", p->cpus, p->memory);
+	fputc('\n', f);
+}
+
+static char *cell_id(size_t index, size_t ncells)
+{
+	int width = 4;
+	char buf[32];
+
+	for (size_t n = ncells; n >= 10000; n /= 10)
+		width++;
+	snprintf(buf, sizeof(buf), "%0*zu", width, index);
+	return xstrdup(buf);
+}
+
+static json_t *str_array(char **v, size_t n)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_string(v[i]));
+	return a;
+}
+
+static bool write_file_atomic(const char *path, const char *data, size_t len,
+			      char *err, size_t errlen)
+{
+	char tmp[4096];
+	FILE *f;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "w");
+	if (!f || fwrite(data, 1, len, f) != len || fclose(f)) {
+		snprintf(err, errlen, "%.900s: %s", tmp, strerror(errno));
+		if (f)
+			unlink(tmp);
+		return false;
+	}
+	if (rename(tmp, path)) {
+		snprintf(err, errlen, "%.900s: %s", path, strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+static bool write_run(const char *run, const struct plan *p, const struct plan_expansion *x,
+		      char *err, size_t errlen)
+{
+	json_t *m, *cells, *a;
+	char path[4096], stamp[32], *text, *buf = NULL;
+	size_t len = 0;
+	time_t now = time(NULL);
+	FILE *mem, *src;
+	bool ok;
+
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+	m = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:o, s:o, s:I, s:s, s:I, s:I, s:I}",
+		      "schema", MANIFEST_SCHEMA, "plan", p->name, "created", stamp,
+		      "seed", (json_int_t)p->seed, "target", p->target, "flavour", p->flavour,
+		      "kvm", p->kvm, "profiles", str_array(p->profiles, p->nprofiles),
+		      "strategies", str_array(p->strategies, p->nstrategies),
+		      "cpus", (json_int_t)p->cpus, "memory", p->memory,
+		      "reps", (json_int_t)p->reps, "collect", (json_int_t)p->collect,
+		      "timeout", (json_int_t)p->timeout);
+	if (!m) {
+		snprintf(err, errlen, "out of memory");
+		return false;
+	}
+	a = json_array();
+	for (size_t i = 0; i < x->nconfigs; i++)
+		json_array_append_new(a, json_string(x->configs[i].config));
+	json_object_set_new(m, "configs", a);
+	cells = json_array();
+	mem = open_memstream(&buf, &len);
+	for (size_t i = 0; i < x->ncells; i++) {
+		const struct plan_cell *cl = &x->cells[i];
+		char *id = cell_id(cl->index, x->ncells);
+		json_t *argv = json_array();
+
+		json_array_append_new(argv, json_string(cl->cfg->workload));
+		json_array_append_new(argv, json_string("-S"));
+		json_array_append_new(argv, json_string(cl->strategy));
+		for (size_t k = 0; k < cl->cfg->nargs; k++)
+			json_array_append_new(argv, json_string(cl->cfg->args[k]));
+		json_array_append_new(cells, json_pack("{s:s, s:i, s:s, s:i, s:s, s:s, s:s, s:s, s:O, s:o}",
+			"id", id, "index", cl->index, "profile", cl->profile, "rep", cl->rep,
+			"mode", cl->mode, "strategy", cl->strategy, "workload", cl->cfg->workload,
+			"config", cl->cfg->config, "params", cl->cfg->params, "argv", argv));
+		/* id, profile, rep, mode, timeout, then the command's words */
+		fprintf(mem, "%s\t%s\t%d\t%s\t%ld\t%s -S %s", id, cl->profile, cl->rep, cl->mode,
+			p->timeout, cl->cfg->workload, cl->strategy);
+		for (size_t k = 0; k < cl->cfg->nargs; k++)
+			fprintf(mem, " %s", cl->cfg->args[k]);
+		fputc('\n', mem);
+		free(id);
+	}
+	fclose(mem);
+	json_object_set_new(m, "cells", cells);
+
+	snprintf(path, sizeof(path), "%s/cells.txt", run);
+	ok = write_file_atomic(path, buf, len, err, errlen);
+	free(buf);
+	if (ok) {
+		text = json_dumps(m, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+		snprintf(path, sizeof(path), "%s/manifest.json", run);
+		ok = text && write_file_atomic(path, text, strlen(text), err, errlen);
+		if (text && ok) {
+			/* json_dumps has no final newline; text tools like one. */
+			FILE *f = fopen(path, "a");
+
+			ok = f && fputc('\n', f) != EOF && !fclose(f);
+		}
+		free(text);
+	}
+	json_decref(m);
+	if (!ok)
+		return false;
+
+	/* The plan as run, beside its expansion. */
+	buf = NULL;
+	len = 0;
+	src = fopen(p->file, "r");
+	mem = open_memstream(&buf, &len);
+	if (src) {
+		int ch;
+
+		while ((ch = fgetc(src)) != EOF)
+			fputc(ch, mem);
+		fclose(src);
+	}
+	fclose(mem);
+	snprintf(path, sizeof(path), "%s/plan", run);
+	ok = src && write_file_atomic(path, buf, len, err, errlen);
+	free(buf);
+	if (!ok)
+		return false;
+
+	/* What bench/run-plan.sh needs, without a JSON parser in shell. */
+	buf = NULL;
+	len = 0;
+	mem = open_memstream(&buf, &len);
+	fprintf(mem, "# written by s2bench plan expand; sourced by bench/run-plan.sh\n"
+		"S2B_PLAN=%s\nS2B_TARGET=%s\nS2B_FLAVOUR=%s\nS2B_KVM=%s\nS2B_PROFILES='",
+		p->name, p->target, p->flavour, p->kvm);
+	for (size_t i = 0; i < p->nprofiles; i++)
+		fprintf(mem, "%s%s", i ? " " : "", p->profiles[i]);
+	fprintf(mem, "'\nS2B_CPUS=%ld\nS2B_MEMORY=%s\nS2B_TIMEOUT=%ld\nS2B_CELLS=%zu\n",
+		p->cpus, p->memory, p->timeout, x->ncells);
+	fclose(mem);
+	snprintf(path, sizeof(path), "%s/run.env", run);
+	ok = write_file_atomic(path, buf, len, err, errlen);
+	free(buf);
+	return ok;
+}
+
+static void plan_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: s2bench plan check PLAN\n"
+		"       s2bench plan expand [--target T] [--profile LIST] [--flavour F] PLAN RUN\n"
+		"       s2bench plan env FILE KEY=VALUE|KEY:=JSON...\n\n"
+		"check   parse and expand PLAN (bench/README.md) and print what it would run;\n"
+		"        a bad plan is one line PLAN:LINE: what is wrong, exit 2\n"
+		"expand  write RUN/manifest.json, RUN/cells.txt, RUN/run.env and RUN/plan\n"
+		"        (RUN is created; an expanded RUN is never expanded again)\n"
+		"  --target qemu|host   run the plan on this target instead of its own\n"
+		"                       (host: the plan's qemu-only keys are ignored)\n"
+		"  --profile LIST       CPU profiles instead of the plan's (max, neoverse-n1)\n"
+		"  --flavour F          kernel flavour instead of the plan's (default, debug, kasan)\n"
+		"env     write FILE as a JSON object (schema %s) of the given keys;\n"
+		"        dots in KEY nest objects; KEY:=JSON takes a JSON value\n"
+		"  -h, --help           this help\n", ENV_SCHEMA);
+}
+
+static int cmd_env(int argc, char **argv)
+{
+	json_t *doc = json_pack("{s:s}", "schema", ENV_SCHEMA);
+	char err[512], *arg = NULL, *text;
+	size_t len;
+	bool ok;
+
+	if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		json_decref(doc);
+		plan_usage(stdout);
+		return S2BENCH_EXIT_OK;
+	}
+	if (argc < 2 || argv[1][0] == '-') {
+		s2b_err("plan env: need FILE and KEY=VALUE arguments (see s2bench plan -h)");
+		goto bad;
+	}
+	for (int i = 2; i < argc; i++) {
+		char *eq, *key, *dot, *save;
+		json_t *obj = doc, *val;
+		bool raw;
+
+		arg = xstrdup(argv[i]);
+		eq = strchr(arg, '=');
+		if (!eq || eq == arg || (eq == arg + 1 && arg[0] == ':')) {
+			s2b_err("plan env: '%s' is not KEY=VALUE or KEY:=JSON", argv[i]);
+			goto bad;
+		}
+		raw = eq[-1] == ':';
+		*eq = 0;
+		if (raw) {
+			json_error_t je;
+
+			eq[-1] = 0;
+			val = json_loads(eq + 1, JSON_DECODE_ANY, &je);
+			if (!val) {
+				s2b_err("plan env: %s: not JSON: %s", arg, je.text);
+				goto bad;
+			}
+		} else {
+			val = json_string(eq + 1);
+			if (!val) {
+				s2b_err("plan env: %s: the value is not UTF-8", arg);
+				goto bad;
+			}
+		}
+		for (key = strtok_r(arg, ".", &save); key && (dot = strtok_r(NULL, ".", &save));
+		     key = dot) {
+			json_t *sub = json_object_get(obj, key);
+
+			if (!json_is_object(sub)) {
+				sub = json_object();
+				json_object_set_new(obj, key, sub);
+			}
+			obj = sub;
+		}
+		if (!key) {
+			json_decref(val);
+			s2b_err("plan env: '%s' has an empty key", argv[i]);
+			goto bad;
+		}
+		json_object_set_new(obj, key, val);
+		free(arg);
+		arg = NULL;
+	}
+	text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	if (!text) {
+		s2b_err("plan env: out of memory");
+		goto bad;
+	}
+	len = strlen(text);
+	/* json_dumps has no final newline; text tools like one. */
+	text = realloc(text, len + 2);
+	text[len++] = '\n';
+	text[len] = 0;
+	ok = write_file_atomic(argv[1], text, len, err, sizeof(err));
+	free(text);
+	json_decref(doc);
+	if (!ok) {
+		s2b_err("plan env: %s", err);
+		return S2BENCH_EXIT_USAGE;
+	}
+	return S2BENCH_EXIT_OK;
+bad:
+	free(arg);
+	json_decref(doc);
+	return S2BENCH_EXIT_USAGE;
+}
+
+int cmd_plan(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "target", required_argument, NULL, 't' },
+		{ "profile", required_argument, NULL, 'p' },
+		{ "flavour", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	struct plan_overrides ov = { 0 };
+	struct plan_expansion x;
+	struct plan p;
+	const char *sub;
+	char err[1024];
+	bool expand;
+	int opt;
+
+	if (argc < 2) {
+		s2b_err("plan: check, expand or env? (see s2bench plan -h)");
+		return S2BENCH_EXIT_USAGE;
+	}
+	sub = argv[1];
+	if (!strcmp(sub, "-h") || !strcmp(sub, "--help")) {
+		plan_usage(stdout);
+		return S2BENCH_EXIT_OK;
+	}
+	if (!strcmp(sub, "env"))
+		return cmd_env(argc - 1, argv + 1);
+	if (strcmp(sub, "check") && strcmp(sub, "expand")) {
+		s2b_err("plan: unknown subcommand '%s' (check, expand, env)", sub);
+		return S2BENCH_EXIT_USAGE;
+	}
+	expand = !strcmp(sub, "expand");
+	argc--;
+	argv++;
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 't': ov.target = optarg; break;
+		case 'p': ov.profiles = optarg; break;
+		case 'f': ov.flavour = optarg; break;
+		case 'h': plan_usage(stdout); return S2BENCH_EXIT_OK;
+		case ':': s2b_err("plan %s: %s needs a value", sub, argv[optind - 1]);
+			return S2BENCH_EXIT_USAGE;
+		default: s2b_err("plan %s: unknown option '%s' (see s2bench plan -h)", sub,
+				 argv[optind - 1]);
+			return S2BENCH_EXIT_USAGE;
+		}
+	}
+	if (argc - optind != (expand ? 2 : 1)) {
+		s2b_err("plan %s: need %s (see s2bench plan -h)", sub, expand ? "PLAN RUN" : "PLAN");
+		return S2BENCH_EXIT_USAGE;
+	}
+	if (!expand && (ov.target || ov.profiles || ov.flavour)) {
+		s2b_err("plan check: --target, --profile and --flavour are for expand");
+		return S2BENCH_EXIT_USAGE;
+	}
+	if (!plan_load(argv[optind], &ov, &p, err, sizeof(err)) ||
+	    !plan_expand(&p, &x, err, sizeof(err))) {
+		fprintf(stderr, "%s\n", err);
+		plan_free(&p);
+		return S2BENCH_EXIT_USAGE;
+	}
+	if (expand) {
+		const char *run = argv[optind + 1];
+		char path[4096];
+		struct stat st;
+
+		snprintf(path, sizeof(path), "%s/manifest.json", run);
+		if (!stat(path, &st)) {
+			s2b_err("plan expand: %s exists: a run is expanded once "
+				"(finish it with run-plan.sh --resume %s)", path, run);
+			goto usage;
+		}
+		if (mkdir(run, 0777) && errno != EEXIST) {
+			s2b_err("plan expand: cannot create %s: %s", run, strerror(errno));
+			goto usage;
+		}
+		if (!write_run(run, &p, &x, err, sizeof(err))) {
+			s2b_err("plan expand: %s", err);
+			goto usage;
+		}
+	}
+	summary(stdout, &p, &x);
+	plan_expansion_free(&x);
+	plan_free(&p);
+	return S2BENCH_EXIT_OK;
+usage:
+	plan_expansion_free(&x);
+	plan_free(&p);
+	return S2BENCH_EXIT_USAGE;
+}

@@ -1,0 +1,722 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * s2bench report RUN: what a run measured, told the way benchstat tells it
+ * (median, bootstrap 95% CI, n; strategies against rwlock as paired
+ * ratios with a Wilcoxon p), with tuning advice and plots. Written as
+ * RUN/report.txt, report.md and report.html; the header and headline go
+ * to stdout.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "report.h"
+#include "s2bench.h"
+
+#define MAX_LISTED_CELLS 20
+
+static const char *const hl_wp[] = { RMETRIC_WP_P50, NULL };
+
+static const char *json_str_path(json_t *o, const char *path)
+{
+	char buf[256], *tok, *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (tok = strtok_r(buf, ".", &save); tok && o; tok = strtok_r(NULL, ".", &save))
+		o = json_object_get(o, tok);
+	return json_is_string(o) ? json_string_value(o) : NULL;
+}
+
+/* env.json is written by the run's driver; accept the names it has used. */
+static const char *env_get(const struct rset *s, const char *const *paths)
+{
+	const char *v;
+
+	for (; s->run.env && *paths; paths++)
+		if ((v = json_str_path(s->run.env, *paths)))
+			return v;
+	return NULL;
+}
+
+static const char *const env_release[] = { "kernel.release", "kernel_release", "uname.release", NULL };
+static const char *const env_series[] = { "kernel.series", "series_hash", "kernel.series_hash",
+					  "series", NULL };
+
+static const char *manifest_str(const struct rset *s, const char *key)
+{
+	json_t *v = json_object_get(s->run.manifest, key);
+
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static long manifest_int(const struct rset *s, const char *key, long dflt)
+{
+	json_t *v = json_object_get(s->run.manifest, key);
+
+	return json_is_integer(v) ? (long)json_integer_value(v) : dflt;
+}
+
+static char *list_join(const char *const *v, size_t n, const char *sep)
+{
+	size_t i, len = 1;
+	char *s;
+
+	for (i = 0; i < n; i++)
+		len += strlen(v[i]) + strlen(sep);
+	s = calloc(1, len);
+	for (i = 0; i < n; i++) {
+		if (i)
+			strcat(s, sep);
+		strcat(s, v[i]);
+	}
+	return s;
+}
+
+/* RUN/unavailable.csv (cell,metric,reason), one entry per metric and reason. */
+struct unavail {
+	char *metric, *reason, *cell;
+	size_t count;
+};
+
+/* The fields of one CSV line (RFC 4180 quotes), in place. */
+static size_t csv_fields(char *line, char **f, size_t max)
+{
+	size_t n = 0;
+	char *w, *r = line;
+
+	while (n < max) {
+		if (*r == '"') {
+			f[n++] = w = ++r;
+			while (*r && !(*r == '"' && r[1] != '"')) {
+				if (*r == '"')
+					r++;
+				*w++ = *r++;
+			}
+			if (*r)
+				r++;
+			*w = 0;
+		} else {
+			f[n++] = r;
+			r += strcspn(r, ",");
+		}
+		if (*r != ',')
+			break;
+		*r++ = 0;
+	}
+	return n;
+}
+
+static struct unavail *load_unavailable(const struct rset *s, size_t *n)
+{
+	char path[PATH_MAX], *line = NULL, *f[4];
+	struct unavail *u = NULL;
+	size_t cap = 0, i;
+	FILE *fp;
+	int lineno = 0;
+
+	*n = 0;
+	snprintf(path, sizeof(path), "%s/unavailable.csv", s->run.dir);
+	fp = fopen(path, "r");
+	if (!fp)
+		return NULL;
+	while (getline(&line, &cap, fp) > 0) {
+		line[strcspn(line, "\r\n")] = 0;
+		if (lineno++ == 0 || csv_fields(line, f, 4) != 3)
+			continue;
+		for (i = 0; i < *n; i++)
+			if (!strcmp(u[i].metric, f[1]) && !strcmp(u[i].reason, f[2]))
+				break;
+		if (i == *n) {
+			u = realloc(u, (*n + 1) * sizeof(*u));
+			u[i] = (struct unavail){ strdup(f[1]), strdup(f[2]), strdup(f[0]), 0 };
+			(*n)++;
+		}
+		u[i].count++;
+	}
+	fclose(fp);
+	free(line);
+	return u;
+}
+
+static void free_unavailable(struct unavail *u, size_t n)
+{
+	while (n--) {
+		free(u[n].metric);
+		free(u[n].reason);
+		free(u[n].cell);
+	}
+	free(u);
+}
+
+static void build_unavailable(struct rdoc *d, const struct unavail *u, size_t n)
+{
+	static const char *const spec[] = { "metric", "reason", ">cells", "e.g. cell" };
+	struct rtable *t;
+	size_t i;
+
+	if (!n)
+		return;
+	rdoc_heading(d, 2, "unavailable", "Unavailable metrics");
+	rdoc_para(d, "What the documents said they could not measure, and why (unavailable.csv).");
+	t = rdoc_table(d, "unavailable-table", 4, spec);
+	for (i = 0; i < n; i++) {
+		char c[16];
+
+		snprintf(c, sizeof(c), "%zu", u[i].count);
+		rtable_row(t, (const char *[]){ u[i].metric, u[i].reason, c, u[i].cell });
+	}
+}
+
+/* The reason `table` recorded in cells.csv, else the workload's own document. */
+static const char *skip_reason(const struct rset *s, const struct cell *c, char *buf, size_t len)
+{
+	char path[PATH_MAX], *line = NULL, *f[16];
+	size_t cap = 0, nf, col = 0, i;
+	const char *r = NULL;
+	json_t *doc = NULL;
+	FILE *fp;
+
+	buf[0] = 0;
+	snprintf(path, sizeof(path), "%s/cells.csv", s->run.dir);
+	fp = fopen(path, "r");
+	while (fp && getline(&line, &cap, fp) > 0) {
+		line[strcspn(line, "\r\n")] = 0;
+		nf = csv_fields(line, f, 16);
+		if (!col) {
+			for (i = 0; i < nf && strcmp(f[i], "reason"); i++)
+				;
+			col = i < nf ? i : (size_t)-1;
+			continue;
+		}
+		if (col < nf && !strcmp(f[0], c->id) && *f[col]) {
+			snprintf(buf, len, "%s", f[col]);
+			break;
+		}
+	}
+	if (fp)
+		fclose(fp);
+	free(line);
+	if (buf[0])
+		return buf;
+	doc = rcell_doc(s, c, "workload.json");
+	r = doc ? json_string_value(json_object_get(doc, "reason")) : NULL;
+	snprintf(buf, len, "%s", r ? r : "no reason recorded");
+	json_decref(doc);
+	return buf;
+}
+
+static void build_header(struct rdoc *d, const struct rset *s, bool *failed)
+{
+	size_t ok = 0, bad = 0, skipped = 0, notrun = 0, listed = 0, i, j;
+	size_t timed_reps = 0, coll_reps = 0;
+	const char *rel = env_get(s, env_release), *ser = env_get(s, env_series);
+	char *profiles = list_join(s->profiles, s->nprofiles, ", ");
+	char *strategies = list_join(s->strategies, s->nstrategies, " ");
+	char *base = strdup(s->run.dir), st[128];
+
+	rdoc_heading(d, 1, "top", "s2perf report: %s", basename(base));
+	rdoc_para(d, "Plan %s (seed %ld), target %s (flavour %s, KVM %s), profile%s %s; "
+		  "strategies %s.", s->run.plan, manifest_int(s, "seed", 0),
+		  manifest_str(s, "target") ?: "?", manifest_str(s, "flavour") ?: "?",
+		  manifest_str(s, "kvm") ?: "?", s->nprofiles > 1 ? "s" : "", profiles, strategies);
+	if (s->run.env)
+		rdoc_para(d, "Kernel %s, patch series %s (env.json).", rel ?: "release not recorded",
+			  ser ?: "not recorded");
+	else
+		rdoc_para(d, "Kernel: unknown (the run has no env.json).");
+
+	for (i = 0; i < s->run.ncells; i++) {
+		const struct cell *c = &s->run.cells[i];
+
+		if (!c->status)
+			notrun++;
+		else if (rcell_ok(c))
+			ok++;
+		else if (rcell_skipped(c))
+			skipped++;
+		else
+			bad++;
+	}
+	*failed = bad > 0;
+	rdoc_para(d, "Cells: %zu ok, %zu failed, %zu skipped, %zu not run (%zu in the plan).",
+		  ok, bad, skipped, notrun, s->run.ncells);
+	for (i = 0; i < s->run.ncells; i++) {
+		const struct cell *c = &s->run.cells[i];
+
+		if (!c->status || rcell_ok(c) || rcell_skipped(c))
+			continue;
+		if (listed++ == MAX_LISTED_CELLS) {
+			rdoc_item(d, "... and %zu more failed cells: see cells.csv", bad - MAX_LISTED_CELLS);
+			break;
+		}
+		rdoc_item(d, "FAILED %s: %s, %s, %s rep %d (%s): %s; log cells/%s/output.log",
+			  c->id, c->config, c->strategy, c->profile, c->rep, c->mode,
+			  rcell_status_text(c, st, sizeof(st)), c->id);
+	}
+	/* skips come in whole configurations (the host lacks something): one line each */
+	for (i = 0; i < s->nconfigs; i++) {
+		size_t n = 0;
+		const struct cell *first = NULL;
+		char why[256];
+
+		for (j = 0; j < s->run.ncells; j++) {
+			const struct cell *c = &s->run.cells[j];
+
+			if (rcell_skipped(c) && !strcmp(c->config, s->configs[i])) {
+				n++;
+				first = first ? first : c;
+			}
+		}
+		if (n)
+			rdoc_item(d, "skipped: %zu cell%s of %s (e.g. %s): %s", n, n > 1 ? "s" : "",
+				  s->configs[i], first->id, skip_reason(s, first, why, sizeof(why)));
+	}
+	if (notrun)
+		rdoc_item(d, "%zu cells have not run: bench/run-cells.sh on this run directory "
+			  "runs them", notrun);
+
+	for (i = 0; i < s->ng; i++) {
+		if (!strcmp(s->g[i].mode, "timed") && s->g[i].n > timed_reps)
+			timed_reps = s->g[i].n;
+		if (!strcmp(s->g[i].mode, "collected") && s->g[i].n > coll_reps)
+			coll_reps = s->g[i].n;
+	}
+	rdoc_para(d, "Timed and collected reps are told apart: timing metrics (the workload's "
+		  "documents) come from timed cells only (plan: %ld reps, up to %zu values per "
+		  "group here), collector metrics only from collected cells (plan: %ld, up to %zu "
+		  "here); %zu workload rows of collected cells are left out because the probes "
+		  "slow the workload.", manifest_int(s, "reps", 0), timed_reps,
+		  manifest_int(s, "collect", 0), coll_reps, s->rows_left_out);
+	free(profiles);
+	free(strategies);
+	free(base);
+}
+
+static const struct rgroup *first_group(const struct rset *s, const char *profile,
+					const char *config, const char *const *names,
+					const char **name)
+{
+	size_t i, k;
+
+	for (k = 0; names[k]; k++)
+		for (i = 0; i < s->ng; i++)
+			if (!strcmp(s->g[i].def->name, names[k]) && !strcmp(s->g[i].profile, profile) &&
+			    !strcmp(s->g[i].config, config)) {
+				*name = names[k];
+				return &s->g[i];
+			}
+	return NULL;
+}
+
+static bool is_logging(const char *workload)
+{
+	return !strcmp(workload, "s2_dirty") || !strcmp(workload, "s2_split");
+}
+
+static const char *verdict_text(const struct rgroup *g, const struct rratio *r, char *buf,
+				size_t len)
+{
+	double pct = (r->median - 1) * 100;
+	bool lower = g->def->better == BETTER_LOWER, higher = g->def->better == BETTER_HIGHER;
+
+	if (!r->n)
+		snprintf(buf, len, "no paired reps");
+	else if (!r->t.tested)
+		snprintf(buf, len, "n=%zu: too few pairs to test", r->n);
+	else if (!rratio_significant(r))
+		snprintf(buf, len, "~ no significant difference");
+	else if ((lower && pct < 0) || (higher && pct > 0))
+		snprintf(buf, len, "better: %+.1f%%", pct);
+	else if (lower || higher)
+		snprintf(buf, len, "worse: %+.1f%%", pct);
+	else
+		snprintf(buf, len, "differs: %+.1f%%", pct);
+	return buf;
+}
+
+/* Why a configuration has no write-protection fault latency. */
+static const char *wp_unavailable(const struct rset *s, const char *profile, const char *config,
+				  const struct unavail *u, size_t nu)
+{
+	size_t i;
+
+	if (manifest_int(s, "collect", 0) == 0)
+		return "the plan collected no reps (collect 0): a plan with collect >= 1 gives it";
+	for (i = 0; i < nu; i++) {
+		const struct cell *c = run_cell(&s->run, u[i].cell);
+
+		if (!strcmp(u[i].metric, RMETRIC_WP_P50) && c && !strcmp(c->config, config) &&
+		    !strcmp(c->profile, profile))
+			return u[i].reason;
+	}
+	return "no collected cell of this configuration ran to completion";
+}
+
+static void headline_rows(struct rtable *t, const struct rset *s, const char *profile,
+			  const char *config, const struct rgroup *any, bool *first)
+{
+	const char *metric = any->def->name, *label = metric;
+	const struct rgroup *base = rset_find(s, profile, config, "rwlock", metric);
+	size_t k;
+
+	for (k = 0; k < s->nstrategies; k++) {
+		const struct rgroup *g = rset_find(s, profile, config, s->strategies[k], metric);
+		char med[64], ci[32], n[16], ratio[32], rci[48], p[16], verdict[96];
+		struct rratio r;
+		struct rscale sc;
+
+		if (!g)
+			continue;
+		sc = rscale_for(g->s.median, g->unit);
+		rfmt(med, sizeof(med), g->s.median, sc, true);
+		snprintf(ci, sizeof(ci), "%s", g->s.has_ci ? "" : "no CI");
+		if (g->s.has_ci)
+			rfmt_ci_pct(ci, sizeof(ci), &g->s);
+		snprintf(n, sizeof(n), "%zu", g->n);
+		ratio[0] = rci[0] = p[0] = 0;
+		if (g == base) {
+			snprintf(verdict, sizeof(verdict), "baseline");
+		} else if (!base) {
+			snprintf(verdict, sizeof(verdict), "no rwlock cells to pair with");
+		} else {
+			rratio_groups(g, base, &r);
+			if (r.n)
+				snprintf(ratio, sizeof(ratio), "%.3fx", r.median);
+			if (r.has_ci)
+				snprintf(rci, sizeof(rci), "%.3f-%.3f", r.lo, r.hi);
+			else if (r.n)
+				snprintf(rci, sizeof(rci), "n<%d: no CI", STATS_MIN_N_CI);
+			if (r.t.tested)
+				rfmt_p(p, sizeof(p), r.t.p);
+			verdict_text(g, &r, verdict, sizeof(verdict));
+		}
+		rtable_row(t, (const char *[]){ *first ? profile : "", *first ? config : "",
+			   label, g->strategy, med, ci, n, ratio, rci, p, verdict });
+		*first = false;
+		label = "";
+		(void)config;
+	}
+}
+
+static void note_metric(const struct metric_def **used, size_t *n, const struct metric_def *m)
+{
+	size_t i;
+
+	for (i = 0; m && i < *n && used[i] != m; i++)
+		;
+	if (m && i == *n && *n < 16)
+		used[(*n)++] = m;
+}
+
+static void build_headline(struct rdoc *d, const struct rset *s, const struct unavail *u,
+			   size_t nu)
+{
+	static const char *const spec[] = { "profile", "config", "metric", "strategy", ">median",
+					    ">95% CI", ">n", ">vs rwlock", ">CI of ratio", ">p",
+					    "verdict" };
+	const struct metric_def *used[16];
+	struct rtable *t;
+	size_t pi, ci, i, nused = 0;
+
+	rdoc_heading(d, 2, "headline", "Headline: each strategy against rwlock");
+	rdoc_para(d, "Per configuration: the median with its bootstrap 95%% CI (n<%d: no CI), "
+		  "and each strategy's value divided by rwlock's of the same profile, "
+		  "configuration and rep: the median ratio, its bootstrap 95%% CI and the "
+		  "Wilcoxon signed-rank p on the log ratios (two-sided, not corrected for the "
+		  "number of rows). For times, a ratio below 1 is less time than rwlock. "
+		  "\"~\": p >= %.2f, no significant difference.", STATS_MIN_N_CI, STATS_ALPHA);
+	t = rdoc_table(d, "headline-table", 11, spec);
+	for (pi = 0; pi < s->nprofiles; pi++)
+		for (ci = 0; ci < s->nconfigs; ci++) {
+			const char *prof = s->profiles[pi], *cfg = s->configs[ci], *name;
+			const char *wl = rconfig_workload(s, cfg);
+			const struct rgroup *g;
+			bool first = true, any = false;
+
+			if ((g = first_group(s, prof, cfg, rhl_pass, &name))) {
+				headline_rows(t, s, prof, cfg, g, &first);
+				note_metric(used, &nused, g->def);
+				any = true;
+			}
+			if ((g = first_group(s, prof, cfg, hl_wp, &name))) {
+				headline_rows(t, s, prof, cfg, g, &first);
+				note_metric(used, &nused, g->def);
+			} else if (is_logging(wl) && any) {
+				rtable_row(t, (const char *[]){ "", "", RMETRIC_WP_P50, "", "unavailable",
+					   "", "", "", "", "", wp_unavailable(s, prof, cfg, u, nu) });
+				note_metric(used, &nused, metric_find(RMETRIC_WP_P50));
+			}
+			if ((g = first_group(s, prof, cfg, rhl_populate, &name))) {
+				headline_rows(t, s, prof, cfg, g, &first);
+				note_metric(used, &nused, g->def);
+				any = true;
+			}
+			/* a workload with none of them: its first gated metric */
+			for (i = 0; !any && i < s->ng; i++)
+				if (s->g[i].def->gated && !strcmp(s->g[i].profile, prof) &&
+				    !strcmp(s->g[i].config, cfg)) {
+					headline_rows(t, s, prof, cfg, &s->g[i], &first);
+					note_metric(used, &nused, s->g[i].def);
+					any = true;
+				}
+		}
+	for (i = 0; i < nused; i++)
+		rdoc_item(d, "%s: %s", used[i]->name, used[i]->label ?: used[i]->name);
+	if (!t->nrows) {
+		rdoc_pop(d);
+		rdoc_para(d, "Nothing to tell: the run has no values (every cell failed or was "
+			  "skipped).");
+	}
+}
+
+/* Registry order for the tables. */
+static size_t metric_rank(const struct metric_def *m)
+{
+	size_t n, i;
+	const struct metric_def *reg = metric_registry(&n);
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(reg[i].name, m->name))
+			return i;
+	return n;
+}
+
+static int cmp_metric(const void *a, const void *b)
+{
+	const struct metric_def *x = *(const struct metric_def *const *)a;
+	const struct metric_def *y = *(const struct metric_def *const *)b;
+	size_t rx = metric_rank(x), ry = metric_rank(y);
+
+	return rx != ry ? (rx < ry ? -1 : 1) : strcmp(x->name, y->name);
+}
+
+/* The distinct metrics of one (profile, config), in registry order. */
+static size_t config_metrics(const struct rset *s, const char *prof, const char *cfg,
+			     const struct metric_def **out)
+{
+	size_t i, j, n = 0;
+
+	for (i = 0; i < s->ng; i++) {
+		if (strcmp(s->g[i].profile, prof) || strcmp(s->g[i].config, cfg))
+			continue;
+		for (j = 0; j < n && out[j] != s->g[i].def; j++)
+			;
+		if (j == n)
+			out[n++] = s->g[i].def;
+	}
+	qsort(out, n, sizeof(*out), cmp_metric);
+	return n;
+}
+
+static void build_tables(struct rdoc *d, const struct rset *s)
+{
+	static const char *const spec[] = { "metric", "strategy", ">n", ">median", ">95% CI",
+					    ">p10", ">p90", ">CV" };
+	const struct metric_def **defs = calloc(s->ng + 1, sizeof(*defs));
+	size_t pi, ci, k, j, nm, tab = 0;
+
+	rdoc_heading(d, 2, "configs", "Per configuration");
+	rdoc_para(d, "Each metric per strategy: n, median, bootstrap 95%% CI of the median "
+		  "(as %% of the median; n<%d: no CI), p10/p90 and the coefficient of variation "
+		  "(\"high\" above %.0f%%: noisy, more reps or a quieter host needed).",
+		  STATS_MIN_N_CI, STATS_CV_HIGH * 100);
+	for (pi = 0; pi < s->nprofiles; pi++)
+		for (ci = 0; ci < s->nconfigs; ci++) {
+			const char *prof = s->profiles[pi], *cfg = s->configs[ci];
+			struct rtable *t;
+			char id[32];
+
+			nm = config_metrics(s, prof, cfg, defs);
+			if (!nm)
+				continue;
+			rdoc_heading(d, 3, NULL, "%s [%s]", cfg, prof);
+			snprintf(id, sizeof(id), "config-%zu", ++tab);
+			t = rdoc_table(d, id, 8, spec);
+			for (k = 0; k < nm; k++) {
+				bool first = true;
+
+				for (j = 0; j < s->nstrategies; j++) {
+					const struct rgroup *g = rset_find(s, prof, cfg, s->strategies[j],
+									   defs[k]->name);
+					char n[16], med[48], ci_s[32], p10[32], p90[32], cv[32];
+					struct rscale sc;
+
+					if (!g)
+						continue;
+					sc = rscale_for(g->s.median, g->unit);
+					snprintf(n, sizeof(n), "%zu", g->n);
+					rfmt(med, sizeof(med), g->s.median, sc, true);
+					if (g->s.has_ci)
+						rfmt_ci_pct(ci_s, sizeof(ci_s), &g->s);
+					else
+						snprintf(ci_s, sizeof(ci_s), "n<%d: no CI", STATS_MIN_N_CI);
+					rfmt(p10, sizeof(p10), g->s.p10, sc, false);
+					rfmt(p90, sizeof(p90), g->s.p90, sc, false);
+					if (g->n < 2 || !isfinite(g->s.cv))
+						snprintf(cv, sizeof(cv), "n/a");
+					else
+						snprintf(cv, sizeof(cv), "%.1f%%%s", g->s.cv * 100,
+							 g->s.cv_high ? " high" : "");
+					rtable_row(t, (const char *[]){ first ? defs[k]->name : "",
+						   g->strategy, n, med, ci_s, p10, p90, cv });
+					first = false;
+				}
+			}
+		}
+	free(defs);
+}
+
+/* The scripts sit in plots/ beside bench/ in the source tree s2bench is built in. */
+static char *default_plots_dir(void)
+{
+	char exe[PATH_MAX], try[PATH_MAX + 32];
+	const char *env = getenv("S2BENCH_PLOTS");
+	ssize_t n;
+	static const char *const rel[] = { "/../../plots", "/../plots", "/plots" };
+	size_t i;
+
+	if (env && *env)
+		return strdup(env);
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return strdup("plots");
+	exe[n] = 0;
+	dirname(exe);
+	for (i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+		snprintf(try, sizeof(try), "%s%s/common.gp", exe, rel[i]);
+		if (!access(try, R_OK)) {
+			snprintf(try, sizeof(try), "%s%s", exe, rel[i]);
+			return realpath(try, NULL) ?: strdup(try);
+		}
+	}
+	return strdup("plots");
+}
+
+static bool write_file(const struct rset *s, const char *name, const struct rdoc *d, int kind,
+		       const char *title)
+{
+	char path[PATH_MAX], tmp[PATH_MAX + 8];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", s->run.dir, name);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "w");
+	if (!f) {
+		s2b_err("%s: %s", tmp, strerror(errno));
+		return false;
+	}
+	if (kind == 0)
+		rdoc_text(d, 0, d->n, f);
+	else if (kind == 1)
+		rdoc_markdown(d, f);
+	else
+		rdoc_html(d, title, f);
+	/* written whole or not at all: a reader never sees half a report */
+	if (fclose(f) || rename(tmp, path)) {
+		s2b_err("%s: %s", path, strerror(errno));
+		unlink(tmp);
+		return false;
+	}
+	return true;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: s2bench report [OPTIONS] RUN\n"
+		"Tell a run's results: writes RUN/report.txt, RUN/report.md, RUN/report.html and\n"
+		"RUN/plots/*.svg, *.png (with the data each plot was drawn from, *.dat), and\n"
+		"prints the header and the headline on stdout.\n\n"
+		"  --no-plots        do not run gnuplot (the report says so)\n"
+		"  --plots-dir DIR   the gnuplot scripts (default: $S2BENCH_PLOTS, else the\n"
+		"                    plots/ directory of the source tree s2bench was built in)\n"
+		"  -q, --quiet       print nothing on stdout\n"
+		"  -h, --help        this help\n\n"
+		"Exit status: 0 ok, 1 the run has failed cells (the report lists them), 2 bad\n"
+		"input (one line on stderr).\n");
+}
+
+int cmd_report(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "no-plots", no_argument, NULL, 'P' },
+		{ "plots-dir", required_argument, NULL, 'D' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct rplot_opts po = { .draw = true };
+	char err[1024], *title, *pdir = NULL;
+	const char *plots_arg = NULL;
+	struct rdoc d = { 0 };
+	struct unavail *unav;
+	struct rset s;
+	size_t head_end, nunav;
+	bool failed, quiet = false, ok;
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":qh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'P':
+			po.draw = false;
+			break;
+		case 'D':
+			plots_arg = optarg;	/* copied once the options are good */
+			break;
+		case 'q':
+			quiet = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return S2BENCH_EXIT_OK;
+		case ':':
+			s2b_err("report: %s needs a value", argv[optind - 1]);
+			return S2BENCH_EXIT_USAGE;
+		default:
+			s2b_err("report: unknown option '%s' (s2bench report -h)", argv[optind - 1]);
+			return S2BENCH_EXIT_USAGE;
+		}
+	}
+	if (argc - optind != 1) {
+		s2b_err("report: needs one run directory (s2bench report -h)");
+		return S2BENCH_EXIT_USAGE;
+	}
+	if (!rset_load(argv[optind], &s, err, sizeof(err))) {
+		s2b_err("%s", err);
+		return S2BENCH_EXIT_USAGE;
+	}
+	po.plots_dir = pdir = plots_arg ? strdup(plots_arg) : default_plots_dir();
+
+	unav = load_unavailable(&s, &nunav);
+	build_header(&d, &s, &failed);
+	build_headline(&d, &s, unav, nunav);
+	head_end = d.n;
+	advice_build(&d, &s);
+	rplot_all(&d, &s, &po);
+	build_tables(&d, &s);
+	build_unavailable(&d, unav, nunav);
+	free_unavailable(unav, nunav);
+
+	title = rstrf("s2perf report: %s (plan %s)", s.run.dir, s.run.plan);
+	ok = write_file(&s, "report.txt", &d, 0, title) && write_file(&s, "report.md", &d, 1, title) &&
+	     write_file(&s, "report.html", &d, 2, title);
+	if (ok && !quiet) {
+		rdoc_text(&d, 0, head_end, stdout);
+		printf("\nThe whole report: %s/report.txt, report.md, report.html\n", s.run.dir);
+	}
+	free(title);
+	free(pdir);
+	rdoc_free(&d);
+	rset_free(&s);
+	if (!ok)
+		return S2BENCH_EXIT_USAGE;
+	return failed ? S2BENCH_EXIT_FINDING : S2BENCH_EXIT_OK;
+}

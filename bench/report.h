@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What the readers of a run (report, compare, kcidb, advice) share, on top
+ * of run.h: the run's values grouped the way the statistics need them,
+ * paired ratios, numbers scaled for people, and a small document model that
+ * report renders as text, Markdown and HTML from one source, so the three
+ * never disagree.
+ */
+#ifndef S2BENCH_REPORT_H
+#define S2BENCH_REPORT_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "run.h"
+#include "stats.h"
+
+/* rgroup.c ------------------------------------------------------------ */
+
+/*
+ * Values of one metric for one (profile, config, strategy, mode), in rep
+ * order. A workload metric is only taken from timed cells and a collector
+ * metric only from collected ones: the probes slow the workload, and a
+ * timed cell has no collector document.
+ */
+struct rgroup {
+	const char *profile, *config, *workload, *strategy, *mode;
+	const struct metric_def *def;	/* never NULL */
+	const char *unit;
+	size_t n;
+	int *rep;
+	double *v;
+	const struct cell **cells;
+	struct stats_summary s;		/* of v, STATS_DEFAULT_SEED */
+};
+
+struct rset {
+	struct run run;
+	struct rgroup *g;
+	size_t ng;
+	/* in the manifest's order of first appearance */
+	const char **configs, **profiles, **strategies;
+	size_t nconfigs, nprofiles, nstrategies;
+	size_t rows_left_out;	/* workload rows of collected cells, ... */
+};
+
+/* run_load() plus the groups and their summaries. */
+bool rset_load(const char *dir, struct rset *s, char *err, size_t errlen);
+void rset_free(struct rset *s);
+struct rgroup *rset_find(const struct rset *s, const char *profile, const char *config,
+			 const char *strategy, const char *metric);
+/* The group of @s with @g's profile, config, strategy, mode and metric. */
+struct rgroup *rset_match(const struct rset *s, const struct rgroup *g);
+/* The manifest's params object of the first cell of @config. */
+json_t *rconfig_params(const struct rset *s, const char *config);
+const char *rconfig_workload(const struct rset *s, const char *config);
+/*
+ * The workload and every parameter of @cfg except @vary (NULL-terminated):
+ * configurations with the same key differ only in @vary.
+ */
+char *rconfig_family(const struct rset *s, const char *cfg, const char *const *vary);
+/* A cell ran to completion (0) or was skipped (4). */
+bool rcell_ok(const struct cell *c);
+bool rcell_skipped(const struct cell *c);
+/* "hung (killed at the timeout)", "exit status 1", ... */
+const char *rcell_status_text(const struct cell *c, char *buf, size_t len);
+/* cells/<id>/NAME parsed, or NULL. */
+json_t *rcell_doc(const struct rset *s, const struct cell *c, const char *name);
+
+/* The headline's write-protection fault latency (the collector's histograms). */
+#define RMETRIC_WP_P50 "collector.fault_latency.permission.p50"
+
+/*
+ * value(num)/value(den) paired by rep (the groups share profile and, for a
+ * strategy against rwlock, config): median ratio, bootstrap CI of the
+ * median, Wilcoxon signed-rank test on the log ratios.
+ */
+struct rratio {
+	size_t n;
+	double median;
+	bool has_ci;
+	double lo, hi;
+	struct stats_test t;
+};
+bool rratio_of(const int *rep_a, const double *a, size_t na,
+	       const int *rep_b, const double *b, size_t nb, struct rratio *r);
+bool rratio_groups(const struct rgroup *num, const struct rgroup *den, struct rratio *r);
+bool rratio_significant(const struct rratio *r);
+
+/* Numbers for people --------------------------------------------------- */
+
+/* A scale chosen once for a row, so its median, p10 and p90 share a unit. */
+struct rscale {
+	double div;
+	char unit[32];
+};
+struct rscale rscale_for(double ref, const char *unit);
+/* 4 significant digits in @sc's unit, "587.0 ms" (with_unit) or "587.0". */
+const char *rfmt(char *buf, size_t len, double v, struct rscale sc, bool with_unit);
+/* rfmt with the scale chosen from v itself. */
+const char *rfmt_auto(char *buf, size_t len, double v, const char *unit);
+/* "±2.1%" of the median, or "" without a CI */
+const char *rfmt_ci_pct(char *buf, size_t len, const struct stats_summary *s);
+const char *rfmt_p(char *buf, size_t len, double p);
+
+/* rdoc.c: one document, three renderings ------------------------------ */
+
+enum rblock_kind { RB_HEADING, RB_PARA, RB_ITEM, RB_TABLE, RB_PLOT };
+
+struct rtable {
+	char *id;
+	size_t ncols, nrows, cap;
+	char **head;
+	bool *num;		/* right-aligned column */
+	char **cell;		/* nrows x ncols */
+};
+
+struct rblock {
+	enum rblock_kind kind;
+	int level;		/* heading */
+	char *id;		/* heading, table, plot */
+	char *text;		/* heading, para, item, plot caption */
+	char *img;		/* plot: path relative to the run, without extension */
+	struct rtable *t;
+};
+
+struct rdoc {
+	struct rblock *b;
+	size_t n, cap;
+};
+
+void rdoc_heading(struct rdoc *d, int level, const char *id, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+void rdoc_para(struct rdoc *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void rdoc_item(struct rdoc *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void rdoc_plot(struct rdoc *d, const char *id, const char *img, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* @spec: column names, a leading '>' marks a right-aligned column. */
+struct rtable *rdoc_table(struct rdoc *d, const char *id, size_t ncols, const char *const *spec);
+/* Append a row of ncols strings (copied; NULL = empty). */
+void rtable_row(struct rtable *t, const char *const *cells);
+/* Drop the last block (a table that got no rows). */
+void rdoc_pop(struct rdoc *d);
+void rdoc_free(struct rdoc *d);
+
+void rdoc_text(const struct rdoc *d, size_t from, size_t to, FILE *f);
+void rdoc_markdown(const struct rdoc *d, FILE *f);
+void rdoc_html(const struct rdoc *d, const char *title, FILE *f);
+
+/* A JSON number, or null for NaN and infinities (which JSON cannot hold). */
+json_t *rjson_num(double v);
+/* A JSON string made from (and freeing) @s. */
+json_t *rjson_take(char *s);
+
+/* printf into a fresh string (never NULL: out of memory aborts). */
+char *rstrf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *rvstrf(const char *fmt, va_list ap);
+
+/* advice.c ------------------------------------------------------------- */
+/* The headline's metrics: per configuration the first of each list it has. */
+extern const char *const rhl_pass[];
+extern const char *const rhl_populate[];
+void advice_build(struct rdoc *d, const struct rset *s);
+
+/* rplot.c: the plots report draws ------------------------------------- */
+struct rplot_opts {
+	bool draw;		/* false: --no-plots */
+	const char *plots_dir;	/* where the gnuplot scripts are */
+};
+void rplot_all(struct rdoc *d, const struct rset *s, const struct rplot_opts *o);
+
+/* The s2_dirty-like configuration the headline plots use (most timed cells). */
+const char *rheadline_dirty_config(const struct rset *s, const char *profile);
+/* The configuration with the most collected cells that ran to completion. */
+const char *rcollector_config(const struct rset *s, const char **profile);
+/* Short labels that tell @n configurations apart ("v=2 log=get"). */
+char **rconfig_labels(const struct rset *s, const char *const *configs, size_t n);
+
+#endif

@@ -1,0 +1,512 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A run's values grouped for the readers: one group per (profile, config,
+ * strategy, mode, metric), rows sorted once so that grouping stays
+ * O(n log n) on a full plan; paired ratios; numbers scaled for people.
+ */
+#define _GNU_SOURCE
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report.h"
+
+char *rvstrf(const char *fmt, va_list ap)
+{
+	char *s;
+
+	if (vasprintf(&s, fmt, ap) < 0)
+		abort();
+	return s;
+}
+
+char *rstrf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	s = rvstrf(fmt, ap);
+	va_end(ap);
+	return s;
+}
+
+json_t *rjson_num(double v)
+{
+	return isfinite(v) ? json_real(v) : json_null();
+}
+
+json_t *rjson_take(char *s)
+{
+	json_t *j = json_string(s);
+
+	free(s);
+	return j;
+}
+
+static void *xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (!p)
+		abort();
+	return p;
+}
+
+static const struct cell *first_cell_of(const struct rset *s, const char *config)
+{
+	size_t i;
+
+	for (i = 0; i < s->run.ncells; i++)
+		if (s->run.cells[i].config && !strcmp(s->run.cells[i].config, config))
+			return &s->run.cells[i];
+	return NULL;
+}
+
+json_t *rconfig_params(const struct rset *s, const char *config)
+{
+	const struct cell *c = first_cell_of(s, config);
+
+	return c ? c->params : NULL;
+}
+
+const char *rconfig_workload(const struct rset *s, const char *config)
+{
+	const struct cell *c = first_cell_of(s, config);
+
+	return c && c->workload ? c->workload : "?";
+}
+
+bool rcell_ok(const struct cell *c)
+{
+	return c->status && !strcmp(c->status, "0");
+}
+
+bool rcell_skipped(const struct cell *c)
+{
+	return c->status && !strcmp(c->status, "4");
+}
+
+const char *rcell_status_text(const struct cell *c, char *buf, size_t len)
+{
+	if (!c->status)
+		snprintf(buf, len, "not run");
+	else if (!strcmp(c->status, "0"))
+		snprintf(buf, len, "ok");
+	else if (!strcmp(c->status, "4"))
+		snprintf(buf, len, "skipped (status 4)");
+	else if (!strcmp(c->status, "124") || !strcmp(c->status, "137"))
+		snprintf(buf, len, "hung, killed at the timeout (status %s)", c->status);
+	else if (!strcmp(c->status, "died"))
+		snprintf(buf, len, "died: the target went down while it ran");
+	else
+		snprintf(buf, len, "exit status %s", c->status);
+	return buf;
+}
+
+json_t *rcell_doc(const struct rset *s, const struct cell *c, const char *name)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/cells/%s/%s", s->run.dir, c->id, name);
+	return json_load_file(path, 0, NULL);
+}
+
+/* Canonical orders: the strategies from least to most lock-free, as DESIGN lists them. */
+static int known_rank(const char *v, const char *const *known)
+{
+	int i;
+
+	for (i = 0; known[i]; i++)
+		if (!strcmp(v, known[i]))
+			return i;
+	return i;
+}
+
+static const char *const strategy_order[] = { "exclusive", "rwlock", "rcu", "fastpath", NULL };
+static const char *const profile_order[] = { "max", "neoverse-n1", NULL };
+
+static void add_unique(const char ***list, size_t *n, const char *v)
+{
+	size_t i;
+
+	if (!v)
+		return;
+	for (i = 0; i < *n; i++)
+		if (!strcmp((*list)[i], v))
+			return;
+	*list = xrealloc(*list, (*n + 1) * sizeof(**list));
+	(*list)[(*n)++] = v;
+}
+
+static const char *const *sort_known;
+
+static int cmp_known(const void *a, const void *b)
+{
+	const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+	int rx = known_rank(x, sort_known), ry = known_rank(y, sort_known);
+
+	return rx != ry ? rx - ry : strcmp(x, y);
+}
+
+static int cmp_config(const void *a, const void *b)
+{
+	/* "-v 2" before "-v 16": version order reads naturally for sizes too */
+	return strverscmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* A metrics.csv row with its registry entry, for sorting into groups. */
+struct xrow {
+	const struct cell *cell;
+	const struct metric_def *def;
+	const char *unit;
+	double value;
+};
+
+static int cmp_xrow(const void *a, const void *b)
+{
+	const struct xrow *x = a, *y = b;
+	int c;
+
+	if ((c = strcmp(x->cell->profile, y->cell->profile)))
+		return c;
+	if ((c = strcmp(x->cell->config, y->cell->config)))
+		return c;
+	if ((c = strcmp(x->cell->strategy, y->cell->strategy)))
+		return c;
+	if ((c = strcmp(x->cell->mode, y->cell->mode)))
+		return c;
+	if ((c = strcmp(x->def->name, y->def->name)))
+		return c;
+	/* reps come from the manifest: any int, so no subtraction */
+	if (x->cell->rep != y->cell->rep)
+		return x->cell->rep < y->cell->rep ? -1 : 1;
+	return (x->cell->index > y->cell->index) - (x->cell->index < y->cell->index);
+}
+
+static bool same_group(const struct xrow *x, const struct xrow *y)
+{
+	return !strcmp(x->cell->profile, y->cell->profile) &&
+	       !strcmp(x->cell->config, y->cell->config) &&
+	       !strcmp(x->cell->strategy, y->cell->strategy) &&
+	       !strcmp(x->cell->mode, y->cell->mode) && x->def == y->def;
+}
+
+bool rset_load(const char *dir, struct rset *s, char *err, size_t errlen)
+{
+	struct xrow *rows = NULL;
+	size_t n = 0, cap, i, j;
+
+	memset(s, 0, sizeof(*s));
+	/* On failure nothing is left to free: callers print err and exit. */
+	if (!run_load(dir, &s->run, err, errlen)) {
+		rset_free(s);
+		return false;
+	}
+
+	for (i = 0; i < s->run.ncells; i++) {
+		const struct cell *c = &s->run.cells[i];
+
+		if (!c->profile || !c->config || !c->strategy || !c->mode) {
+			snprintf(err, errlen, "%s/manifest.json: cell %s lacks profile, config, "
+				 "strategy or mode", dir, c->id ? c->id : "?");
+			rset_free(s);
+			return false;
+		}
+		add_unique(&s->configs, &s->nconfigs, c->config);
+		add_unique(&s->profiles, &s->nprofiles, c->profile);
+		add_unique(&s->strategies, &s->nstrategies, c->strategy);
+	}
+	qsort(s->configs, s->nconfigs, sizeof(*s->configs), cmp_config);
+	sort_known = profile_order;
+	qsort(s->profiles, s->nprofiles, sizeof(*s->profiles), cmp_known);
+	sort_known = strategy_order;
+	qsort(s->strategies, s->nstrategies, sizeof(*s->strategies), cmp_known);
+
+	cap = s->run.nrows + 16;
+	rows = xrealloc(NULL, cap * sizeof(*rows));
+	for (i = 0; i < s->run.nrows; i++) {
+		const struct row *r = &s->run.rows[i];
+		const struct metric_def *m = metric_find(r->metric);
+		bool collector;
+
+		if (!m || !r->cell) {
+			snprintf(err, errlen, "%s/metrics.csv: metric '%s' is not in the registry",
+				 dir, r->metric);
+			free(rows);
+			rset_free(s);
+			return false;
+		}
+		collector = !strcmp(m->source, "collector");
+		if (strcmp(r->cell->mode, collector ? "collected" : "timed")) {
+			s->rows_left_out++;
+			continue;
+		}
+		rows[n++] = (struct xrow){ r->cell, m, r->unit, r->value };
+	}
+	qsort(rows, n, sizeof(*rows), cmp_xrow);
+
+	for (i = 0; i < n; i = j) {
+		struct rgroup *g;
+		size_t k;
+
+		for (j = i + 1; j < n && same_group(&rows[i], &rows[j]); j++)
+			;
+		s->g = xrealloc(s->g, (s->ng + 1) * sizeof(*s->g));
+		g = &s->g[s->ng++];
+		memset(g, 0, sizeof(*g));
+		g->profile = rows[i].cell->profile;
+		g->config = rows[i].cell->config;
+		g->workload = rows[i].cell->workload ? rows[i].cell->workload : "?";
+		g->strategy = rows[i].cell->strategy;
+		g->mode = rows[i].cell->mode;
+		g->def = rows[i].def;
+		g->unit = rows[i].unit;
+		g->n = j - i;
+		g->rep = xrealloc(NULL, g->n * sizeof(*g->rep));
+		g->v = xrealloc(NULL, g->n * sizeof(*g->v));
+		g->cells = xrealloc(NULL, g->n * sizeof(*g->cells));
+		for (k = 0; k < g->n; k++) {
+			g->rep[k] = rows[i + k].cell->rep;
+			g->v[k] = rows[i + k].value;
+			g->cells[k] = rows[i + k].cell;
+		}
+		stats_summarise(g->v, g->n, STATS_DEFAULT_SEED, &g->s);
+	}
+	free(rows);
+	return true;
+}
+
+void rset_free(struct rset *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->ng; i++) {
+		free(s->g[i].rep);
+		free(s->g[i].v);
+		free(s->g[i].cells);
+	}
+	free(s->g);
+	free(s->configs);
+	free(s->profiles);
+	free(s->strategies);
+	run_free(&s->run);
+	memset(s, 0, sizeof(*s));
+}
+
+/* Groups are in (profile, config, strategy, mode, metric) order: see cmp_xrow. */
+static int cmp_prefix(const struct rgroup *g, const char *profile, const char *config,
+		      const char *strategy)
+{
+	int c;
+
+	if ((c = strcmp(g->profile, profile)))
+		return c;
+	if ((c = strcmp(g->config, config)))
+		return c;
+	return strcmp(g->strategy, strategy);
+}
+
+/* A full plan has tens of thousands of groups: binary search, then the few of one cell. */
+struct rgroup *rset_find(const struct rset *s, const char *profile, const char *config,
+			 const char *strategy, const char *metric)
+{
+	size_t lo = 0, hi = s->ng, i;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (cmp_prefix(&s->g[mid], profile, config, strategy) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (i = lo; i < s->ng && !cmp_prefix(&s->g[i], profile, config, strategy); i++)
+		if (!strcmp(s->g[i].def->name, metric))
+			return &s->g[i];
+	return NULL;
+}
+
+struct rgroup *rset_match(const struct rset *s, const struct rgroup *g)
+{
+	struct rgroup *h = rset_find(s, g->profile, g->config, g->strategy, g->def->name);
+
+	/* a metric lives in one mode (its source decides), so this is the one */
+	return h && !strcmp(h->mode, g->mode) ? h : NULL;
+}
+
+/* Families of configurations that differ only in some parameters. */
+static bool is_excluded(const char *key, const char *const *vary)
+{
+	for (; *vary; vary++)
+		if (!strcmp(key, *vary))
+			return true;
+	return false;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+char *rconfig_family(const struct rset *s, const char *cfg, const char *const *vary)
+{
+	json_t *params = rconfig_params(s, cfg), *v;
+	const char *keys[64], *k;
+	size_t n = 0, i;
+	char *key = strdup(rconfig_workload(s, cfg)), *x;
+
+	json_object_foreach(params, k, v)
+		if (n < 64 && !is_excluded(k, vary))
+			keys[n++] = k;
+	qsort(keys, n, sizeof(*keys), cmp_str);
+	for (i = 0; i < n; i++) {
+		v = json_object_get(params, keys[i]);
+		x = rstrf("%s -%s=%s", key, keys[i], json_is_string(v) ? json_string_value(v) : "?");
+		free(key);
+		key = x;
+	}
+	return key;
+}
+
+/* Paired ratios ------------------------------------------------------- */
+
+bool rratio_of(const int *rep_a, const double *a, size_t na,
+	       const int *rep_b, const double *b, size_t nb, struct rratio *r)
+{
+	double *ratio = xrealloc(NULL, na * sizeof(*ratio)), *lg;
+	size_t i, j, n = 0;
+
+	memset(r, 0, sizeof(*r));
+	for (i = 0; i < na; i++)
+		for (j = 0; j < nb; j++)
+			if (rep_a[i] == rep_b[j] && a[i] > 0 && b[j] > 0) {
+				ratio[n++] = a[i] / b[j];
+				break;
+			}
+	r->n = n;
+	if (!n) {
+		free(ratio);
+		return false;
+	}
+	r->median = stats_quantile(ratio, n, 0.5);
+	r->has_ci = stats_boot_median_ci(ratio, n, STATS_DEFAULT_SEED, STATS_BOOT_RESAMPLES,
+					 &r->lo, &r->hi);
+	/* the test is on log ratios: x0.5 and x2 are equally far from 1 */
+	lg = xrealloc(NULL, n * sizeof(*lg));
+	for (i = 0; i < n; i++)
+		lg[i] = log(ratio[i]);
+	stats_wilcoxon(lg, n, &r->t);
+	free(lg);
+	free(ratio);
+	return true;
+}
+
+bool rratio_groups(const struct rgroup *num, const struct rgroup *den, struct rratio *r)
+{
+	if (!num || !den) {
+		memset(r, 0, sizeof(*r));
+		return false;
+	}
+	return rratio_of(num->rep, num->v, num->n, den->rep, den->v, den->n, r);
+}
+
+bool rratio_significant(const struct rratio *r)
+{
+	return r->t.tested && r->t.p < STATS_ALPHA;
+}
+
+/* Numbers for people ---------------------------------------------------- */
+
+static struct rscale sc_make(double div, const char *prefix, const char *unit)
+{
+	struct rscale sc = { div, "" };
+
+	snprintf(sc.unit, sizeof(sc.unit), "%s%s", prefix, unit);
+	return sc;
+}
+
+struct rscale rscale_for(double ref, const char *unit)
+{
+	double a = fabs(ref);
+
+	if (!strcmp(unit, "ns")) {
+		if (a >= 1e9)
+			return sc_make(1e9, "", "s");
+		if (a >= 1e6)
+			return sc_make(1e6, "", "ms");
+		if (a >= 1e3)
+			return sc_make(1e3, "", "us");
+		return sc_make(1, "", "ns");
+	}
+	if (!strcmp(unit, "bytes")) {
+		if (a >= 1 << 30)
+			return sc_make(1 << 30, "", "GiB");
+		if (a >= 1 << 20)
+			return sc_make(1 << 20, "", "MiB");
+		if (a >= 1 << 10)
+			return sc_make(1 << 10, "", "KiB");
+		return sc_make(1, "", "B");
+	}
+	if (!strcmp(unit, "s") && a < 1)
+		return sc_make(1e-3, "", "ms");
+	/* counts and rates: k and M keep 4 significant digits readable */
+	if (a >= 1e7)
+		return sc_make(1e6, "M ", unit);
+	if (a >= 1e4)
+		return sc_make(1e3, "k ", unit);
+	return sc_make(1, "", unit);
+}
+
+const char *rfmt(char *buf, size_t len, double v, struct rscale sc, bool with_unit)
+{
+	double x = v / sc.div, a = fabs(x);
+	int dec = 0;
+
+	if (isnan(v)) {
+		snprintf(buf, len, "n/a");
+		return buf;
+	}
+	if (a > 0) {
+		dec = 3 - (int)floor(log10(a));
+		dec = dec < 0 ? 0 : dec > 3 ? 3 : dec;
+	}
+	/* a count has no fractional part to show */
+	if (sc.div == 1 && x == floor(x))
+		dec = 0;
+	if (with_unit)
+		snprintf(buf, len, "%.*f %s", dec, x, sc.unit);
+	else
+		snprintf(buf, len, "%.*f", dec, x);
+	return buf;
+}
+
+const char *rfmt_auto(char *buf, size_t len, double v, const char *unit)
+{
+	return rfmt(buf, len, v, rscale_for(v, unit), true);
+}
+
+const char *rfmt_ci_pct(char *buf, size_t len, const struct stats_summary *s)
+{
+	double h;
+
+	if (!s->has_ci || s->median == 0) {
+		snprintf(buf, len, "%s", "");
+		return buf;
+	}
+	h = fmax(s->ci_hi - s->median, s->median - s->ci_lo) / fabs(s->median) * 100;
+	if (h < 10)
+		snprintf(buf, len, "±%.1f%%", h);
+	else
+		snprintf(buf, len, "±%.0f%%", h);
+	return buf;
+}
+
+const char *rfmt_p(char *buf, size_t len, double p)
+{
+	if (p < 0.001)
+		snprintf(buf, len, "<0.001");
+	else
+		snprintf(buf, len, "%.3f", p);
+	return buf;
+}

@@ -1,0 +1,169 @@
+#!/bin/sh
+# bench/run-cells.sh RUN [PROFILE]: run the cells of RUN/cells.txt (from
+# `s2bench plan expand`) that have no status yet, one after another, each in
+# RUN/cells/<id>/, and go on whatever a cell does.
+#
+# POSIX sh: the same script runs in the target's busybox sh (where RUN is
+# /results, shared with the host) and on a host under dash or bash.
+#
+# Per cell: cells/<id>/started (written before it starts), output.log (its
+# output), workload.json (and collector.json for collected cells), status
+# (its exit status: 0 ok, 4 skipped, 124/137 killed at the timeout, or
+# "died") and elapsed (seconds). A cell with `started` but no `status` when
+# the runner starts was running when the target died: it gets "died" and is
+# not run again (the next cell might be the one that kills the target).
+#
+# Exit status: 0 every cell of PROFILE ok or skipped, 1 some failed, hung
+# or died, 2 bad arguments; 130 when interrupted (the interrupted cell is
+# removed and runs again on the next start).
+set -u
+set -f	# cells' words are split on spaces, never globbed
+
+usage() {
+	cat <<'USAGE'
+usage: run-cells.sh RUN [PROFILE]
+
+Run the cells of RUN/cells.txt that have no RUN/cells/<id>/status, in
+order; only PROFILE's cells if given. Prints one line per cell:
+  [i/n] id workload strategy rep N mode: ok|skipped|FAILED (status)  secs, ETA
+and appends it to RUN/runner.log.
+USAGE
+}
+
+case ${1:-} in
+-h | --help) usage; exit 0 ;;
+'') usage >&2; exit 2 ;;
+esac
+run=$1
+profile=${2:-}
+cd "$run" 2>/dev/null || { echo "run-cells: cannot enter $run" >&2; exit 2; }
+[ -f cells.txt ] || { echo "run-cells: $run has no cells.txt (see s2bench plan expand)" >&2; exit 2; }
+command -v timeout >/dev/null 2>&1 || { echo "run-cells: no timeout command" >&2; exit 2; }
+# Each cell in its own session, so that whatever it leaves behind (a
+# workload orphaned when its collector was killed: busybox's timeout kills
+# one process, not a group) is killed with it.
+setsid=
+command -v setsid >/dev/null 2>&1 && setsid=setsid
+
+tab=$(printf '\t')
+mkdir -p cells
+
+say() {
+	printf '%s\n' "$*"
+	printf '%s\n' "$*" >>runner.log
+}
+# Seconds since boot (1/100 s), the same clock in the target and on a host.
+now() {
+	read -r up _ </proc/uptime
+	printf '%s\n' "$up"
+}
+secs_between() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
+# 3725 -> 1h02m, 125 -> 2m05s
+duration() {
+	awk -v s="$1" 'BEGIN { s = int(s + 0.5)
+		if (s >= 3600) printf "%dh%02dm", s / 3600, (s % 3600) / 60
+		else if (s >= 60) printf "%dm%02ds", s / 60, s % 60
+		else printf "%ds", s }'
+}
+# The reason a workload gave in its document (for skipped cells).
+doc_reason() {
+	sed -n 's/^  "reason": "\(.*\)",*$/\1/p' "$1" 2>/dev/null | head -n 1
+}
+
+# First pass: how many cells, which are done, which died with the target.
+n=0 todo=0 died=
+while IFS=$tab read -r id prof rep mode tmo argv; do
+	[ -n "$id" ] || continue
+	[ -z "$profile" ] || [ "$prof" = "$profile" ] || continue
+	n=$((n + 1))
+	[ -f "cells/$id/status" ] && continue
+	if [ -f "cells/$id/started" ]; then
+		echo died >"cells/$id/status"
+		died="$died $id"
+		continue
+	fi
+	todo=$((todo + 1))
+done <cells.txt
+[ $n -gt 0 ] || { echo "run-cells: no cells${profile:+ for profile $profile} in cells.txt" >&2; exit 2; }
+say "run-cells: $n cells${profile:+ (profile $profile)}, $((n - todo)) done, $todo to run ($(uname -r))"
+for id in $died; do
+	say "run-cells: cell $id: died (it was running when the target stopped; not run again)"
+done
+
+pid=
+interrupted() {
+	[ -n "$pid" ] && [ -n "$setsid" ] && kill -KILL -"$pid" 2>/dev/null
+	[ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null
+	# Not the cell's fault: it runs again next time.
+	[ -n "${cur:-}" ] && rm -rf "cells/$cur"
+	say "run-cells: interrupted${cur:+ during cell $cur (removed; it runs again on resume)}"
+	exit 130
+}
+trap interrupted INT TERM HUP
+
+i=0 ran=0 spent=0 cur=
+while IFS=$tab read -r id prof rep mode tmo argv; do
+	[ -n "$id" ] || continue
+	[ -z "$profile" ] || [ "$prof" = "$profile" ] || continue
+	i=$((i + 1))
+	[ -f "cells/$id/status" ] && continue
+	d=cells/$id
+	mkdir -p "$d"
+	t0=$(now)
+	echo "$t0" >"$d/started"
+	cur=$id
+	# shellcheck disable=SC2086 # the cell's words, split on spaces
+	set -- $argv
+	workload=$1 strategy=?
+	while [ $# -gt 1 ]; do
+		[ "$1" = -S ] && { strategy=$2; break; }
+		shift
+	done
+	set -- $argv
+	[ "$mode" = collected ] && set -- s2collect -o collector.json -- "$@"
+	(cd "$d" && exec $setsid timeout -s KILL "$tmo" "$@" -o workload.json) \
+		</dev/null >"$d/output.log" 2>&1 &
+	pid=$!
+	st=0
+	# (bash reports a killed job on the shell's stderr: the status says it)
+	wait "$pid" 2>/dev/null || st=$?
+	[ -n "$setsid" ] && kill -KILL -"$pid" 2>/dev/null
+	pid=
+	t1=$(now)
+	el=$(secs_between "$t0" "$t1")
+	echo "$el" >"$d/elapsed"
+	echo "$st" >"$d/status.tmp" && mv "$d/status.tmp" "$d/status"
+	cur=
+	ran=$((ran + 1))
+	spent=$(awk -v a="$spent" -v b="$el" 'BEGIN { print a + b }')
+	case $st in
+	0) what=ok ;;
+	4) r=$(doc_reason "$d/workload.json"); what="skipped${r:+ ($r)}" ;;
+	124 | 137)
+		if awk -v e="$el" -v t="$tmo" 'BEGIN { exit !(e >= t - 1) }'; then
+			what="FAILED ($st: hung, killed after $tmo s)"
+		else
+			what="FAILED ($st)"
+		fi ;;
+	*) what="FAILED ($st)" ;;
+	esac
+	left=$((todo - ran))
+	eta=
+	[ $left -gt 0 ] && eta=", ETA $(duration "$(awk -v s="$spent" -v r="$ran" -v l="$left" \
+		'BEGIN { print s / r * l }')")"
+	say "[$i/$n] $id $workload $strategy rep $rep $mode: $what  ${el} s$eta"
+done <cells.txt
+
+ok=0 skipped=0 bad=0
+while IFS=$tab read -r id prof rest; do
+	[ -n "$id" ] || continue
+	[ -z "$profile" ] || [ "$prof" = "$profile" ] || continue
+	st=$(cat "cells/$id/status" 2>/dev/null)
+	case $st in
+	0) ok=$((ok + 1)) ;;
+	4) skipped=$((skipped + 1)) ;;
+	*) bad=$((bad + 1)) ;;
+	esac
+done <cells.txt
+say "run-cells: done${profile:+ (profile $profile)}: $ok ok, $skipped skipped, $bad failed/hung/died of $n; this start ran $ran in $(duration "$spent")"
+[ $bad -eq 0 ]

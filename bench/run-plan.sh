@@ -1,0 +1,339 @@
+#!/usr/bin/env bash
+# bench/run-plan.sh: a plan end to end. Expand it into a run directory,
+# record the environment, build (or reuse) what the target needs, run every
+# cell (in the emulated target, booting again after a hang or a crash, or
+# on this machine's /dev/kvm), then the table and the report.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+S2PERF_TOOL=run-plan
+. "$ROOT/target/common.sh"
+. "$ROOT/target/build-all.sh"
+
+# Boots in a row that finish no cell before a profile is given up.
+MAX_STALLED_BOOTS=3
+# A target that finishes no cell for the cell timeout plus this long is
+# stopped (a cell's own timeout runs inside the target: only a stuck
+# kernel gets past it).
+STALL_GRACE=180
+
+usage() {
+	cat <<USAGE
+usage: bench/run-plan.sh [options]      (also: ./run.sh run [options])
+
+Run a plan (bench/README.md): expand it into results/<plan>-<UTC time>/,
+write env.json, build or reuse the kernel, workloads and collector, run
+every cell (bench/run-cells.sh), then s2bench table and s2bench report.
+
+  --plan NAME|FILE     bench/plans/NAME or a plan file          (default: default)
+  --target qemu|host   where the cells run, instead of the plan's target:
+                         qemu  the emulated arm64 target (target/launch), one
+                               boot per CPU profile, booted again when it
+                               hangs or dies, given up after $MAX_STALLED_BOOTS boots
+                               in a row that finish no cell
+                         host  this machine's /dev/kvm, with natively built
+                               workloads (x86_64, or arm64 on the patched kernel)
+  --profile LIST       CPU profiles instead of the plan's (max, neoverse-n1)
+  --flavour F          kernel flavour instead of the plan's (default, debug, kasan)
+  --resume RUN         finish RUN (an interrupted run): no expansion; cells
+                       with a status are not run again
+  --out DIR            where run directories go                 (default: results/)
+  -h, --help           this help
+
+Exit status: 0 every cell ok or skipped, 1 some cell failed, hung or died
+(everything is written all the same), 2 bad arguments or a broken run.
+Interrupted (Ctrl-C): the cell that was running is removed; finish with
+--resume RUN.
+USAGE
+}
+
+bad() { say "$*"; exit 2; }
+
+plan=default target= profiles= flavour= resume= out=$ROOT/results
+while [ $# -gt 0 ]; do
+	case $1 in
+	--plan | --target | --profile | --flavour | --resume | --out)
+		[ $# -ge 2 ] || bad "$1 needs a value (see -h)"
+		case $1 in
+		--plan) plan=$2 ;;
+		--target) target=$2 ;;
+		--profile) profiles=$2 ;;
+		--flavour) flavour=$2 ;;
+		--resume) resume=$2 ;;
+		--out) out=$2 ;;
+		esac
+		shift 2 ;;
+	--plan=* | --target=* | --profile=* | --flavour=* | --resume=* | --out=*)
+		set -- "${1%%=*}" "${1#*=}" "${@:2}" ;;
+	-h | --help) usage; exit 0 ;;
+	*) bad "unknown argument '$1' (see -h)" ;;
+	esac
+done
+
+say "building s2bench"
+make -s -C "$ROOT/bench" >&2 || bad "could not build s2bench (make -C bench)"
+S2BENCH=$ROOT/bench/.output/s2bench
+
+if [ -n "$resume" ]; then
+	[ -f "$resume/manifest.json" ] && [ -f "$resume/run.env" ] && [ -f "$resume/cells.txt" ] ||
+		bad "--resume: $resume is not an expanded run (no manifest.json, run.env, cells.txt)"
+	[ "$plan$target$profiles$flavour" = default ] ||
+		bad "--resume: the run's plan, target, profiles and flavour are fixed; give only --resume"
+	run=$(cd "$resume" && pwd)
+else
+	if [ -f "$plan" ]; then
+		planfile=$plan
+	elif [ -f "$ROOT/bench/plans/$plan" ]; then
+		planfile=$ROOT/bench/plans/$plan
+	else
+		bad "--plan: no plan '$plan' (a file, or one of: $(ls "$ROOT/bench/plans" | tr '\n' ' '))"
+	fi
+	"$S2BENCH" plan check "$planfile" >/dev/null || exit 2
+	mkdir -p "$out"
+	run=$(cd "$out" && pwd)/$(basename "$planfile")-$(date -u +%Y%m%dT%H%M%SZ)
+	args=()
+	[ -n "$target" ] && args+=(--target "$target")
+	[ -n "$profiles" ] && args+=(--profile "$profiles")
+	[ -n "$flavour" ] && args+=(--flavour "$flavour")
+	"$S2BENCH" plan expand "${args[@]}" "$planfile" "$run" >&2 || exit 2
+fi
+# S2B_PLAN S2B_TARGET S2B_FLAVOUR S2B_KVM S2B_PROFILES S2B_CPUS S2B_MEMORY S2B_TIMEOUT S2B_CELLS
+. "$run/run.env"
+say "run directory: $run"
+mkdir -p "$run/cells" "$run/boots"
+
+# Cells of profile $1 that have no status yet.
+remaining() {
+	local id n=0
+	while IFS=$'\t' read -r id prof _; do
+		[ "$prof" = "$1" ] && [ ! -f "$run/cells/$id/status" ] && n=$((n + 1))
+	done <"$run/cells.txt"
+	echo "$n"
+}
+
+# Cells of profile $1 that started and have no status: what was running
+# when the target or the runner stopped.
+unfinished() {
+	local id
+	while IFS=$'\t' read -r id prof _; do
+		[ "$prof" = "$1" ] && [ -f "$run/cells/$id/started" ] &&
+			[ ! -f "$run/cells/$id/status" ] && echo "$id"
+	done <"$run/cells.txt"
+	return 0
+}
+
+statuses() { find "$run/cells" -mindepth 2 -maxdepth 2 -name status | wc -l; }
+
+# ---- env.json: what the numbers depend on ----
+
+git_commit=$(git -C "$ROOT" rev-parse HEAD 2>/dev/null || echo unknown)
+git_dirty=false
+[ -n "$(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null)" ] && git_dirty=true
+host_cpu=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n 1)
+
+write_env() {
+	local file=$1
+	shift
+	"$S2BENCH" plan env "$file" "date=$(date -u +%FT%TZ)" "plan=$S2B_PLAN" \
+		"target=$S2B_TARGET" "s2perf.commit=$git_commit" "s2perf.dirty:=$git_dirty" \
+		"host.cpu_model=${host_cpu:-unknown}" "host.cpus:=$(nproc)" \
+		"host.arch=$(uname -m)" "host.kernel=$(uname -r)" "$@"
+}
+
+env_qemu() {
+	local file=$1 qv
+	qv=$(qemu-system-aarch64 --version | head -n 1)
+	write_env "$file" "kernel.release=$(sed -n 's/^release: //p' "$KDIR/info")" \
+		"kernel.flavour=$S2B_FLAVOUR" "kernel.series=$(sed -n 's/^series: //p' "$KDIR/info")" \
+		"kernel.source=$(sed -n 's/^source: //p' "$KDIR/info")" \
+		"kernel.config_sha256=$(sha256sum <"$KDIR/config" | cut -c1-64)" \
+		"kernel.dir=$KDIR" "initramfs=$INITRD" "qemu.version=$qv" \
+		"qemu.profiles=$S2B_PROFILES" "qemu.kvm_mode=$S2B_KVM" \
+		"qemu.cpus:=$S2B_CPUS" "qemu.memory=$S2B_MEMORY"
+}
+
+env_host() {
+	local file=$1 cfg=unavailable: patched=false
+	if [ -f "/boot/config-$(uname -r)" ]; then
+		cfg=$(sha256sum <"/boot/config-$(uname -r)" | cut -c1-64)
+	elif [ -r /proc/config.gz ]; then
+		cfg=$(zcat /proc/config.gz | sha256sum | cut -c1-64)
+	else
+		cfg="unavailable: no /boot/config-$(uname -r) or /proc/config.gz"
+	fi
+	[ -e /sys/module/kvm/parameters/stage2_strategy ] && patched=true
+	write_env "$file" "kernel.release=$(uname -r)" "kernel.config_sha256=$cfg" \
+		"kernel.s2perf_patches:=$patched" \
+		"kernel.series=$(series_key 2>/dev/null || echo "unavailable: no $KSRC_PKG to hash it against")" \
+		"kernel.series_note=the checkout's series; whether the running kernel carries it is not known"
+}
+
+# A resumed run keeps its first env.json; what the later starts ran on is
+# kept beside it, and a different kernel is said loudly.
+record_env() {
+	local kind=$1 f=$run/env.json
+	if [ -f "$f" ]; then
+		f=$run/env-resume-$(date -u +%Y%m%dT%H%M%SZ).json
+		"env_$kind" "$f"
+		local a b
+		a=$(grep -E '"(release|config_sha256|series)"' "$run/env.json" | tr -d ' ')
+		b=$(grep -E '"(release|config_sha256|series)"' "$f" | tr -d ' ')
+		[ "$a" = "$b" ] || say "warning: the kernel differs from the run's start (see $f): this run mixes two kernels"
+	else
+		"env_$kind" "$f"
+	fi
+}
+
+# ---- the emulated target ----
+
+launch_pid=
+# The qemu of a launch runs under timeout(1), a child of launch: stopping
+# that ends the target (launch then reports it and exits 125).
+stop_target() {
+	[ -n "$launch_pid" ] || return 0
+	local c
+	for c in $(ps -o pid= --ppid "$launch_pid" 2>/dev/null); do
+		if [ "$(ps -o comm= -p "$c" 2>/dev/null)" = timeout ]; then
+			kill -TERM "$c" 2>/dev/null || true
+		fi
+	done
+	return 0
+}
+
+runner_pid=
+on_interrupt() {
+	trap - INT TERM
+	stop_target
+	if [ -n "$launch_pid" ]; then
+		wait "$launch_pid" 2>/dev/null || true
+	fi
+	if [ -n "$runner_pid" ]; then
+		kill -TERM "$runner_pid" 2>/dev/null || true
+		wait "$runner_pid" 2>/dev/null || true
+	fi
+	# Not the cells' fault: the ones that were running run again on resume.
+	local p id
+	for p in $S2B_PROFILES; do
+		for id in $(unfinished "$p"); do rm -rf "$run/cells/$id"; done
+	done
+	say "interrupted; finish with: bench/run-plan.sh --resume $run"
+	exit 130
+}
+
+# Boot, run the cells of profile $1, and watch that cells keep finishing.
+boot_once() {
+	local p=$1 left=$2 nv=() last since n rc=0
+	[ "$S2B_KVM" = nvhe ] && nv=(-n)
+	"$ROOT/target/launch" -k "$KDIR" -i "$INITRD" -o "$run" -p "$p" "${nv[@]}" \
+		-c "$S2B_CPUS" -m "$S2B_MEMORY" -t $((left * S2B_TIMEOUT + 600)) \
+		-I "$ROOT/bench/run-cells.sh" -- sh run-cells.sh . "$p" &
+	launch_pid=$!
+	last=$(statuses)
+	since=$SECONDS
+	while kill -0 "$launch_pid" 2>/dev/null; do
+		sleep 5
+		n=$(statuses)
+		if [ "$n" != "$last" ]; then
+			last=$n
+			since=$SECONDS
+		elif [ $((SECONDS - since)) -gt $((S2B_TIMEOUT + STALL_GRACE)) ]; then
+			say "no cell finished for $((SECONDS - since)) s (cell timeout $S2B_TIMEOUT s): stopping the target"
+			stop_target
+			since=$SECONDS
+		fi
+	done
+	wait "$launch_pid" || rc=$?
+	launch_pid=
+	return $rc
+}
+
+run_qemu() {
+	build_all "$S2B_FLAVOUR"
+	record_env qemu
+	local p left after rc stalled boot nboot
+	nboot=$(find "$run/boots" -name '*.console.log' | wc -l)
+	for p in $S2B_PROFILES; do
+		stalled=0 boot=0
+		while :; do
+			left=$(remaining "$p")
+			[ "$left" -gt 0 ] || break
+			if [ $stalled -ge $MAX_STALLED_BOOTS ]; then
+				say "giving up on profile $p: $MAX_STALLED_BOOTS boots in a row finished no cell ($left cells not run; see $run/boots/)"
+				break
+			fi
+			boot=$((boot + 1))
+			nboot=$((nboot + 1))
+			say "profile $p: boot $boot, $left cells to run"
+			rc=0
+			boot_once "$p" "$left" || rc=$?
+			cp "$run/console.log" "$run/boots/$nboot-$p.console.log" 2>/dev/null || true
+			cp "$run/.s2perf/output.log" "$run/boots/$nboot-$p.output.log" 2>/dev/null || true
+			printf '%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$p" "$rc" "$left" >>"$run/boots.txt"
+			case $rc in
+			0 | 1) ;;
+			124 | 125)
+				local id
+				for id in $(unfinished "$p"); do
+					echo died >"$run/cells/$id/status"
+					say "cell $id: died (running when the target stopped; not run again)"
+				done
+				say "the target $([ "$rc" = 124 ] && echo hung || echo failed) (launch status $rc; console: boots/$nboot-$p.console.log)"
+				;;
+			*) bad "launch or the runner failed with status $rc (see $run/boots/$nboot-$p.output.log)" ;;
+			esac
+			after=$(remaining "$p")
+			if [ "$after" -lt "$left" ]; then stalled=0; else stalled=$((stalled + 1)); fi
+		done
+	done
+}
+
+# ---- this machine ----
+
+run_host() {
+	local bins rc=0
+	[ -c /dev/kvm ] || bad "target host: this machine has no /dev/kvm"
+	case $(uname -m) in
+	x86_64)
+		build_host
+		bins=$HOST_GDIR/guests:$HOST_STDIR/kvm:$HOST_BDIR/bpf ;;
+	aarch64)
+		# An arm64 host: the target's static binaries are native here.
+		# Only their kernel headers and BTF come from the built kernel;
+		# s2collect's CO-RE relocations follow the running kernel.
+		build_all default
+		bins=$GDIR/guests:$STDIR/kvm:$BDIR/bpf ;;
+	*) bad "target host: no native build for $(uname -m)" ;;
+	esac
+	record_env host
+	cp "$ROOT/bench/run-cells.sh" "$run/"
+	# In the background (so that SIGINT reaches only this script, which
+	# passes it on as TERM): the runner removes the cell it was running.
+	PATH=$bins:$PATH sh "$run/run-cells.sh" "$run" host &
+	runner_pid=$!
+	wait "$runner_pid" || rc=$?
+	runner_pid=
+	case $rc in
+	0 | 1) ;;
+	130) say "interrupted; finish with: bench/run-plan.sh --resume $run"; exit 130 ;;
+	*) bad "the runner failed with status $rc" ;;
+	esac
+}
+
+trap on_interrupt INT TERM
+case $S2B_TARGET in
+qemu) run_qemu ;;
+host) run_host ;;
+*) bad "run.env: unknown target '$S2B_TARGET'" ;;
+esac
+trap - INT TERM
+
+rc=0
+"$S2BENCH" table "$run" || rc=$?
+[ $rc -eq 2 ] && bad "s2bench table failed: the run's documents are not readable"
+rrc=0
+"$S2BENCH" report "$run" || rrc=$?
+if [ $rrc -ne 0 ]; then
+	say "s2bench report exited $rrc"
+	[ $rrc -eq 1 ] || rc=2
+fi
+say "results: $run"
+exit $rc
