@@ -1,0 +1,276 @@
+#!/usr/bin/env bash
+# s2bench's readers on the checked-in runs of tests/data/runs (no boot):
+# - report: report.txt and report.md equal their goldens, stdout is the
+#   report's first section, the plots a run has data for are drawn (SVG and
+#   PNG) and the others are named with the reason, the headline's numbers
+#   agree with an independent computation (Python, from metrics.csv);
+# - compare: a run against itself finds nothing (exit 0); against a copy
+#   whose dirty passes are 20% slower finds exactly those rows DIFFERENT,
+#   +20% (exit 1; the text equals its golden, the JSON says the same); two
+#   plans, a broken metrics.csv, a missing manifest or no common rows: one
+#   line on stderr, exit 2;
+# - kcidb: KCIDB I/O v4.5 (ids, origins, paths, statuses as the schema
+#   has them), one test per metric with number = median;
+# - bench/lava: the job fills in to valid YAML; run-nightly.sh refuses a
+#   host that cannot run it, with a reason.
+# S2PERF_UPDATE_GOLDEN=1 rewrites the goldens (after a deliberate change).
+set -euo pipefail
+# No target is booted here: the test runs outside tests/run as well.
+: "${KDIR:=none}" "${INITRD:=none}"
+. "$(dirname "$0")/lib.sh"
+DATA=$ROOT/tests/data/runs
+
+make -C "$ROOT/bench" O="$OUT/build" >"$OUT/build.log" 2>&1 ||
+	{ tail -n 20 "$OUT/build.log"; fail "s2bench does not build (make -C bench)"; }
+S2B=$OUT/build/s2bench
+export S2BENCH_PLOTS=$ROOT/plots
+pass "built $S2B"
+
+cp -r "$DATA" "$OUT/runs"
+cd "$OUT/runs"
+
+# run WANT NAME CMD...: CMD's stdout to NAME.out, stderr to NAME.err; status WANT
+run() {
+	local want=$1 name=$2 rc=0
+	shift 2
+	"$@" >"$name.out" 2>"$name.err" || rc=$?
+	[ "$rc" -eq "$want" ] || { cat "$name.err"; fail "'$*' exited $rc, expected $want"; }
+	pass "'$*' exited $rc"
+}
+
+# one_line NAME PATTERN: NAME.err is exactly one line and matches PATTERN
+one_line() {
+	[ "$(wc -l <"$1.err")" -eq 1 ] || { cat "$1.err"; fail "$1: expected one line on stderr"; }
+	grep -Eq -- "$2" "$1.err" || fail "$1: '$(cat "$1.err")' does not match /$2/"
+	pass "$1: $(cat "$1.err")"
+}
+
+golden() {
+	if [ -n "${S2PERF_UPDATE_GOLDEN:-}" ]; then
+		mkdir -p "$(dirname "$2")"
+		cp "$1" "$2"
+		pass "updated $2"
+		return
+	fi
+	diff -u "$2" "$1" >"$OUT/golden.diff" ||
+		{ head -n 60 "$OUT/golden.diff"; fail "$1 differs from its golden $2"; }
+	pass "$1 equals its golden"
+}
+
+is_png() { [ "$(head -c 8 "$1" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ]; }
+
+### report ##################################################################
+
+# base has a hung and a died cell: reported, and exit 1
+run 1 report-base "$S2B" report base
+golden base/report.txt "$DATA/base/golden/report.txt"
+golden base/report.md "$DATA/base/golden/report.md"
+n=$(($(wc -l <report-base.out) - 2))
+head -n "$n" report-base.out >report-base.head
+head -n "$n" base/report.txt | cmp -s - report-base.head ||
+	fail "stdout is not the first $n lines of report.txt"
+grep -q '^Tuning advice' report-base.head && fail "stdout goes beyond the headline"
+pass "stdout is report.txt's header and headline ($n lines)"
+expect_grep 'FAILED 0040: .* hung, killed at the timeout \(status 124\); log cells/0040/output.log' \
+	base/report.md "the hung cell"
+expect_grep 'FAILED 0212: .* died' base/report.md "the died cell"
+expect_grep 'timing metrics .* from timed cells only .* collector metrics only from collected cells' \
+	base/report.md "timed vs collected"
+
+for id in fault-latency dirty-pass dirty-vcpus mmu-lock tlbi dirtylog-ioctl profiles; do
+	[ -s "base/plots/$id.svg" ] && grep -q '<svg' "base/plots/$id.svg" ||
+		fail "base: no plots/$id.svg (see base/plots/gnuplot.log)"
+	is_png "base/plots/$id.png" || fail "base: plots/$id.png is not a PNG"
+	[ -s "base/plots/$id.dat" ] || fail "base: no plots/$id.dat"
+	grep -q "<img src=\"plots/$id.svg\"" base/report.html || fail "report.html does not show $id"
+done
+pass "base: 7 plots drawn as SVG and PNG, each shown in report.html"
+grep -Eq '(src|href)="(https?:)?//' base/report.html && fail "report.html loads something from outside"
+pass "report.html has no external resources"
+
+# modes: no collected reps, one profile, one vCPU count, a skipped workload
+run 0 report-modes "$S2B" report modes
+golden modes/report.txt "$DATA/modes/golden/report.txt"
+golden modes/report.md "$DATA/modes/golden/report.md"
+for id in dirty-pass dirtylog-ioctl; do
+	is_png "modes/plots/$id.png" || fail "modes: $id not drawn"
+done
+for id in fault-latency dirty-vcpus mmu-lock tlbi profiles; do
+	[ ! -e "modes/plots/$id.svg" ] || fail "modes: $id drawn without data"
+done
+# the checks read report.md: its paragraphs are not wrapped
+expect_grep 'Write-protection fault latency: not drawn: the plan collected no reps \(collect 0\)' \
+	modes/report.md "fault latency plot's reason"
+expect_grep 'CPU profiles side by side: not drawn: the run has one CPU profile' modes/report.md
+expect_grep 'skipped: 12 cells of s2_split .*: no free huge pages' modes/report.md "the skip's reason"
+expect_grep '\| collector.fault_latency.permission.p50 \|  \| unavailable \|.*the plan collected no reps' \
+	modes/report.md "WP latency unavailable, with its reason"
+expect_grep 'Best: ring/4096 entries' modes/report.md "log-mode advice"
+expect_grep 'anonymous_thp .* Best: default backing; significantly worse: anonymous_thp' \
+	modes/report.md "THP advice"
+expect_grep 'Not measured in this run: no configuration sets the eager split chunk size' modes/report.md
+
+cp -r "$DATA/modes" noplots
+run 0 report-noplots "$S2B" report -q --no-plots noplots
+[ ! -s report-noplots.out ] || fail "-q printed something"
+[ ! -d noplots/plots ] || fail "--no-plots drew plots"
+expect_grep 'Not drawn: s2bench report ran with --no-plots' noplots/report.md
+
+# the numbers, computed independently from metrics.csv
+python3 - base <<'PY' || fail "the headline disagrees with metrics.csv"
+import csv, math, statistics, sys
+run = sys.argv[1]
+cfg, prof = "s2_dirty -v 2 -b 16M -i 4 -l get", "max"
+v = {}
+for r in csv.DictReader(open(f"{run}/metrics.csv")):
+    if (r["metric"], r["config"], r["profile"], r["mode"]) == ("dirty.pass_time", cfg, prof, "timed"):
+        v.setdefault(r["strategy"], {})[int(r["rep"])] = float(r["value"])
+def ms(x):  # 4 significant digits, as the report prints
+    x /= 1e6
+    return f"{x:.{max(0, 3 - math.floor(math.log10(x)))}f} ms"
+text = open(f"{run}/report.txt").read().splitlines()
+rows = [l for l in text if " ms " in l and ("±" in l or "no CI" in l)]
+for s, byrep in v.items():
+    med = ms(statistics.median(byrep.values()))
+    hit = [l for l in text if f" {s} " in l and med in l and f"  {len(byrep)}  " in l]
+    assert hit, f"{s}: median {med}, n={len(byrep)} not in the headline"
+    if s != "rwlock":
+        ratios = [byrep[k] / v["rwlock"][k] for k in byrep if k in v["rwlock"]]
+        r = f"{statistics.median(ratios):.3f}x"
+        assert any(r in l for l in hit), f"{s}: ratio {r} not in its row {hit}"
+        print(f"ok: {s}: median {med}, n={len(byrep)}, {r} rwlock")
+PY
+pass "headline medians, n and paired ratios equal Python's"
+
+### compare #################################################################
+
+run 0 cmp-same "$S2B" compare base base
+grep -q ' DIFFERENT$' cmp-same.out && fail "a run differs from itself"
+expect_grep '^OK: no gated regression' cmp-same.out
+expect_grep ' SAME$' cmp-same.out "rows tell SAME"
+
+run 1 cmp-shift "$S2B" compare base shifted -o cmp-shift.json
+golden cmp-shift.out "$DATA/shifted/golden/compare-base.txt"
+grep ' DIFFERENT$' cmp-shift.out >cmp-shift.diff || fail "no DIFFERENT row"
+grep -v '^dirty.pass_time .* +20.00% ' cmp-shift.diff && fail "a DIFFERENT row is not dirty.pass_time +20%"
+pass "$(wc -l <cmp-shift.diff) DIFFERENT rows, all dirty.pass_time +20.00%"
+expect_grep '^FAIL: [0-9]+ gated regressions beyond 5%' cmp-shift.out
+python3 - cmp-shift.json <<'PY' || fail "compare's JSON is wrong"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["schema"] == "s2perf.compare/1", d["schema"]
+rows = d["rows"]
+diff = [r for r in rows if r["verdict"] == "DIFFERENT"]
+assert diff and all(r["metric"] == "dirty.pass_time" and abs(r["delta"] - 0.2) < 1e-9
+                    and r["change"] == "regression" and r["gated_regression"] for r in diff)
+assert all(r["verdict"] != "DIFFERENT" for r in rows if r["metric"] != "dirty.pass_time")
+assert d["summary"]["gated_regressions"] == len(diff) and d["exit"] == 1
+assert all(r["verdict"] == "UNKNOWN" for r in rows if not r["tested"])
+tested = [r for r in rows if r["tested"]]
+assert all(r["p_holm"] >= r["p"] for r in tested)
+print(f"ok: {len(rows)} rows, {len(tested)} tested, {len(diff)} DIFFERENT")
+PY
+pass "compare's JSON: only dirty.pass_time differs, by +20%, gated"
+
+run 0 cmp-thr "$S2B" compare --threshold 25 base shifted
+expect_grep '^OK: no gated regression beyond 25%' cmp-thr.out "a 20% regression under a 25% threshold"
+run 0 cmp-better "$S2B" compare shifted base
+expect_grep 'improvement +dirty.pass_time' cmp-better.out "the other way round: improvements"
+run 1 cmp-json "$S2B" compare -o - base shifted
+python3 -c 'import json,sys; json.load(open(sys.argv[1]))' cmp-json.out || fail "-o - is not JSON"
+expect_grep '^FAIL:' cmp-json.err "-o -: the table on stderr"
+
+run 2 cmp-plans "$S2B" compare base modes
+one_line cmp-plans "different plans: .*'ci-small'.*'logmodes'"
+cp -r shifted broken
+sed -i '10s/,[^,]*$/,12x/' broken/metrics.csv
+run 2 cmp-broken "$S2B" compare base broken
+one_line cmp-broken 'broken/metrics.csv:10'
+cp -r shifted nomanifest
+rm nomanifest/manifest.json
+run 2 cmp-nomanifest "$S2B" compare base nomanifest
+one_line cmp-nomanifest 'nomanifest/manifest.json'
+cp -r shifted nometrics
+rm nometrics/metrics.csv
+run 2 cmp-nometrics "$S2B" compare base nometrics
+one_line cmp-nometrics 'nometrics/metrics.csv'
+cp -r "$DATA/modes" other
+sed -i 's/"plan": "logmodes"/"plan": "ci-small"/; s/-b 16M/-b 32M/g' other/manifest.json other/metrics.csv
+run 2 cmp-nocommon "$S2B" compare base other
+one_line cmp-nocommon 'no common rows'
+run 2 cmp-args "$S2B" compare base
+one_line cmp-args 'needs two run directories'
+run 2 cmp-alpha "$S2B" compare --alpha 2 base shifted
+one_line cmp-alpha 'alpha'
+run 2 report-missing "$S2B" report nomanifest
+one_line report-missing 'manifest.json'
+run 2 report-opt "$S2B" report --bogus base
+one_line report-opt 'unknown option'
+
+### kcidb ###################################################################
+
+run 0 kcidb "$S2B" kcidb base -o base.kcidb.json
+run 0 kcidb-modes "$S2B" kcidb modes
+python3 - base.kcidb.json kcidb-modes.out base/metrics.csv <<'PY' || fail "kcidb output is not KCIDB v4.5"
+import csv, json, re, statistics, sys
+ORIGIN, ID = re.compile(r"^[a-z0-9_]+$"), re.compile(r"^[a-z0-9_]+:.*$")
+PATH = re.compile(r"^[.a-zA-Z0-9_-]*$")
+STATUS = {"FAIL", "ERROR", "MISS", "PASS", "DONE", "SKIP"}
+def check(d):
+    assert d["version"] == {"major": 4, "minor": 5}
+    assert set(d) <= {"version", "checkouts", "builds", "tests", "issues", "incidents"}
+    ck = {c["id"] for c in d["checkouts"]}
+    bd = {b["id"] for b in d["builds"]}
+    for o in d["checkouts"] + d["builds"] + d["tests"]:
+        assert ID.match(o["id"]) and ORIGIN.match(o["origin"]), o["id"]
+        assert None not in o.values()
+    assert all(b["checkout_id"] in ck for b in d["builds"])
+    ids = [t["id"] for t in d["tests"]]
+    assert len(ids) == len(set(ids)), "test ids repeat"
+    for t in d["tests"]:
+        assert t["build_id"] in bd and PATH.match(t["path"]) and t["status"] in STATUS, t
+        if t["status"] == "DONE":
+            assert isinstance(t["number"]["value"], float) and set(t["number"]) <= {"value", "unit", "prefix"}
+    return d
+base, modes = check(json.load(open(sys.argv[1]))), check(json.load(open(sys.argv[2])))
+v = [float(r["value"]) for r in csv.DictReader(open(sys.argv[3]))
+     if (r["metric"], r["config"], r["profile"], r["strategy"], r["mode"]) ==
+        ("dirty.pass_time", "s2_dirty -v 2 -b 16M -i 4 -l get", "max", "rwlock", "timed")]
+t = [t for t in base["tests"] if t["path"] == "s2perf.max.s2_dirty.v2_b16M_i4_lget.rwlock.dirty.pass_time"]
+assert len(t) == 1 and t[0]["number"]["unit"] == "s"
+assert abs(t[0]["number"]["value"] - statistics.median(v) / 1e9) < 1e-12, (t, statistics.median(v))
+assert sum(t["status"] == "ERROR" for t in base["tests"]) == 2
+assert sum(t["status"] == "SKIP" for t in modes["tests"]) == 12
+print(f"ok: {len(base['tests'])} + {len(modes['tests'])} tests; rwlock dirty pass {t[0]['number']['value']:.6f} s")
+PY
+pass "kcidb: valid KCIDB v4.5, number = the median, failed and skipped cells as ERROR and SKIP"
+
+### bench/lava ##############################################################
+
+if python3 -c 'import yaml' 2>/dev/null && command -v envsubst >/dev/null; then
+	DEVICE_TYPE=ampere-mtjade KERNEL_URL=https://x/Image MODULES_URL=https://x/m.tar.xz \
+	ROOTFS_URL=https://x/r.tar.xz KERNEL_DESCRIBE=v6.12 KERNEL_SERIES=abc \
+	S2PERF_GIT_URL=https://x/s2perf.git S2PERF_COMMIT=0123abc ARTIFACT_URL=https://x/a \
+	BASELINE_URL=https://x/b.tar.gz envsubst <"$ROOT/bench/lava/s2perf-nightly.yaml" >job.yaml
+	python3 - job.yaml "$ROOT/bench/lava/s2perf-test.yaml" <<'PY' || fail "the LAVA job is not valid"
+import sys, yaml
+job, test = yaml.safe_load(open(sys.argv[1])), yaml.safe_load(open(sys.argv[2]))
+assert "${" not in yaml.safe_dump(job), "a ${...} is left"  # comments aside
+kinds = [list(a)[0] for a in job["actions"]]
+assert kinds == ["deploy", "boot", "test"], kinds
+d = job["actions"][2]["test"]["definitions"][0]
+assert d["path"] == "bench/lava/s2perf-test.yaml" and d["parameters"]["PLAN"] == "full"
+assert test["metadata"]["format"] == "Lava-Test Test Definition 1.0"
+assert "run-nightly.sh" in test["run"]["steps"][0]
+print("ok: job", job["job_name"])
+PY
+	pass "bench/lava: the job and the test definition are valid YAML"
+else
+	echo "note: no python3-yaml or envsubst: the LAVA YAML is not checked"
+fi
+run 0 lava-help "$ROOT/bench/lava/run-nightly.sh" -h
+if [ "$(uname -m)" != aarch64 ]; then
+	run 2 lava-x86 "$ROOT/bench/lava/run-nightly.sh" --work "$OUT/lava"
+	expect_grep 'not an arm64 host' lava-x86.err
+fi
+pass "all checks"
