@@ -221,18 +221,26 @@ on_interrupt() {
 
 # Boot, run the cells of profile $1, and watch that cells keep finishing.
 boot_once() {
-	local p=$1 left=$2 nv=() last since n rc=0
+	local p=$1 left=$2 out=$3 nv=() last since n rc=0 seen follower
 	[ "$S2B_KVM" = nvhe ] && nv=(-n)
+	seen=$(cat "$run/runner.log" 2>/dev/null | wc -l)
 	"$ROOT/target/launch" -k "$KDIR" -i "$INITRD" -o "$run" -p "$p" "${nv[@]}" \
 		-c "$S2B_CPUS" -m "$S2B_MEMORY" -t $((left * S2B_TIMEOUT + 600)) \
-		-I "$ROOT/bench/run-cells.sh" -- sh run-cells.sh . "$p" &
+		-I "$ROOT/bench/run-cells.sh" -- sh run-cells.sh . "$p" >"$out" &
 	launch_pid=$!
+	# Progress from the runner's log, which the target writes straight
+	# into the shared run directory: launch's copy of the console arrives
+	# in blocks (awk reading a pipe), minutes late in a long cell.
+	tail -n +$((seen + 1)) --pid="$launch_pid" -F "$run/runner.log" 2>/dev/null &
+	follower=$!
 	last=$(statuses)
 	since=$SECONDS
 	while kill -0 "$launch_pid" 2>/dev/null; do
 		sleep 5
 		n=$(statuses)
-		if [ "$n" != "$last" ]; then
+		# The clock starts when qemu does (launch may wait for another
+		# target to power off first): its console is empty until then.
+		if [ "$n" != "$last" ] || [ ! -s "$run/console.log" ]; then
 			last=$n
 			since=$SECONDS
 		elif [ $((SECONDS - since)) -gt $((S2B_TIMEOUT + STALL_GRACE)) ]; then
@@ -243,6 +251,11 @@ boot_once() {
 	done
 	wait "$launch_pid" || rc=$?
 	launch_pid=
+	wait "$follower" 2>/dev/null || true
+	# What the runner said outside its log (it could not start, say).
+	if [ $rc -ne 0 ] && [ $rc -ne 1 ]; then
+		grep -v '^\[[0-9]*/[0-9]*\] \|^run-cells: ' "$out" | tail -n 5 >&2 || true
+	fi
 	return $rc
 }
 
@@ -264,7 +277,7 @@ run_qemu() {
 			nboot=$((nboot + 1))
 			say "profile $p: boot $boot, $left cells to run"
 			rc=0
-			boot_once "$p" "$left" || rc=$?
+			boot_once "$p" "$left" "$run/boots/$nboot-$p.stdout" || rc=$?
 			cp "$run/console.log" "$run/boots/$nboot-$p.console.log" 2>/dev/null || true
 			cp "$run/.s2perf/output.log" "$run/boots/$nboot-$p.output.log" 2>/dev/null || true
 			printf '%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$p" "$rc" "$left" >>"$run/boots.txt"

@@ -42,6 +42,7 @@ __u64 vcpu_faults[MAX_VCPUS] = {};
 struct hist lock_wait[NR_LOCK_MODES] = {};
 __u64 tlbi_count[NR_TLBI_KINDS] = {};
 __u64 tlbi_locked[NR_TLBI_KINDS] = {};
+__u64 tlbi_lock_unknown[NR_TLBI_KINDS] = {};
 __u64 tlbi_bytes[NR_TLBI_KINDS] = {};
 __u64 cmo_count[NR_CMO_KINDS] = {};
 __u64 cmo_bytes[NR_CMO_KINDS] = {};
@@ -81,10 +82,12 @@ struct trace_event_raw_kvm_s2_tlbi___s2 {
 	void *kvm;
 	__u64 size;
 	__u8 kind;
-	bool mmu_lock_write;
+	__u8 write_locked;	/* series v2: 0 no, 1 yes, 2 unknown (generic flush) */
+	bool mmu_lock_write;	/* series v1: the lock word, any CPU */
 } __attribute__((preserve_access_index));
 
 struct trace_event_raw_kvm_s2_cmo___s2 {
+	void *kvm;		/* series v2; v1 named no VM */
 	__u64 bytes;
 	__u8 kind;
 } __attribute__((preserve_access_index));
@@ -361,6 +364,11 @@ int s2_fault_exit(struct trace_event_raw_kvm_s2_fault_exit___s2 *ctx)
 	kind = ctx->kind;
 	path = ctx->path;
 	vcpu = ctx->vcpu_id;
+	/* Series v2 reports MMIO as a path; the collector keeps it a kind. */
+	if (path == FP_KERNEL_MMIO) {
+		kind = FK_MMIO;
+		path = FP_SLOW;
+	}
 	if (kind >= NR_FAULT_KINDS || path >= NR_FAULT_PATHS)
 		return KEEP_EVENT;
 	/*
@@ -407,8 +415,16 @@ int s2_tlbi(struct trace_event_raw_kvm_s2_tlbi___s2 *ctx)
 	kind = masked(kind, NR_TLBI_KINDS - 1);
 	inc(&tlbi_count[kind]);
 	__sync_fetch_and_add(&tlbi_bytes[kind], ctx->size);
-	if (ctx->mmu_lock_write)
+	if (bpf_core_field_exists(ctx->write_locked)) {
+		__u8 wl = ctx->write_locked;
+
+		if (wl == TL_WRITE_LOCKED)
+			inc(&tlbi_locked[kind]);
+		else if (wl == TL_UNKNOWN)
+			inc(&tlbi_lock_unknown[kind]);
+	} else if (ctx->mmu_lock_write) {
 		inc(&tlbi_locked[kind]);
+	}
 	return KEEP_EVENT;
 }
 
@@ -417,8 +433,10 @@ int s2_cmo(struct trace_event_raw_kvm_s2_cmo___s2 *ctx)
 {
 	__u32 kind = ctx->kind;
 
-	/* The event names no VM: only the target's own threads count. */
+	/* The target's own threads; with -f, also that VM (v2 names it). */
 	if (!is_target() || kind >= NR_CMO_KINDS)
+		return KEEP_EVENT;
+	if (bpf_core_field_exists(ctx->kvm) && !is_target_vm(ctx->kvm))
 		return KEEP_EVENT;
 	kind = masked(kind, NR_CMO_KINDS - 1);
 	inc(&cmo_count[kind]);

@@ -353,7 +353,8 @@ static int debugfs_vms(pid_t pid, int vmfd, struct debugfs_vm *out, int max)
 		f = fopen(g.gl_pathv[i], "r");
 		if (!f)
 			continue;
-		if (fscanf(f, "%llx", &out[n].lock) == 1) {
+		/* 0: the kernel hides the address from this reader (kptr_restrict) */
+		if (fscanf(f, "%llx", &out[n].lock) == 1 && out[n].lock) {
 			snprintf(path, sizeof(path), "%s", g.gl_pathv[i]);
 			strcpy(strrchr(path, '/') + 1, "stage2_strategy");
 			out[n].strategy[0] = 0;
@@ -726,9 +727,10 @@ static json_t *json_doc(const struct state *s, double secs)
 	} else {
 		o = json_object();
 		for (k = 0; k < NR_TLBI_KINDS; k++)
-			json_object_set_new(o, tlbi_kind_names[k], json_pack("{s:o,s:o,s:o}",
+			json_object_set_new(o, tlbi_kind_names[k], json_pack("{s:o,s:o,s:o,s:o}",
 				"count", jcount(b->tlbi_count[k], "tlbi"),
 				"mmu_lock_write", jcount(b->tlbi_locked[k], "tlbi"),
+				"mmu_lock_unknown", jcount(b->tlbi_lock_unknown[k], "tlbi"),
 				"bytes", jcount(b->tlbi_bytes[k], "bytes")));
 		json_object_set_new(o, "time", junavail("the tlbi event marks the "
 				    "instruction, not its completion: no time is measured"));
@@ -1147,7 +1149,8 @@ int main(int argc, char **argv)
 
 		if (debugfs_vms(env.pid, env.vmfd, &one, 1) != 1) {
 			fprintf(stderr, "s2collect: -f %d: no /sys/kernel/debug/kvm/%d-%d/mmu_lock "
-				"(not a VM fd of %d, or a kernel without the s2perf patches)\n",
+				"(not a VM fd of %d, a kernel without the s2perf patches, or the "
+				"address hidden from this user by kptr_restrict)\n",
 				env.vmfd, env.pid, env.vmfd, env.pid);
 			err = 2;
 			goto cleanup;

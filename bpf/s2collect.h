@@ -15,10 +15,17 @@ struct hist {
 	__u64 sum;
 };
 
-/* The kvm_s2 tracepoints' enums (arch/arm64/include/asm/kvm_mmu.h). */
+/*
+ * The kvm_s2 tracepoints' enums (arch/arm64/include/asm/kvm_mmu.h and
+ * kvm_pgtable.h). The kernel's kind is the fault status code's and MMIO is
+ * a path (FP_KERNEL_MMIO, series v2; v1 had it as kind 3); the collector
+ * reports MMIO faults as their own kind, as before.
+ */
 enum fault_kind { FK_TRANSLATION, FK_PERMISSION, FK_ACCESS, FK_MMIO, NR_FAULT_KINDS };
 enum fault_path { FP_SLOW, FP_FAST, FP_RETRY, NR_FAULT_PATHS };
+#define FP_KERNEL_MMIO	3
 enum tlbi_kind { TK_VMID, TK_IPA, TK_IPA_LOCAL, TK_RANGE, NR_TLBI_KINDS };
+enum tlbi_lock { TL_NOT_WRITE_LOCKED, TL_WRITE_LOCKED, TL_UNKNOWN };
 enum cmo_kind { CK_DCACHE, CK_ICACHE, NR_CMO_KINDS };
 enum lock_mode { LM_READ, LM_WRITE, NR_LOCK_MODES };
 enum dirty_ioctl { DI_GET, DI_CLEAR, DI_RESET_RINGS, NR_DIRTY_IOCTLS };
