@@ -9,7 +9,7 @@ HOST_PKGS=(
 	linux-source-6.12 gcc-aarch64-linux-gnu qemu-system-arm
 	flex bison bc libssl-dev libelf-dev dwarves ccache cpio xz-utils rsync
 	make gcc perl python3 git file diffutils util-linux
-	clang llvm bpftool libbpf-dev libjansson-dev zlib1g-dev
+	clang llvm libclang-rt-14-dev bpftool libbpf-dev libjansson-dev zlib1g-dev
 	bpftrace gnuplot-nox libgsl-dev python3-scipy chromium tmux
 	debootstrap qemu-user-static binfmt-support
 )

@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# The benchmark harness end to end in the emulated target, on the test
+# suite's kernel flavour (--flavour; the plans' own is default):
+#  - bench/run-plan.sh --plan quick: every cell ok; metrics.csv has 3 timed
+#    rows of dirty.pass_time (populate.time) per configuration and
+#    strategy; every collected cell has the collector's metrics (faults,
+#    write-protection faults and TLBIs for dirty logging, fault latency
+#    quantiles, mmu_lock waits, dirty-log ioctl calls equal to the
+#    workload's), fastpath's dirty cells have fast-path hits; the runner's
+#    lines reached the terminal; env.json names kernel and QEMU;
+#  - a collected cell that hangs in the target: busybox's timeout kills
+#    s2collect, and the workload it started is killed with the cell's
+#    session (none left when the next cell runs);
+#  - resume: a run whose qemu is killed mid-way boots again by itself (the
+#    running cell is marked died, not rerun); interrupted, then
+#    --resume, it completes; no finished cell ran twice or had its files
+#    touched.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+FLAVOUR=${S2PERF_FLAVOUR:-debug}
+RP=$ROOT/bench/run-plan.sh
+
+# ---- the quick plan ----
+rc=0
+"$RP" --plan quick --flavour "$FLAVOUR" --out "$OUT" >"$OUT/quick.log" 2>&1 || rc=$?
+run=$(sed -n 's/^run-plan: run directory: //p' "$OUT/quick.log" | head -n 1)
+[ -n "$run" ] && [ -d "$run" ] || { tail -n 30 "$OUT/quick.log"; fail "run-plan made no run directory"; }
+[ $rc -eq 0 ] || { tail -n 40 "$OUT/quick.log"; fail "run-plan --plan quick exited $rc"; }
+grep -q '^\[48/48\] ' "$OUT/quick.log" || fail "the runner's progress lines did not reach the terminal"
+pass "quick plan: 48 cells in $(awk -F'\t' '{ n++ } END { print n }' "$run/boots.txt") boot(s): $(grep -c 'run-cells: done' "$OUT/quick.log") runner end line(s)"
+python3 - "$run" <<'PY' || fail "the quick run's tables are not what they should be"
+import collections, csv, json, sys
+run = sys.argv[1]
+m = json.load(open(run + "/manifest.json"))
+cells = list(csv.DictReader(open(run + "/cells.csv")))
+assert len(cells) == 48 and all(c["outcome"] == "ok" for c in cells), \
+    [(c["cell"], c["outcome"], c["reason"]) for c in cells if c["outcome"] != "ok"]
+rows = list(csv.DictReader(open(run + "/metrics.csv")))
+n = collections.Counter((r["config"], r["strategy"], r["metric"]) for r in rows if r["mode"] == "timed")
+for cfg in m["configs"]:
+    metric = "dirty.pass_time" if cfg.startswith("s2_dirty") else "populate.time"
+    for s in ("exclusive", "rwlock", "rcu", "fastpath"):
+        assert n[(cfg, s, metric)] == 3, (cfg, s, metric, n[(cfg, s, metric)])
+print("ok: 3 timed rows per configuration and strategy")
+v = collections.defaultdict(dict)
+for r in rows:
+    v[r["cell"]][r["metric"]] = float(r["value"])
+una = collections.defaultdict(dict)
+for u in csv.DictReader(open(run + "/unavailable.csv")):
+    una[u["cell"]][u["metric"]] = u["reason"]
+for c in m["cells"]:
+    got = v[c["id"]]
+    if c["mode"] == "timed":
+        assert not any(k.startswith("collector.") for k in got), c["id"]
+        continue
+    wl = json.load(open("%s/cells/%s/workload.json" % (run, c["id"])))
+    need = ["collector.faults.translation", "collector.fault_latency.p50",
+            "collector.fault_latency.p99", "collector.mmu_lock.write_waits",
+            "collector.mmu_lock.read_waits", "collector.tlbi.all"]
+    for k in need:
+        assert k in got, (c["id"], k, una[c["id"]].get(k))
+    assert got["collector.faults.translation"] > 0
+    assert got["collector.fault_latency.p50"] <= got["collector.fault_latency.p99"]
+    if c["workload"] == "s2_dirty":
+        assert got["collector.wp_faults"] > 0 and got["collector.tlbi.all"] > 0, c["id"]
+        assert got["collector.dirty.get_dirty_log_calls"] == \
+            wl["dirty"]["ioctls"]["get_dirty_log"]["value"], c["id"]
+        hits = got["collector.fast_path_hits"]
+        assert (hits > 0) == (c["strategy"] == "fastpath"), (c["id"], c["strategy"], hits)
+    print("ok: %s %s %s: %d collector metrics, %d unavailable" % (
+        c["id"], c["config"], c["strategy"],
+        sum(k.startswith("collector.") for k in got), len(una[c["id"]])))
+e = json.load(open(run + "/env.json"))
+assert e["kernel"]["release"] and e["kernel"]["series"] and e["qemu"]["version"].startswith("QEMU")
+assert e["kernel"]["flavour"]
+print("ok: env.json: %s, %s" % (e["kernel"]["release"], e["qemu"]["version"]))
+PY
+pass "quick: 3 timed rows per configuration and strategy, collector metrics in every collected cell"
+
+# ---- a hung collected cell: nothing of it survives ----
+H=$OUT/hung
+mkdir -p "$H"
+cat >"$H/left.sh" <<'EOF'
+# what is left of the previous cell: no workload process may be
+if pidof s2_dirty >/dev/null; then ps; exit 1; fi
+exit 0
+EOF
+printf '0001\tmax\t1\tcollected\t10\ts2_dirty -v 1 -b 4M -i 1000000 -l get\n0002\tmax\t1\ttimed\t60\tsh ../../left.sh\n' >"$H/cells.txt"
+rc=0
+launch hung -t 600 -I "$ROOT/bench/run-cells.sh" -- sh run-cells.sh . >"$OUT/hung.log" 2>&1 || rc=$?
+[ "$(cat "$H/cells/0001/status" 2>/dev/null)" = 137 ] || { cat "$OUT/hung.log"; fail "the hung collected cell's status is not 137"; }
+[ "$(cat "$H/cells/0002/status" 2>/dev/null)" = 0 ] ||
+	{ cat "$H/cells/0002/output.log"; fail "the hung cell's workload outlived it"; }
+[ $rc -eq 1 ] || fail "the runner exited $rc in the target with a hung cell, expected 1"
+grep -q 'FAILED (137: hung, killed after 10 s)' "$OUT/hung.log" || fail "no hung line"
+pass "hung collected cell in the target: 137 after 10 s, its workload killed with it"
+
+# ---- kill the target mid-way, then interrupt, then --resume ----
+cat >"$OUT/resume" <<'EOF'
+# small cells for the kill-and-resume case
+target     qemu
+strategies exclusive rwlock rcu fastpath
+reps       4
+seed       5
+timeout    120
+workload   s2_populate -v 2 -b 16M -i 2
+EOF
+# qemu-system-aarch64 under the process tree of $1 (comm is cut at 15)
+find_qemu() {
+	local p c
+	for p in $(ps -o pid= --ppid "$1"); do
+		if [ "$(ps -o comm= -p "$p")" = qemu-system-aar ]; then echo "$p"; return 0; fi
+		c=$(find_qemu "$p") && [ -n "$c" ] && { echo "$c"; return 0; }
+	done
+	return 1
+}
+statuses() { find "$1/cells" -name status 2>/dev/null | wc -l; }
+"$RP" --plan "$OUT/resume" --flavour "$FLAVOUR" --out "$OUT/r" >"$OUT/resume1.log" 2>&1 &
+rp=$!
+R=
+for _ in $(seq 3600); do
+	R=$(ls -d "$OUT"/r/resume-* 2>/dev/null | head -n 1)
+	[ -n "$R" ] && [ "$(statuses "$R")" -ge 3 ] && break
+	kill -0 $rp 2>/dev/null || { tail -n 20 "$OUT/resume1.log"; fail "run-plan ended early"; }
+	sleep 0.2
+done
+q=$(find_qemu $rp) || fail "no qemu under run-plan"
+kill -KILL "$q"
+pass "killed the target (qemu $q) after $(statuses "$R") cells"
+# It boots again by itself; interrupt it once it has finished 2 more cells.
+for _ in $(seq 3000); do
+	[ -f "$R/boots.txt" ] && [ "$(statuses "$R")" -ge 6 ] && break
+	kill -0 $rp 2>/dev/null || break
+	sleep 0.2
+done
+kill -TERM $rp 2>/dev/null || true
+rc=0
+wait $rp || rc=$?
+[ $rc -eq 130 ] || { tail -n 20 "$OUT/resume1.log"; fail "interrupted run-plan exited $rc (expected 130; did it finish before the interrupt?)"; }
+[ "$(cut -f3 "$R/boots.txt" | head -n 1)" = 124 ] || fail "the killed boot is not recorded as launch status 124"
+grep -q 'profile max: boot 2' "$OUT/resume1.log" || fail "run-plan did not boot again after the target died"
+done1=$(statuses "$R")
+died=$(grep -l '^died$' "$R"/cells/*/status 2>/dev/null | wc -l)
+before=$(cd "$R/cells" && for s in */status; do stat -c '%n %y' "${s%/status}"/*; done)
+pass "target killed: booted again; interrupted after $done1 of 16 cells ($died died)"
+
+rc=0
+"$RP" --resume "$R" >"$OUT/resume2.log" 2>&1 || rc=$?
+want=0
+[ "$died" -gt 0 ] && want=1
+[ $rc -eq $want ] || { tail -n 30 "$OUT/resume2.log"; fail "--resume exited $rc, expected $want ($died died)"; }
+[ "$(statuses "$R")" -eq 16 ] || fail "not every cell has a status after --resume"
+after=$(cd "$R/cells" && echo "$before" | while read -r f _; do stat -c '%n %y' "$f"; done)
+[ "$before" = "$after" ] || fail "--resume touched a finished cell's files"
+# Every cell ran once: one progress line per cell over all boots.
+for id in $(cut -f1 "$R/cells.txt"); do
+	n=$(grep -c "^\[[0-9]*/16\] $id " "$R/runner.log" || true)
+	st=$(cat "$R/cells/$id/status")
+	if [ "$st" = died ]; then
+		[ "$n" -eq 0 ] || fail "died cell $id has a finished line"
+	else
+		[ "$n" -eq 1 ] || fail "cell $id ran $n times"
+	fi
+done
+pass "--resume: all 16 cells done, $done1 finished before untouched, each cell ran once (exit $rc)"

@@ -1,0 +1,433 @@
+#!/usr/bin/env bash
+# The benchmark harness without booting the target:
+#  - s2bench plan: each bad plan in tests/data/plans/ is refused with one
+#    line PLAN:LINE: what is wrong and status 2 (the line and message it
+#    must give are in its first line, "# expect LINE: REGEX"); every shipped
+#    plan passes `plan check`;
+#  - expansion: the same seed gives the same cells, another seed another
+#    order; cells are rep-major (every configuration x strategy once per
+#    repetition, collected repetitions after the timed ones); manifest.json
+#    and cells.txt agree (Python reads both);
+#  - bench/run-cells.sh under dash, bash and busybox sh: a crashed cell
+#    (139) and a hung one (137, killed at its 2 s timeout) are recorded and
+#    the runner goes on; a cell that was running when the target died is
+#    marked died and not run again; a second start runs only what is left
+#    and leaves finished cells' files untouched; an interrupted runner
+#    removes the cell it was in and kills its process group;
+#  - bench/run-plan.sh on this machine (target host): interrupted, then
+#    --resume finishes the run without redoing a finished cell; then
+#    s2bench table: every median and histogram quantile recomputed here
+#    from the documents; a malformed document is one line naming the file
+#    and status 2; a failed cell makes the table exit 1 and has no rows.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+make -s -C "$ROOT/bench" O="$OUT/s2bench" >"$OUT/make.log" 2>&1 ||
+	{ cat "$OUT/make.log"; fail "s2bench does not build"; }
+S2B=$OUT/s2bench/s2bench
+pass "built $S2B"
+
+# ---- bad plans ----
+n=0
+for f in "$ROOT"/tests/data/plans/*; do
+	exp=$(sed -n '1s/^# expect //p' "$f")
+	[ -n "$exp" ] || fail "$f has no '# expect LINE: REGEX' first line"
+	line=${exp%%:*} re=${exp#*: } rc=0
+	"$S2B" plan check "$f" >"$OUT/bad.out" 2>"$OUT/bad.err" || rc=$?
+	[ "$rc" -eq 2 ] || fail "$(basename "$f"): plan check exited $rc, expected 2"
+	[ "$(wc -l <"$OUT/bad.err")" -eq 1 ] || { cat "$OUT/bad.err"; fail "$(basename "$f"): not one line"; }
+	grep -Eq "^$f:$line: .*$re" "$OUT/bad.err" ||
+		fail "$(basename "$f"): '$(cat "$OUT/bad.err")' is not '$f:$line: ...$re'"
+	[ ! -s "$OUT/bad.out" ] || fail "$(basename "$f"): wrote to stdout"
+	n=$((n + 1))
+done
+pass "$n bad plans refused, each with one line FILE:LINE: and status 2"
+
+for f in "$ROOT"/bench/plans/*; do
+	"$S2B" plan check "$f" >"$OUT/check.out" 2>&1 || { cat "$OUT/check.out"; fail "shipped plan $(basename "$f") does not pass"; }
+	pass "$(cat "$OUT/check.out")"
+done
+expect_status 2 "$S2B" plan check "$OUT/no-such-plan"
+expect_status 2 "$S2B" plan expand "$ROOT/bench/plans/quick"
+expect_status 2 "$S2B" plan expand --target cloud "$ROOT/bench/plans/quick" "$OUT/x"
+"$S2B" --help | grep -q 'table' || fail "s2bench --help does not list table"
+"$S2B" plan -h | grep -q -- '--profile' || fail "s2bench plan -h does not list --profile"
+
+# ---- expansion ----
+cat >"$OUT/exp" <<'EOF'
+# two workloads, lists in both; 3 timed + 2 collected repetitions, 2 profiles
+profile max,neoverse-n1
+strategies exclusive rwlock rcu fastpath
+reps 3
+collect 2
+seed 7
+workload s2_dirty -v 1,2 -b 8M,16M -l get
+workload s2_populate -v 2 -i 2
+EOF
+sed 's/^seed 7/seed 8/' "$OUT/exp" >"$OUT/exp8"
+"$S2B" plan expand "$OUT/exp" "$OUT/e1" >/dev/null
+"$S2B" plan expand "$OUT/exp" "$OUT/e2" >/dev/null
+"$S2B" plan expand "$OUT/exp8" "$OUT/e3" >/dev/null
+cmp -s "$OUT/e1/cells.txt" "$OUT/e2/cells.txt" || fail "the same plan and seed gave different cells"
+cmp -s "$OUT/e1/cells.txt" "$OUT/e3/cells.txt" && fail "seeds 7 and 8 gave the same order"
+pass "expansion is deterministic for a seed and differs for another"
+expect_status 2 "$S2B" plan expand "$OUT/exp" "$OUT/e1"
+cmp -s "$OUT/exp" "$OUT/e1/plan" || fail "RUN/plan is not a copy of the plan"
+python3 - "$OUT/e1" <<'PY' || fail "the expansion is not what the plan says"
+import collections, json, sys
+run = sys.argv[1]
+m = json.load(open(run + "/manifest.json"))
+lines = [l.rstrip("\n").split("\t") for l in open(run + "/cells.txt")]
+cells = m["cells"]
+assert m["schema"] == "s2perf.manifest/1" and m["plan"] == "exp" and m["seed"] == 7
+assert len(cells) == len(lines) == 2 * (4 + 1) * 4 * 5, len(cells)
+configs = set(m["configs"])
+assert configs == {"s2_dirty -v %s -b %s -l get" % (v, b) for v in "12" for b in ("8M", "16M")} | \
+    {"s2_populate -v 2 -i 2"}, configs
+order = []
+for i, (c, l) in enumerate(zip(cells, lines)):
+    assert c["index"] == i + 1 and c["id"] == "%04d" % (i + 1)
+    assert l[0] == c["id"] and l[1] == c["profile"] and int(l[2]) == c["rep"] and l[3] == c["mode"]
+    assert l[4] == "300" and l[5] == " ".join(c["argv"]), (l, c["argv"])
+    assert c["argv"][:3] == [c["workload"], "-S", c["strategy"]]
+    assert " ".join([c["workload"]] + c["argv"][3:]) == c["config"]
+    assert c["mode"] == ("timed" if c["rep"] <= 3 else "collected")
+    if c["workload"] == "s2_dirty":
+        assert c["params"] == {"vcpus": c["argv"][4], "bytes_per_vcpu": c["argv"][6], "log": "get"}
+    order.append((["max", "neoverse-n1"].index(c["profile"]), c["rep"]))
+assert order == sorted(order), "not profile-major then rep-major"
+per = collections.Counter((c["profile"], c["rep"], c["config"], c["strategy"]) for c in cells)
+assert set(per.values()) == {1} and len(per) == len(cells)
+# shuffled within a repetition: not the same order in every rep
+seqs = {tuple((c["config"], c["strategy"]) for c in cells if (c["profile"], c["rep"]) == k)
+        for k in set((c["profile"], c["rep"]) for c in cells)}
+assert len(seqs) > 1
+print("ok: %d cells, rep-major, every configuration x strategy once per repetition" % len(cells))
+PY
+pass "manifest.json and cells.txt agree, rep-major, each pair once per repetition"
+expect_grep "^S2B_PROFILES='max neoverse-n1'$" "$OUT/e1/run.env"
+
+# ---- the runner ----
+R=$OUT/runner
+mkdir -p "$R/bin"
+# Tiny commands for the runner's own cases (no fake workload: these only
+# exit, crash or hang; a cell's "-o workload.json" lands in their "$@").
+cat >"$R/bin/ok.sh" <<'EOF'
+echo "$PWD $*" >>"$RUNLOG"
+EOF
+cat >"$R/bin/crash.sh" <<'EOF'
+echo "$PWD" >>"$RUNLOG"
+kill -SEGV $$
+EOF
+cat >"$R/bin/hang.sh" <<'EOF'
+echo "$PWD" >>"$RUNLOG"
+# a child that outlives its parent, as a workload under a killed collector
+sleep 100 &
+echo $! >orphan.pid
+sleep 100
+EOF
+cat >"$R/bin/slow.sh" <<'EOF'
+echo "$PWD" >>"$RUNLOG"
+sleep 30 &
+echo $! >child.pid
+wait
+EOF
+mkcells() {
+	local d=$1 i=0
+	mkdir -p "$d"
+	for c in "ok.sh 30" "crash.sh 30" "hang.sh 2" "ok.sh 30" "ok.sh 30" "ok.sh 30"; do
+		i=$((i + 1))
+		set -- $c
+		printf '%04d\thost\t1\ttimed\t%s\tsh %s -S rwlock -v 1\n' "$i" "$2" "$R/bin/$1"
+	done >"$d/cells.txt"
+}
+shells=("dash" "bash")
+if command -v qemu-aarch64-static >/dev/null && file -L /usr/bin/busybox 2>/dev/null | grep -q aarch64; then
+	shells+=("qemu-aarch64-static /usr/bin/busybox sh")
+elif command -v busybox >/dev/null; then
+	shells+=("busybox sh")
+fi
+for sh in "${shells[@]}"; do
+	name=${sh##*/}; name=${name// /-}
+	d=$R/$name
+	mkcells "$d"
+	export RUNLOG=$d/ran.log
+	rc=0
+	$sh "$ROOT/bench/run-cells.sh" "$d" >"$d/out1" 2>&1 || rc=$?
+	[ $rc -eq 1 ] || { cat "$d/out1"; fail "$sh: runner exited $rc with a crashed and a hung cell, expected 1"; }
+	got=$(for i in 1 2 3 4 5 6; do cat "$d/cells/000$i/status"; done | tr '\n' ' ')
+	[ "$got" = "0 139 137 0 0 0 " ] || { cat "$d/out1"; fail "$sh: statuses '$got', expected 0 139 137 0 0 0"; }
+	grep -q '^\[3/6\] 0003 sh rwlock rep 1 timed: FAILED (137: hung, killed after 2 s)' "$d/out1" ||
+		{ cat "$d/out1"; fail "$sh: no hung line for cell 3"; }
+	grep -q '^\[2/6\] 0002 .*FAILED (139)' "$d/out1" || fail "$sh: no failed line for cell 2"
+	grep -q '^\[6/6\] 0006 .*: ok ' "$d/out1" || fail "$sh: the runner did not go on to cell 6"
+	cmp -s "$d/out1" "$d/runner.log" || fail "$sh: runner.log differs from what was printed"
+	grep -q -- '-S rwlock -v 1 -o workload.json$' "$RUNLOG" || fail "$sh: the cell's words were not passed"
+	sleep 0.5
+	st=$(ps -o stat= -p "$(cat "$d/cells/0003/orphan.pid")" 2>/dev/null || true)
+	case $st in '' | Z*) ;; *) fail "$sh: the hung cell's child survived its timeout ($st)" ;; esac
+	pass "$sh: crash 139 and hang 137 recorded, the runner went on to the last cell, no leftover process"
+
+	# The target died during cell 5: started, no status. Cell 6 never ran.
+	rm -rf "$d/cells/0005" "$d/cells/0006"
+	mkdir "$d/cells/0005" && echo 1 >"$d/cells/0005/started"
+	before=$(cd "$d/cells" && stat -c '%n %y' 000[1-4]/*)
+	$sh "$ROOT/bench/run-cells.sh" "$d" >"$d/out2" 2>&1 || true
+	[ "$(cat "$d/cells/0005/status")" = died ] || fail "$sh: cell 5 not marked died"
+	[ "$(cat "$d/cells/0006/status")" = 0 ] || fail "$sh: cell 6 did not run on the second start"
+	[ "$(grep -c "/cells/0005" "$RUNLOG")" -eq 1 ] || fail "$sh: cell 5 ran again"
+	[ "$(grep -c "/cells/0001" "$RUNLOG")" -eq 1 ] || fail "$sh: cell 1 ran again"
+	[ "$before" = "$(cd "$d/cells" && stat -c '%n %y' 000[1-4]/*)" ] || fail "$sh: finished cells' files changed"
+	grep -q 'cell 0005: died' "$d/out2" || fail "$sh: the died cell was not reported"
+	pass "$sh: second start: cell 5 died (not rerun), cell 6 ran, cells 1-4 untouched"
+done
+
+# Interrupted in the middle of a cell: the cell is removed (it runs again
+# next time) and its process group is gone.
+d=$R/interrupt
+mkdir -p "$d"
+printf '0001\thost\t1\ttimed\t60\tsh %s\n0002\thost\t1\ttimed\t60\tsh %s\n' "$R/bin/ok.sh" "$R/bin/slow.sh" >"$d/cells.txt"
+export RUNLOG=$d/ran.log
+bash "$ROOT/bench/run-cells.sh" "$d" >"$d/out" 2>&1 &
+rpid=$!
+for _ in $(seq 50); do [ -f "$d/cells/0002/child.pid" ] && break; sleep 0.1; done
+child=$(cat "$d/cells/0002/child.pid")
+kill -TERM $rpid
+rc=0
+wait $rpid || rc=$?
+[ $rc -eq 130 ] || fail "interrupted runner exited $rc, expected 130"
+[ ! -e "$d/cells/0002" ] || fail "the interrupted cell's directory is still there"
+[ "$(cat "$d/cells/0001/status")" = 0 ] || fail "cell 1 lost its status"
+sleep 0.5
+st=$(ps -o stat= -p "$child" 2>/dev/null || true)
+case $st in '' | Z*) ;; *) fail "the interrupted cell's child survived ($st)" ;; esac
+pass "interrupted runner: exit 130, cell removed, its processes gone"
+
+# ---- the table's reductions on documents made here ----
+# Known series and log2 histograms (the collector's layout), so that every
+# reduction has an answer worked out by hand.
+S=$OUT/synthetic
+printf 'reps 1\ncollect 1\nstrategies rwlock\nworkload s2_populate -v 2\n' >"$OUT/syn"
+"$S2B" plan expand "$OUT/syn" "$S" >/dev/null
+python3 - "$S" <<'PY'
+import json, os, sys
+run = sys.argv[1]
+def h(buckets):
+    return {"unit": "ns", "count": sum(c for _, c in buckets), "sum": 12345,
+            "buckets": [{"le": le, "count": c} for le, c in buckets]}
+empty = h([])
+wl = {"schema": "s2perf.workload/1", "workload": "populate", "status": "ok", "reason": None,
+      "populate": {"time": {"unit": "ns", "n": 4, "values": [40, 10, 30, 20]},
+                   "rate": {"unit": "pages/s", "n": 3, "values": [5, 1, 3]}},
+      "exits": {"kvm_run_returns": {"value": 77, "unit": "exits"}},
+      "wall_time": {"value": 123456789012, "unit": "ns"}}
+co = {"schema": "s2perf.collector/1",
+      "faults": {"latency": {"translation": {"slow": h([(1023, 10), (2047, 80), (4095, 9), (8191, 1)]),
+                                             "fast": empty, "retry": empty},
+                             "permission": {"slow": empty, "fast": h([(511, 100)]), "retry": empty},
+                             "access": {"slow": empty, "fast": empty, "retry": empty},
+                             "mmio": {"slow": empty, "fast": empty, "retry": empty}},
+                 "count": {"translation": {"value": 100, "unit": "faults"},
+                           "permission": {"value": 100, "unit": "faults"},
+                           "access": {"value": 0, "unit": "faults"},
+                           "mmio": {"value": 0, "unit": "faults"}}},
+      "mmu_lock": {"read_wait": h([(0, 3)]), "write_wait": h([(255, 1), ("+Inf", 1)])},
+      "tlbi": {"vmid": {"count": {"value": 5, "unit": "tlbi"}},
+               "ipa": {"count": {"value": 7, "unit": "tlbi"}},
+               "time": {"available": False, "reason": "no time"}},
+      "cmo": {"available": False, "reason": "no tracepoint kvm_s2:kvm_s2_cmo on this kernel"},
+      "dirty": {"wp_faults": {"value": 100, "unit": "faults"}}}
+for cell in ("0001", "0002"):
+    os.makedirs("%s/cells/%s" % (run, cell))
+    open("%s/cells/%s/status" % (run, cell), "w").write("0\n")
+    json.dump(wl, open("%s/cells/%s/workload.json" % (run, cell), "w"))
+json.dump(co, open(run + "/cells/0002/collector.json", "w"))
+PY
+"$S2B" table "$S" >"$OUT/syn.out" 2>&1 || { cat "$OUT/syn.out"; fail "table on the synthetic run failed"; }
+python3 - "$S" <<'PY' || fail "the table's reductions are wrong"
+import csv, sys
+run = sys.argv[1]
+rows = {(r["cell"], r["metric"]): r for r in csv.DictReader(open(run + "/metrics.csv"))}
+una = {(u["cell"], u["metric"]): u["reason"] for u in csv.DictReader(open(run + "/unavailable.csv"))}
+c = "0002" if rows[("0001", "populate.time")]["mode"] == "timed" else "0001"
+def val(cell, k):
+    r = rows[(cell, k)]
+    return float(r["value"]), r["unit"]
+want = {"populate.time": (25, "ns"), "populate.rate": (3, "pages/s"),
+        "exits.kvm_run_returns": (77, "exits"), "wall_time": (123456789012, "ns")}
+for k, w in want.items():
+    assert val("0001", k) == w and val("0002", k) == w, (k, val("0001", k), w)
+assert rows[("0001", "wall_time")]["value"] == "123456789012"   # no exponent, no rounding
+cw = {"collector.fault_latency.p50": 511, "collector.fault_latency.p99": 4095,
+      "collector.fault_latency.translation.p50": 2047, "collector.fault_latency.translation.p99": 4095,
+      "collector.fault_latency.permission.p99": 511, "collector.tlbi.all": 12,
+      "collector.tlbi.vmid": 5, "collector.faults.translation": 100, "collector.wp_faults": 100,
+      "collector.mmu_lock.read_waits": 3, "collector.mmu_lock.write_waits": 2,
+      "collector.mmu_lock.write_wait_time": 12345}
+for k, w in cw.items():
+    assert val(c, k)[0] == w, (k, val(c, k), w)
+assert "no events" in una[(c, "collector.fault_latency.access.p50")]
+assert "open last bucket" in una[(c, "collector.mmu_lock.write_wait.p99")]
+assert una[(c, "collector.cmo.dcache_bytes")] == "no tracepoint kvm_s2:kvm_s2_cmo on this kernel"
+other = "0001" if c == "0002" else "0002"
+assert not [k for k in rows if k[0] == other and k[1].startswith("collector.")]
+assert not [k for k in una if k[0] == other]
+assert ("0001", "dirty.pass_time") not in rows and ("0001", "dirty.pass_time") not in una
+print("ok: medians, sums, merged log2 quantiles (bucket upper bounds), unavailable reasons")
+PY
+pass "table reductions on hand-made documents: medians, merged log2 quantiles, sums, reasons"
+# A figure in the wrong unit is a malformed document.
+sed -i 's/"pages\/s"/"pages\/min"/' "$S/cells/0001/workload.json"
+rc=0
+"$S2B" table "$S" >/dev/null 2>"$OUT/syn.err" || rc=$?
+[ $rc -eq 2 ] && [ "$(wc -l <"$OUT/syn.err")" -eq 1 ] && grep -q 'cells/0001/workload.json: populate.rate' "$OUT/syn.err" ||
+	{ cat "$OUT/syn.err"; fail "a figure in the wrong unit did not fail the table (exit $rc)"; }
+pass "wrong unit: $(cat "$OUT/syn.err")"
+
+# ---- run-plan.sh on this machine, interrupted and resumed; then the table ----
+[ "$(uname -m)" = x86_64 ] && [ -c /dev/kvm ] || skip "the rest needs an x86_64 host with /dev/kvm"
+ensure_tracefs
+cat >"$OUT/hostplan" <<'EOF'
+target host
+strategies rwlock fastpath
+reps 2
+collect 1
+seed 3
+timeout 120
+workload s2_dirty -v 1 -b 4M -i 3 -l get,ring
+workload s2_populate -v 1 -b 4M -i 2
+EOF
+"$S2B" plan expand "$OUT/hostplan" "$OUT/host" >/dev/null
+H=$OUT/host
+# This host's kernel has no s2perf patches: with -S every cell would skip.
+# Without it the cells run (the manifest keeps its strategies as labels).
+sed -i 's/ -S [a-z]*//' "$H/cells.txt"
+"$ROOT/bench/run-plan.sh" --resume "$H" >"$OUT/host-run1.log" 2>&1 &
+ppid_=$!
+for _ in $(seq 600); do
+	[ "$(find "$H/cells" -name status 2>/dev/null | wc -l)" -ge 4 ] && break
+	kill -0 $ppid_ 2>/dev/null || break
+	sleep 0.5
+done
+kill -TERM $ppid_ 2>/dev/null || true
+rc=0
+wait $ppid_ || rc=$?
+[ $rc -eq 130 ] || { tail -n 20 "$OUT/host-run1.log"; fail "interrupted run-plan exited $rc, expected 130"; }
+done1=$(find "$H/cells" -name status | wc -l)
+[ "$done1" -ge 4 ] && [ "$done1" -lt 18 ] || fail "interrupted after $done1 of 18 cells (expected between)"
+grep -q -- "--resume $H" "$OUT/host-run1.log" || fail "the interrupted run does not say how to resume"
+before=$(cd "$H/cells" && for s in */status; do stat -c '%n %y' "${s%/status}"/*; done)
+pass "run-plan interrupted after $done1 cells (exit 130)"
+
+rc=0
+"$ROOT/bench/run-plan.sh" --resume "$H" >"$OUT/host-run2.log" 2>&1 || rc=$?
+[ $rc -eq 0 ] || { tail -n 30 "$OUT/host-run2.log"; fail "run-plan --resume exited $rc"; }
+[ "$(find "$H/cells" -name status | wc -l)" -eq 18 ] || fail "not every cell has a status after --resume"
+after=$(cd "$H/cells" && echo "$before" | while read -r f _; do stat -c '%n %y' "$f"; done)
+[ "$before" = "$after" ] || fail "--resume touched a finished cell's files"
+grep -Eq "run-cells: 18 cells \(profile host\), $done1 done, $((18 - done1)) to run" "$OUT/host-run2.log" ||
+	fail "the resumed runner did not start from $done1 done"
+for f in env.json metrics.csv cells.csv unavailable.csv; do [ -s "$H/$f" ] || fail "no $f"; done
+python3 - "$H" <<'PY' || fail "env.json lacks what the run depends on"
+import json, sys
+e = json.load(open(sys.argv[1] + "/env.json"))
+assert e["schema"] == "s2perf.env/1" and e["target"] == "host"
+for k in ("release", "config_sha256", "series"):
+    assert e["kernel"][k], k
+assert e["s2perf"]["commit"] and isinstance(e["s2perf"]["dirty"], bool)
+assert e["host"]["cpu_model"] and e["date"]
+print("ok: env.json", e["kernel"]["release"], e["s2perf"]["commit"][:12])
+PY
+pass "--resume finished the run: 18 cells, the $done1 finished ones untouched, env.json, tables"
+
+# The table, recomputed from the documents (the oracle: Python's statistics).
+python3 - "$H" <<'PY' || fail "metrics.csv disagrees with the documents"
+import csv, json, math, statistics, sys
+run = sys.argv[1]
+m = json.load(open(run + "/manifest.json"))
+rows = list(csv.DictReader(open(run + "/metrics.csv")))
+una = list(csv.DictReader(open(run + "/unavailable.csv")))
+cells = {r["cell"]: r for r in csv.DictReader(open(run + "/cells.csv"))}
+got = {(r["cell"], r["metric"]): float(r["value"]) for r in rows}
+n = 0
+def hist_q(hists, q):
+    b = {}
+    total = 0
+    for h in hists:
+        total += h["count"]
+        for e in h["buckets"]:
+            le = math.inf if e["le"] == "+Inf" else e["le"]
+            b[le] = b.get(le, 0) + e["count"]
+    if total == 0:
+        return None
+    rank, cum = math.ceil(q * total), 0
+    for le in sorted(b):
+        cum += b[le]
+        if cum >= rank:
+            return le
+for c in m["cells"]:
+    assert cells[c["id"]]["outcome"] == "ok", c["id"]
+    wl = json.load(open("%s/cells/%s/workload.json" % (run, c["id"])))
+    if c["workload"] == "s2_dirty":
+        want = statistics.median(wl["dirty"]["pass_time"]["values"])
+        assert got[(c["id"], "dirty.pass_time")] == want, (c["id"], want)
+        if "ring" in c["config"]:
+            assert (c["id"], "dirty.get_log_time") not in got
+            assert any(u["cell"] == c["id"] and u["metric"] == "dirty.get_log_time" and
+                       "ring" in u["reason"] for u in una)
+        else:
+            assert got[(c["id"], "dirty.get_log_time")] == statistics.median(wl["dirty"]["get_log_time"]["values"])
+        assert got[(c["id"], "dirty.pages_missed")] == 0
+        n += 1
+    else:
+        assert got[(c["id"], "populate.time")] == statistics.median(wl["populate"]["time"]["values"])
+        assert (c["id"], "dirty.pass_time") not in got
+        n += 1
+    assert got[(c["id"], "wall_time")] == wl["wall_time"]["value"]
+    coll = [k for k in got if k[0] == c["id"] and k[1].startswith("collector.")]
+    cun = [u for u in una if u["cell"] == c["id"] and u["metric"].startswith("collector.")]
+    if c["mode"] == "timed":
+        assert not coll and not cun, c["id"]
+        continue
+    co = json.load(open("%s/cells/%s/collector.json" % (run, c["id"])))
+    assert coll or cun, "collected cell %s has no collector metric at all" % c["id"]
+    io = co["dirty"]["ioctls"]
+    if "calls" in io.get("get_dirty_log", {}):
+        assert got[(c["id"], "collector.dirty.get_dirty_log_calls")] == io["get_dirty_log"]["calls"]["value"]
+    lat = co["faults"]["latency"]
+    if lat.get("available", True):
+        hs = [h for byp in lat.values() for h in byp.values()]
+        for q, name in ((0.5, "p50"), (0.99, "p99")):
+            want = hist_q(hs, q)
+            key = (c["id"], "collector.fault_latency." + name)
+            assert (want is None and key not in got) or got[key] == want, (key, want)
+    else:
+        assert any(u["cell"] == c["id"] and u["metric"] == "collector.fault_latency.p50"
+                   and u["reason"] == lat["reason"] for u in una)
+    n += 1
+print("ok: %d cells' figures recomputed from their documents" % n)
+PY
+pass "metrics.csv: medians and quantiles match the documents; unavailable figures say why"
+
+# A malformed document: one line naming it, status 2, the tables kept as they were.
+B=$OUT/broken
+cp -r "$H" "$B"
+victim=$(sed -n '2p' "$B/cells.txt" | cut -f1)
+head -c 100 "$H/cells/$victim/workload.json" >"$B/cells/$victim/workload.json"
+cp "$B/metrics.csv" "$OUT/metrics.before"
+rc=0
+"$S2B" table "$B" >"$OUT/t.out" 2>"$OUT/t.err" || rc=$?
+[ $rc -eq 2 ] || fail "table on a truncated document exited $rc, expected 2"
+[ "$(wc -l <"$OUT/t.err")" -eq 1 ] && grep -q "cells/$victim/workload.json" "$OUT/t.err" ||
+	{ cat "$OUT/t.err"; fail "the error is not one line naming the document"; }
+cmp -s "$B/metrics.csv" "$OUT/metrics.before" || fail "a failed table changed metrics.csv"
+pass "truncated document: $(cat "$OUT/t.err")"
+# A failed cell: no rows, counted, status 1.
+cp "$H/cells/$victim/workload.json" "$B/cells/$victim/workload.json"
+echo 1 >"$B/cells/$victim/status"
+rc=0
+"$S2B" table "$B" >"$OUT/t.out" 2>"$OUT/t.err" || rc=$?
+[ $rc -eq 1 ] || fail "table with a failed cell exited $rc, expected 1"
+grep -q "^$victim," "$B/metrics.csv" && fail "the failed cell has rows in metrics.csv"
+grep -q "^$victim,.*,1,failed," "$B/cells.csv" || fail "cells.csv does not say the cell failed"
+pass "failed cell: table exit 1, no rows, cells.csv says failed"
