@@ -25,27 +25,41 @@ f=arch/arm64/kvm/mmu.c
 mkdir -p "$OUT/a/$(dirname $f)" "$OUT/b/$(dirname $f)"
 git -C "$ksrc" show "HEAD:$f" >"$OUT/a/$f"
 cp "$OUT/a/$f" "$OUT/b/$f"
-echo "/* s2perf cache test $(date +%s%N) */" >>"$OUT/b/$f"
-{
-	echo "From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001"
-	echo "From: s2perf test <s2perf@localhost>"
-	echo "Date: $(date -R)"
-	echo "Subject: [PATCH] KVM: arm64: s2perf cache test"
-	echo
-	echo "Throw-away patch for the incremental rebuild test."
-	echo "---"
-	(cd "$OUT" && diff -u "a/$f" "b/$f" || true)
-	echo "-- "
-	echo "2.39.5"
-} >"$series/9999-cache-test.patch"
-echo 9999-cache-test.patch >>"$series/series"
-S2PERF_PATCH_DIR=$series "$ROOT/target/build-kernel.sh" -f "$FLAVOUR" >"$OUT/patched.out" 2>"$OUT/patched.err"
-cat "$OUT/patched.err"
-newk=$(tail -n 1 "$OUT/patched.out")
-[ "$newk" != "$KDIR" ] || fail "a changed series reused the old kernel"
-[ -f "$newk/Image" ] || fail "no Image after the incremental build"
 blog=$S2PERF_CACHE/build/$(ksrc_version)-$FLAVOUR/s2perf-build.log
-ncc=$(grep -c '^  CC ' "$blog" || true)
+# The build directory is shared by every series of this flavour, so it holds
+# whatever was built last (another series, a bisect). A first build with the
+# test patch brings it to "the real series plus one comment"; when that took
+# more than a handful of objects, the directory held something else and a
+# second comment is what measures the incremental rebuild.
+build_with_comment() {
+	cp "$OUT/a/$f" "$OUT/b/$f"
+	echo "/* s2perf cache test $1 $(date +%s%N) */" >>"$OUT/b/$f"
+	{
+		echo "From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001"
+		echo "From: s2perf test <s2perf@localhost>"
+		echo "Date: $(date -R)"
+		echo "Subject: [PATCH] KVM: arm64: s2perf cache test"
+		echo
+		echo "Throw-away patch for the incremental rebuild test."
+		echo "---"
+		(cd "$OUT" && diff -u "a/$f" "b/$f" || true)
+		echo "-- "
+		echo "2.39.5"
+	} >"$series/9999-cache-test.patch"
+	grep -qx 9999-cache-test.patch "$series/series" || echo 9999-cache-test.patch >>"$series/series"
+	S2PERF_PATCH_DIR=$series "$ROOT/target/build-kernel.sh" -f "$FLAVOUR" >"$OUT/patched.out" 2>"$OUT/patched.err"
+	cat "$OUT/patched.err"
+	newk=$(tail -n 1 "$OUT/patched.out")
+	[ "$newk" != "$KDIR" ] || fail "a changed series reused the old kernel"
+	[ -f "$newk/Image" ] || fail "no Image after the incremental build"
+	ncc=$(grep -c '^  CC ' "$blog" || true)
+}
+build_with_comment 1
+if [ "$ncc" -gt 30 ]; then
+	echo "first build recompiled $ncc objects: the build directory held another series; measuring again"
+	rm -rf "$newk"
+	build_with_comment 2
+fi
 echo "objects recompiled: $ncc"
 grep '^  CC ' "$blog" | head -n 20
 grep -q "^  CC .*arch/arm64/kvm/mmu.o" "$blog" || fail "mmu.o was not rebuilt"
