@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -468,6 +469,199 @@ void s2wl_init(struct s2wl *wl, const char *name, int argc, char **argv,
 /* ---- skip / finish ---- */
 
 /* The head of the document goes first, then what the workload recorded. */
+/*
+ * The stage-2 binary stats (KVM_GET_STATS_FD, kernel series patch 6) of the
+ * VM and of each vCPU, read just before the VM is destroyed: every s2_*
+ * figure, vCPU ones summed over the vCPUs and everything summed over the
+ * VMs of the run. Only the VM's own process may ask for them (KVM refuses
+ * other processes with EIO), which is why the workload reports them.
+ */
+static const char *s2wl_kstat_unit(const struct kvm_stats_desc *d)
+{
+	switch (d->flags & KVM_STATS_UNIT_MASK) {
+	case KVM_STATS_UNIT_BYTES:
+		return "bytes";
+	case KVM_STATS_UNIT_SECONDS:
+		return "ns";	/* s2_* times are KVM_STATS_BASE_POW10, -9 */
+	case KVM_STATS_UNIT_CYCLES:
+		return "cycles";
+	}
+	if (!strncmp(d->name, "s2_fault_", 9))
+		return "faults";
+	if (!strncmp(d->name, "s2_tlbi_", 8))
+		return "tlbi";
+	if (!strncmp(d->name, "s2_cmo_", 7))
+		return "operations";
+	return "count";
+}
+
+static void s2wl_kstat_add(json_t *to, const struct kvm_stats_desc *d,
+			   const uint64_t *v)
+{
+	bool hist = (d->flags & KVM_STATS_TYPE_MASK) == KVM_STATS_TYPE_LOG_HIST;
+	json_t *o = json_object_get(to, d->name), *b;
+	uint32_t i;
+
+	if (!o) {
+		o = json_pack("{s:s}", "unit", hist ? "ns" : s2wl_kstat_unit(d));
+		if (hist) {
+			json_object_set_new(o, "scale", json_string("log2"));
+			b = json_array();
+			for (i = 0; i < d->size; i++)
+				json_array_append_new(b, json_integer(0));
+			json_object_set_new(o, "counts", b);
+		} else {
+			json_object_set_new(o, "value", json_integer(0));
+		}
+		json_object_set_new(to, d->name, o);
+	}
+	if (hist) {
+		b = json_object_get(o, "counts");
+		for (i = 0; i < d->size && i < json_array_size(b); i++)
+			json_array_set_new(b, i, json_integer(json_integer_value(
+				json_array_get(b, i)) + (json_int_t)v[i]));
+	} else {
+		json_object_set_new(o, "value", json_integer(json_integer_value(
+			json_object_get(o, "value")) + (json_int_t)v[0]));
+	}
+}
+
+/* Adds stats fd sfd's s2_* stats to wl->kstats[scope]; NULL or why not. */
+static const char *s2wl_read_kstats(struct s2wl *wl, int sfd, const char *scope)
+{
+	static char why[128];
+	struct kvm_stats_header h;
+	struct kvm_stats_desc *d;
+	char *descs = NULL;
+	uint64_t v[64];
+	size_t dsz;
+	uint32_t i;
+
+	snprintf(why, sizeof(why), "the %s's stats fd could not be read", scope);
+	if (pread(sfd, &h, sizeof(h), 0) != sizeof(h))
+		goto out;
+	dsz = sizeof(*d) + h.name_size;
+	descs = calloc(h.num_desc, dsz);
+	if (!descs || pread(sfd, descs, h.num_desc * dsz, h.desc_offset) !=
+	    (ssize_t)(h.num_desc * dsz))
+		goto out;
+	for (i = 0; i < h.num_desc; i++) {
+		d = (struct kvm_stats_desc *)(descs + i * dsz);
+		if (strncmp(d->name, "s2_", 3))
+			continue;
+		if (d->size > 64 ||
+		    pread(sfd, v, d->size * sizeof(v[0]), h.data_offset + d->offset) !=
+		    (ssize_t)(d->size * sizeof(v[0])))
+			goto out;
+		s2wl_kstat_add(json_object_get(wl->kstats, scope), d, v);
+		wl->kstats_found++;
+	}
+	why[0] = 0;
+out:
+	free(descs);
+	return why[0] ? why : NULL;
+}
+
+/*
+ * Open the stats fds of the VM (sfd[0]) and its vCPUs before the VM is
+ * freed: each holds a reference on the VM, so they can be read after
+ * kvm_vm_free() has deleted the memslots (whose unmapping TLBIs and CMOs
+ * belong to the run). Only what the final teardown does, once the last
+ * reference goes, is missed. Returns the fds opened, -1 in those missing.
+ */
+static void s2wl_open_kstats(struct s2wl *wl, int *sfd)
+{
+	char why[128];
+	int i;
+
+	if (!wl->kstats)
+		wl->kstats = json_pack("{s:{}, s:{}}", "vm", "vcpu");
+	for (i = 0; i <= wl->p.vcpus; i++)
+		sfd[i] = -1;
+	if (wl->kstats_why)
+		return;
+	for (i = 0; i <= wl->p.vcpus; i++) {
+		sfd[i] = ioctl(i ? wl->vcpus[i - 1].vcpu->fd : wl->vm->fd, KVM_GET_STATS_FD, NULL);
+		if (sfd[i] < 0) {
+			snprintf(why, sizeof(why), "KVM_GET_STATS_FD on the %s: %s",
+				 i ? "vcpu" : "vm", strerror(errno));
+			wl->kstats_why = strdup(why);
+			return;
+		}
+	}
+}
+
+static void s2wl_collect_kstats(struct s2wl *wl, int *sfd)
+{
+	const char *why = NULL;
+	int i;
+
+	for (i = 0; i <= wl->p.vcpus; i++) {
+		if (sfd[i] < 0)
+			continue;
+		if (!why && !wl->kstats_why)
+			why = s2wl_read_kstats(wl, sfd[i], i ? "vcpu" : "vm");
+		close(sfd[i]);
+	}
+	if (why)
+		wl->kstats_why = strdup(why);
+}
+
+/*
+ * A log2 histogram as the other documents give one: {unit, count, sum,
+ * buckets: [{le, count}]}. KVM's bucket i holds the values v with
+ * fls64(v) == i, that is [2^(i-1), 2^i - 1] (bucket 0: v = 0), the last
+ * one everything above. sum is the matching "<name>_time_ns" stat
+ * (s2_fault_hist: s2_fault_time_ns); without one it is absent.
+ */
+static void s2wl_kstats_hists(json_t *scope)
+{
+	const char *name;
+	json_t *o, *c, *b, *t;
+	char tname[96];
+	json_int_t n = 0, v;
+	size_t i, len;
+
+	json_object_foreach(scope, name, o) {
+		c = json_object_get(o, "counts");
+		if (!c || json_object_get(o, "count"))
+			continue;
+		b = json_array();
+		n = 0;
+		for (i = 0; i < json_array_size(c); i++) {
+			v = json_integer_value(json_array_get(c, i));
+			n += v;
+			json_array_append_new(b, i + 1 == json_array_size(c) ?
+				json_pack("{s:s, s:I}", "le", "+Inf", "count", v) :
+				json_pack("{s:I, s:I}", "le", (json_int_t)((1ull << i) - 1), "count", v));
+		}
+		json_object_set_new(o, "count", json_integer(n));
+		len = strlen(name);
+		if (len > 5 && !strcmp(name + len - 5, "_hist")) {
+			snprintf(tname, sizeof(tname), "%.*s_time_ns", (int)(len - 5), name);
+			t = json_object_get(scope, tname);
+			if (t && json_object_get(t, "value"))
+				json_object_set(o, "sum", json_object_get(t, "value"));
+		}
+		json_object_set_new(o, "buckets", b);
+		json_object_del(o, "counts");
+	}
+}
+
+static json_t *s2wl_j_kstats(struct s2wl *wl)
+{
+	if (wl->kstats_why)
+		return s2wl_j_unavailable(wl->kstats_why);
+	if (!wl->kstats)
+		return s2wl_j_unavailable("no VM was created");
+	if (!wl->kstats_found)
+		return s2wl_j_unavailable("the kernel has no stage-2 binary stats (no s2_* in KVM_GET_STATS_FD)");
+	s2wl_kstats_hists(json_object_get(wl->kstats, "vcpu"));
+	s2wl_kstats_hists(json_object_get(wl->kstats, "vm"));
+	json_object_set_new(wl->kstats, "source", json_string("KVM_GET_STATS_FD"));
+	return json_incref(wl->kstats);
+}
+
 static json_t *s2wl_doc_head(struct s2wl *wl, int status, const char *why)
 {
 	const struct s2wl_params *p = &wl->p;
@@ -526,6 +720,7 @@ int s2wl_finish(struct s2wl *wl, int status, const char *why)
 			  "kvm_run_returns", s2wl_j_int(s2wl_kvm_run_calls, "exits"),
 			  "kvm_run_eintr", s2wl_j_int(s2wl_kvm_run_eintr, "exits"),
 			  "dirty_ring_full", s2wl_j_int(vfull, "exits")));
+	json_object_set_new(wl->doc, "kvm_stats", s2wl_j_kstats(wl));
 	s2wl_doc_head(wl, status, why);
 	json_object_set_new(wl->doc, "phases", wl->phases);
 	json_object_set_new(wl->doc, "wall_time", s2wl_j_int(s2wl_now_ns() - s2wl_t0_ns(wl), "ns"));
@@ -842,9 +1037,12 @@ void s2wl_stop_vcpus(struct s2wl *wl)
 void s2wl_destroy_vm(struct s2wl *wl)
 {
 	uint64_t start = s2wl_now_ns();
+	int sfd[S2WL_MAX_VCPUS + 1];
 
 	s2wl_stop_vcpus(wl);
+	s2wl_open_kstats(wl, sfd);
 	kvm_vm_free(wl->vm);
+	s2wl_collect_kstats(wl, sfd);
 	wl->vm = NULL;
 	for (int i = 0; i < wl->p.vcpus; i++)
 		wl->old_ring_full_exits += wl->vcpus[i].ring_full_exits;

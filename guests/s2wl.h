@@ -119,6 +119,9 @@ struct s2wl {
 	struct timespec t0;	/* start of the program, for phase offsets */
 	json_t *doc;
 	json_t *phases;
+	json_t *kstats;		/* s2_* binary stats: {"vm": {}, "vcpu": {}} */
+	int kstats_found;
+	char *kstats_why;	/* why they could not be read */
 	char strategy_in_force[32];
 };
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Build a Debian arm64 root file system holding bpftrace and perf, for the
+# Build a Debian arm64 root file system holding bpftrace, perf and trace-cmd, for the
 # target to enter with chroot (target/launch -r, s2chroot in the target).
 # The initramfs stays small and static; these tools need glibc, LLVM and
 # Python, which only a real distribution tree provides.
@@ -10,7 +10,11 @@ S2PERF_TOOL=build-rootfs
 SUITE=bookworm
 # linux-perf is bookworm's perf 6.1; its tracepoint support reads the
 # event formats from tracefs, so it handles the 6.12 kernel's events.
-PKGS=(bpftrace linux-perf)
+# trace-cmd decodes events with libtraceevent straight from the ring
+# buffer: on arm64 every perf sample taken while a vCPU is loaded (the
+# stage-2 fault handler's events) is attributed to the guest, and perf
+# script drops guest samples.
+PKGS=(bpftrace linux-perf trace-cmd)
 
 usage() {
 	cat <<USAGE
@@ -146,6 +150,9 @@ build() {
 	for v in "bpftrace --version" "perf --version"; do
 		chroot "$tmp" $v >>"$log" 2>&1 || die "'$v' fails in the new root (log: $log)"
 	done
+	# (trace-cmd --version prints its version and exits 255)
+	chroot "$tmp" sh -c 'trace-cmd --version | grep "^trace-cmd version"' >>"$log" 2>&1 ||
+		die "'trace-cmd --version' fails in the new root (log: $log)"
 	{
 		echo "suite: $SUITE"
 		echo "key: $key"
