@@ -8,7 +8,9 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
 #include "s2collect.h"
+#include "s2_stats_rec.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -27,6 +29,14 @@ const volatile __u32 target_tgid = 0;	/* 0: every process */
 /* -f: one VM of the process, known by its mmu_lock's address (0: all) */
 const volatile __u64 target_lock = 0;
 const volatile __s32 target_vmfd = -1;
+/*
+ * Every vCPU was created after the probes attached (-- COMMAND): a vCPU's
+ * s2_fault_time_ns stat then started at 0 under our eyes, and its first
+ * fault can be timed from it.
+ */
+const volatile bool all_new = false;
+/* the default tier reads the binary stats: count the VMs it never took */
+const volatile bool kstats = false;
 const volatile __u32 cmd_get_dirty_log = 0;
 const volatile __u32 cmd_clear_dirty_log = 0;
 const volatile __u32 cmd_reset_dirty_rings = 0;
@@ -36,8 +46,9 @@ const volatile __u32 cmd_set_memory = 0;
 const volatile __u32 cmd_set_memory2 = 0;
 
 /* Results: the loader reads them through the mmap'ed .bss. */
-struct hist fault_lat[NR_FAULT_KINDS][NR_FAULT_PATHS] = {};
+struct llhist fault_lat[NR_FAULT_KINDS][NR_FAULT_PATHS] = {};
 __u64 fault_kinds[NR_FAULT_KINDS] = {};
+__u64 fault_paths[NR_FAULT_PATHS] = {};
 __u64 vcpu_faults[MAX_VCPUS] = {};
 struct hist lock_wait[NR_LOCK_MODES] = {};
 __u64 tlbi_count[NR_TLBI_KINDS] = {};
@@ -52,6 +63,15 @@ __u64 fpf_ret[MAX_FPF_RET] = {};
 struct pass_stats passes[MAX_PASSES] = {};
 __u32 pass = 0;
 __u64 counts[NR_COUNTERS] = {};
+/*
+ * The binary stats of the target's VMs that ended before the loader took
+ * their fds (between two of its looks: the KVM selftests' page-size probe VM
+ * lives less), read as they are destroyed.
+ */
+__u64 lost_vcpu[NR_VCPU_STATS] = {};
+__u64 lost_hist[S2_STATS_HIST] = {};
+__u64 lost_vm[NR_VM_STATS] = {};
+__u64 lost_vms = 0, lost_vcpus = 0, lost_vcpus_beyond = 0;
 
 /*
  * Local views of the tracepoint records and KVM structures. The ___s2
@@ -119,13 +139,36 @@ struct trace_event_raw_contention_end___s2 {
 	void *lock_addr;
 } __attribute__((preserve_access_index));
 
+struct kvm_arch___s2 {
+	int s2_strategy;	/* enum kvm_s2_strategy */
+} __attribute__((preserve_access_index));
+
+/* kernel-patches/0006: the stage-2 binary stats */
+struct kvm_vm_stat___s2 {
+	__u64 s2_tlbi_vmid, s2_tlbi_ipa, s2_tlbi_ipa_local, s2_tlbi_range;
+	__u64 s2_cmo_dcache, s2_cmo_dcache_bytes, s2_cmo_icache, s2_cmo_icache_bytes;
+} __attribute__((preserve_access_index));
+
 struct kvm___s2 {
 	rwlock_t mmu_lock;
 	struct mm_struct *mm;
+	struct xarray vcpu_array;
+	atomic_t online_vcpus;
+	struct kvm_arch___s2 arch;
+	struct kvm_vm_stat___s2 stat;
+} __attribute__((preserve_access_index));
+
+struct kvm_vcpu_stat___s2 {
+	__u64 s2_fault_translation, s2_fault_permission, s2_fault_access;
+	__u64 s2_fault_slow, s2_fault_fast, s2_fault_retry, s2_fault_mmio;
+	__u64 s2_fault_wp, s2_fault_time_ns;
+	__u64 s2_fault_hist[S2_STATS_HIST];
 } __attribute__((preserve_access_index));
 
 struct kvm_vcpu___s2 {
 	struct kvm___s2 *kvm;
+	int vcpu_id;
+	struct kvm_vcpu_stat___s2 stat;
 } __attribute__((preserve_access_index));
 
 /* How a VM got onto the watch list (reported per VM). */
@@ -152,6 +195,22 @@ struct {
 	__type(value, __u64);
 } locks SEC(".maps");
 
+/* The VMs whose fds the loader holds (struct kvm), from its iterator reads. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, __u64);
+	__type(value, __u8);
+} taken SEC(".maps");
+
+/* Every lock watched at some time in the run (the loader adds debugfs's). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u64);
+	__type(value, __u8);
+} locks_seen SEC(".maps");
+
 /* Per-thread start times: a thread waits for one lock, handles one fault. */
 struct lock_start {
 	__u64 ts;
@@ -177,6 +236,24 @@ struct {
 	__type(key, int);
 	__type(value, __u64);
 } fault_start SEC(".maps");
+
+/*
+ * One event per fault (tp_btf on kvm_s2_fault_exit): the kernel has just
+ * added the fault's handling time to its vCPU's s2_fault_time_ns stat, so
+ * the time is that stat's step since the vCPU's previous fault. Kept per
+ * vCPU; a VM's destruction forgets its vCPUs (their addresses are reused).
+ */
+struct fault_prev {
+	__u64 kvm;
+	__u64 time_ns;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, __u64);
+	__type(value, struct fault_prev);
+} fault_prev SEC(".maps");
 
 /* The VM the last fault came from: known to watch_kvm() without a lookup. */
 __u64 last_watched = 0;
@@ -241,6 +318,35 @@ static __always_inline void hist_add(struct hist *h, __u64 v)
 	__sync_fetch_and_add(&h->sum, v);
 }
 
+/*
+ * The log-linear bucket of v: v itself below 2^LL_SUB_BITS, else row
+ * (log2(v) - LL_SUB_BITS + 1) and the LL_SUB_BITS bits below the top one.
+ */
+static __always_inline __u32 ll_slot(__u64 v)
+{
+	__u32 e;
+
+	if (v < (1 << LL_SUB_BITS))
+		return v;
+	e = log2_slot(v) - 1;
+	if (e >= LL_MAX_LOG2)
+		return LL_SLOTS - 1;
+	return ((e - LL_SUB_BITS + 1) << LL_SUB_BITS) +
+	       ((v >> (e - LL_SUB_BITS)) & ((1 << LL_SUB_BITS) - 1));
+}
+
+static __always_inline void llhist_add(struct llhist *h, __u64 v)
+{
+	__u32 slot = ll_slot(v);
+
+	asm volatile("" : "+r"(slot));
+	if (slot >= LL_SLOTS)
+		slot = LL_SLOTS - 1;
+	__sync_fetch_and_add(&h->slots[slot], 1);
+	__sync_fetch_and_add(&h->count, 1);
+	__sync_fetch_and_add(&h->sum, v);
+}
+
 static __always_inline bool is_target(void)
 {
 	return !target_tgid || (bpf_get_current_pid_tgid() >> 32) == target_tgid;
@@ -262,9 +368,13 @@ static __always_inline struct pass_stats *cur_pass(void)
 static __always_inline void add_vm(__u64 kvm, __u64 lock, __u8 strategy, __u8 source)
 {
 	struct vm_info vi = { .mmu_lock = lock, .strategy = strategy, .source = source };
+	__u8 one = 1;
 
 	if (target_lock && lock != target_lock)
 		return;
+	/* VMs watched over the run, the ones gone since included */
+	if (!bpf_map_update_elem(&locks_seen, &lock, &one, BPF_NOEXIST))
+		inc(&counts[C_LOCKS_SEEN]);
 
 	if (bpf_map_update_elem(&vms, &kvm, &vi, BPF_NOEXIST) ||
 	    bpf_map_update_elem(&locks, &lock, &kvm, BPF_ANY)) {
@@ -316,14 +426,114 @@ int s2_vm_init(struct trace_event_raw_kvm_s2_vm_class___s2 *ctx)
 	if (target_tgid && ctx->pid != target_tgid)
 		return KEEP_EVENT;
 	inc(&counts[C_VM_INIT]);
+	inc(&counts[C_KVM_FDS]);
 	add_vm((__u64)ctx->kvm, (__u64)ctx->mmu_lock, ctx->strategy, SRC_VM_INIT);
 	return KEEP_EVENT;
+}
+
+static long forget_vcpu(struct bpf_map *map, __u64 *key, struct fault_prev *fp, __u64 *kvm)
+{
+	if (fp->kvm == *kvm)
+		fp->kvm = 0;
+	return 0;
+}
+
+/* vCPU stats as the iterator writes them; also the scratch of count_lost() */
+static __always_inline void read_vcpu_stats(struct kvm_vcpu___s2 *vcpu, struct s2_stats_rec *rec)
+{
+	rec->v[VS_TRANSLATION] = BPF_CORE_READ(vcpu, stat.s2_fault_translation);
+	rec->v[VS_PERMISSION] = BPF_CORE_READ(vcpu, stat.s2_fault_permission);
+	rec->v[VS_ACCESS] = BPF_CORE_READ(vcpu, stat.s2_fault_access);
+	rec->v[VS_SLOW] = BPF_CORE_READ(vcpu, stat.s2_fault_slow);
+	rec->v[VS_FAST] = BPF_CORE_READ(vcpu, stat.s2_fault_fast);
+	rec->v[VS_RETRY] = BPF_CORE_READ(vcpu, stat.s2_fault_retry);
+	rec->v[VS_MMIO] = BPF_CORE_READ(vcpu, stat.s2_fault_mmio);
+	rec->v[VS_WP] = BPF_CORE_READ(vcpu, stat.s2_fault_wp);
+	rec->v[VS_TIME_NS] = BPF_CORE_READ(vcpu, stat.s2_fault_time_ns);
+	bpf_core_read(rec->hist, sizeof(rec->hist), &vcpu->stat.s2_fault_hist);
+}
+
+static __always_inline void read_vm_stats(struct kvm___s2 *kvm, struct s2_stats_rec *rec)
+{
+	rec->v[MS_TLBI_VMID] = BPF_CORE_READ(kvm, stat.s2_tlbi_vmid);
+	rec->v[MS_TLBI_IPA] = BPF_CORE_READ(kvm, stat.s2_tlbi_ipa);
+	rec->v[MS_TLBI_IPA_LOCAL] = BPF_CORE_READ(kvm, stat.s2_tlbi_ipa_local);
+	rec->v[MS_TLBI_RANGE] = BPF_CORE_READ(kvm, stat.s2_tlbi_range);
+	rec->v[MS_CMO_DCACHE] = BPF_CORE_READ(kvm, stat.s2_cmo_dcache);
+	rec->v[MS_CMO_DCACHE_BYTES] = BPF_CORE_READ(kvm, stat.s2_cmo_dcache_bytes);
+	rec->v[MS_CMO_ICACHE] = BPF_CORE_READ(kvm, stat.s2_cmo_icache);
+	rec->v[MS_CMO_ICACHE_BYTES] = BPF_CORE_READ(kvm, stat.s2_cmo_icache_bytes);
+}
+
+/* One scratch record per CPU: too big for the stack beside the rest. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct s2_stats_rec);
+} scratch SEC(".maps");
+
+#define XA_SLOTS 64	/* XA_CHUNK_SIZE: vCPU ids 0-63 sit in one xa_node */
+
+/*
+ * A VM of the target destroyed before the loader took it: its stats, read
+ * while its vCPUs still exist (kvm_arch_destroy_vm() fires the event
+ * before kvm_destroy_vcpus()). vcpu_array holds vCPU 0 directly when it is
+ * the only one, else a node of XA_SLOTS slots.
+ */
+static __always_inline void count_lost(struct kvm___s2 *kvm)
+{
+	struct s2_stats_rec *rec;
+	struct xa_node *node;
+	void *head, *vcpu;
+	__u32 zero = 0, n, i, k;
+
+	rec = bpf_map_lookup_elem(&scratch, &zero);
+	if (!rec)
+		return;
+	read_vm_stats(kvm, rec);
+	for (k = 0; k < NR_VM_STATS; k++)
+		__sync_fetch_and_add(&lost_vm[k], rec->v[k]);
+	__sync_fetch_and_add(&lost_vms, 1);
+	n = BPF_CORE_READ(kvm, online_vcpus.counter);
+	head = BPF_CORE_READ(kvm, vcpu_array.xa_head);
+	/* xa_is_node(): internal entries are tagged 2 in the low bits */
+	node = ((__u64)head & 3) == 2 ? (void *)((__u64)head - 2) : NULL;
+	if (n > XA_SLOTS || (node && BPF_CORE_READ(node, shift))) {
+		__sync_fetch_and_add(&lost_vcpus_beyond, 1);
+		return;
+	}
+#pragma clang loop unroll(disable)
+	for (i = 0; i < XA_SLOTS; i++) {
+		if (i >= n)
+			break;
+		if (node)
+			vcpu = BPF_CORE_READ(node, slots[i]);
+		else
+			vcpu = i == 0 ? head : NULL;
+		if (!vcpu)
+			continue;
+		read_vcpu_stats(vcpu, rec);
+		for (k = 0; k < NR_VCPU_STATS; k++)
+			__sync_fetch_and_add(&lost_vcpu[k], rec->v[k]);
+		for (k = 0; k < S2_STATS_HIST; k++)
+			__sync_fetch_and_add(&lost_hist[k], rec->hist[k]);
+		__sync_fetch_and_add(&lost_vcpus, 1);
+	}
 }
 
 SEC("tracepoint/kvm_s2/kvm_s2_vm_destroy")
 int s2_vm_destroy(struct trace_event_raw_kvm_s2_vm_class___s2 *ctx)
 {
 	__u64 kvm = (__u64)ctx->kvm, lock = (__u64)ctx->mmu_lock;
+
+	bpf_for_each_map_elem(&fault_prev, forget_vcpu, &kvm, 0);
+	/* destroyed by the target itself: one it closed, or at its exit */
+	if (kstats && !target_lock && (!target_tgid || ctx->pid == target_tgid)) {
+		inc(&counts[C_KVM_FDS]);
+		if (!bpf_map_lookup_elem(&taken, &kvm))
+			count_lost((struct kvm___s2 *)kvm);
+	}
 
 	/* The memory is about to be freed: keep no stale address around. */
 	if (last_watched == kvm)
@@ -352,38 +562,25 @@ int s2_fault_enter(void *ctx)
 	return KEEP_EVENT;
 }
 
-SEC("tracepoint/kvm_s2/kvm_s2_fault_exit")
-int s2_fault_exit(struct trace_event_raw_kvm_s2_fault_exit___s2 *ctx)
+/* A fault, with its handling time when @timed. */
+static __always_inline void count_fault(void *kvm, __u32 kind, __u32 path, __u32 vcpu,
+					__u8 strategy, bool timed, __u64 ns)
 {
-	__u32 kind, path, vcpu;
 	struct pass_stats *ps;
-	__u64 *start;
 
-	if (!is_target() || !is_target_vm(ctx->kvm))
-		return KEEP_EVENT;
-	kind = ctx->kind;
-	path = ctx->path;
-	vcpu = ctx->vcpu_id;
 	/* Series v2 reports MMIO as a path; the collector keeps it a kind. */
 	if (path == FP_KERNEL_MMIO) {
 		kind = FK_MMIO;
 		path = FP_SLOW;
 	}
 	if (kind >= NR_FAULT_KINDS || path >= NR_FAULT_PATHS)
-		return KEEP_EVENT;
-	/*
-	 * A fault whose entry was not seen (in flight when the probes attached,
-	 * or no storage for its start) still counts; only its time is unknown.
-	 */
-	start = bpf_task_storage_get(&fault_start, bpf_get_current_task_btf(), 0, 0);
-	if (start && *start) {
-		hist_add(&fault_lat[masked(kind, 3)][masked(path, 3)],
-			 bpf_ktime_get_ns() - *start);
-		*start = 0;
-	} else {
+		return;
+	if (timed)
+		llhist_add(&fault_lat[masked(kind, 3)][masked(path, 3)], ns);
+	else
 		inc(&counts[C_UNPAIRED]);
-	}
 	inc(&fault_kinds[masked(kind, 3)]);
+	inc(&fault_paths[masked(path, 3)]);
 	if (vcpu < MAX_VCPUS)
 		inc(&vcpu_faults[masked(vcpu, MAX_VCPUS - 1)]);
 	ps = cur_pass();
@@ -395,8 +592,73 @@ int s2_fault_exit(struct trace_event_raw_kvm_s2_fault_exit___s2 *ctx)
 			inc(&ps->fast);
 	}
 	/* -p on a VM that was created before we attached */
-	watch_kvm(ctx->kvm, ctx->strategy, SRC_FAULT);
+	watch_kvm(kvm, strategy, SRC_FAULT);
+}
+
+SEC("tracepoint/kvm_s2/kvm_s2_fault_exit")
+int s2_fault_exit(struct trace_event_raw_kvm_s2_fault_exit___s2 *ctx)
+{
+	__u64 *start, ns = 0;
+	bool timed = false;
+
+	if (!is_target() || !is_target_vm(ctx->kvm))
+		return KEEP_EVENT;
+	/*
+	 * A fault whose entry was not seen (in flight when the probes attached,
+	 * or no storage for its start) still counts; only its time is unknown.
+	 */
+	start = bpf_task_storage_get(&fault_start, bpf_get_current_task_btf(), 0, 0);
+	if (start && *start) {
+		ns = bpf_ktime_get_ns() - *start;
+		timed = true;
+		*start = 0;
+	}
+	count_fault(ctx->kvm, ctx->kind, ctx->path, ctx->vcpu_id, ctx->strategy, timed, ns);
 	return KEEP_EVENT;
+}
+
+/*
+ * The same, in one event per fault: the time is the kernel's own (its
+ * s2_fault_time_ns stat), so no entry probe and no start time are needed.
+ * The loader picks this program only where the stat exists and the
+ * kernel's fault timing (kvm.stage2_fault_timing) is on.
+ */
+SEC("tp_btf/kvm_s2_fault_exit")
+int BPF_PROG(s2_fault_done, struct kvm_vcpu___s2 *vcpu, __u64 ipa, __u8 kind, __u8 path,
+	     __u64 size, int ret)
+{
+	struct kvm___s2 *kvm;
+	struct fault_prev *fp, nfp;
+	__u64 vkey = (__u64)vcpu, t, ns = 0;
+	bool timed = false;
+	__u8 strategy = 0xff;
+
+	if (!is_target())
+		return 0;
+	kvm = BPF_CORE_READ(vcpu, kvm);
+	if (!is_target_vm(kvm))
+		return 0;
+	t = BPF_CORE_READ(vcpu, stat.s2_fault_time_ns);
+	fp = bpf_map_lookup_elem(&fault_prev, &vkey);
+	if (fp && fp->kvm == (__u64)kvm && t >= fp->time_ns) {
+		ns = t - fp->time_ns;
+		timed = true;
+		fp->time_ns = t;
+	} else {
+		/* first seen: its whole stat is this fault's if it is new */
+		if (all_new) {
+			ns = t;
+			timed = true;
+		}
+		nfp.kvm = (__u64)kvm;
+		nfp.time_ns = t;
+		if (bpf_map_update_elem(&fault_prev, &vkey, &nfp, BPF_ANY))
+			inc(&counts[C_DROP_FAULT_START]);
+	}
+	if (bpf_core_field_exists(kvm->arch.s2_strategy))
+		strategy = BPF_CORE_READ(kvm, arch.s2_strategy);
+	count_fault(kvm, kind, path, BPF_CORE_READ(vcpu, vcpu_id), strategy, timed, ns);
+	return 0;
 }
 
 SEC("tracepoint/kvm_s2/kvm_s2_tlbi")
@@ -677,6 +939,9 @@ int ioctl_enter(struct trace_event_raw_sys_enter *ctx)
 		s.which = DI_RESET_RINGS;
 	} else if (cmd == cmd_create_vcpu || cmd == cmd_set_memory ||
 		   cmd == cmd_set_memory2) {
+		/* a vCPU fd to take: the loader looks at the process's fds again */
+		if (cmd == cmd_create_vcpu)
+			inc(&counts[C_KVM_FDS]);
 		learn_vm(fd_private(fd));
 		return KEEP_EVENT;
 	} else {
@@ -731,4 +996,54 @@ int ioctl_exit(struct trace_event_raw_sys_exit *ctx)
 		__sync_fetch_and_add(&ps->ioctl_ns, delta);
 	__sync_fetch_and_add(&pass, 1);
 	return KEEP_EVENT;
+}
+
+/* ---- the binary stats of the VMs whose fds the loader holds ---- */
+
+/*
+ * Run on each read of the loader's iterator, over the loader's own files
+ * only: its duplicates of the watched process's VM and vCPU fds (KVM
+ * answers no ioctl from another process, so the stats fd is out of reach).
+ * One record per VM or vCPU; nothing runs between two reads.
+ */
+SEC("iter/task_file")
+int kvm_stats(struct bpf_iter__task_file *ctx)
+{
+	static const char vcpu_name[] = "kvm-vcpu:", vm_name[] = "kvm-vm";
+	struct seq_file *seq = ctx->meta->seq;
+	struct file *file = ctx->file;
+	struct s2_stats_rec rec = {};
+	char name[16] = {};
+	const unsigned char *dname;
+	struct kvm_vcpu___s2 *vcpu;
+	struct kvm___s2 *kvm;
+	int i;
+
+	if (!file)
+		return 0;
+	dname = BPF_CORE_READ(file, f_path.dentry, d_name.name);
+	if (bpf_probe_read_kernel_str(name, sizeof(name), dname) < 0)
+		return 0;
+	for (i = 0; i < sizeof(vcpu_name) - 1; i++)
+		if (name[i] != vcpu_name[i])
+			break;
+	rec.fd = ctx->fd;
+	if (i == sizeof(vcpu_name) - 1) {
+		vcpu = BPF_CORE_READ(file, private_data);
+		rec.kind = S2_REC_VCPU;
+		rec.vcpu_id = BPF_CORE_READ(vcpu, vcpu_id);
+		rec.kvm = (__u64)BPF_CORE_READ(vcpu, kvm);
+		read_vcpu_stats(vcpu, &rec);
+		bpf_seq_write(seq, &rec, sizeof(rec));
+		return 0;
+	}
+	for (i = 0; i < sizeof(vm_name); i++)
+		if (name[i] != vm_name[i])
+			return 0;
+	kvm = BPF_CORE_READ(file, private_data);
+	rec.kind = S2_REC_VM;
+	rec.kvm = (__u64)kvm;
+	read_vm_stats(kvm, &rec);
+	bpf_seq_write(seq, &rec, sizeof(rec));
+	return 0;
 }

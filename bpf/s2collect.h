@@ -16,6 +16,21 @@ struct hist {
 };
 
 /*
+ * Fault latency (--faults): log-linear buckets (s2_helpers.h, ll_lower()),
+ * 2^LL_SUB_BITS per power of two, so a quantile is at most 6.25% high
+ * instead of up to 2x; up to 2^40 ns, the last bucket open.
+ */
+#define LL_SUB_BITS	4
+#define LL_MAX_LOG2	40
+#define LL_SLOTS	((LL_MAX_LOG2 - LL_SUB_BITS + 1) << LL_SUB_BITS)
+
+struct llhist {
+	__u64 slots[LL_SLOTS];
+	__u64 count;
+	__u64 sum;
+};
+
+/*
  * The kvm_s2 tracepoints' enums (arch/arm64/include/asm/kvm_mmu.h and
  * kvm_pgtable.h). The kernel's kind is the fault status code's and MMIO is
  * a path (FP_KERNEL_MMIO, series v2; v1 had it as kind 3); the collector
@@ -58,6 +73,8 @@ enum counter {
 	C_DROP_START,		/* a lock wait's or ioctl's start could not be stored (map full) */
 	C_DROP_WATCH,		/* a VM could not be watched (map full) */
 	C_UNPAIRED,		/* a fault exit with no entry seen: counted, not timed */
+	C_LOCKS_SEEN,		/* distinct mmu_locks watched over the run */
+	C_KVM_FDS,		/* VMs or vCPUs of the target created or destroyed: look again */
 	NR_COUNTERS,
 };
 

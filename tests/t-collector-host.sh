@@ -16,7 +16,11 @@
 #    (nested), unavailable with the measured reason, never 0; where it
 #    does, counted (> 0);
 #  - the document names its overhead per program and exits with the
-#    workload's status.
+#    workload's status;
+#  - the tier is reported: on a kernel without the stage-2 binary stats
+#    (any x86_64 host), the default tier falls back to the probes and the
+#    document and the summary say so; --faults (the detail tier, used for
+#    the clear mode) is named as such.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -40,12 +44,23 @@ fi
 # Bad arguments: one line, status 2.
 expect_status 2 "$COLL" -p
 expect_status 2 "$COLL" -a -p 1
+expect_status 2 "$COLL" --tlbi -a
+expect_status 2 "$COLL" --no-such-option -a
+for args in "-p" "--tlbi -a" "--no-such-option -a"; do
+	# shellcheck disable=SC2086
+	n=$({ "$COLL" $args 2>&1 >/dev/null || true; } | wc -l)
+	[ "$n" -eq 1 ] || fail "'s2collect $args' printed $n lines on stderr, not one"
+done
+pass "bad arguments: one line on stderr each"
 "$COLL" -h | grep -q -- '--interval' || fail "-h does not list every option"
+"$COLL" -h | grep -q -- '--faults' || fail "-h does not list --faults"
 
 # check.py WORKLOAD.json COLLECTOR.json MODE: prints ok/FAIL lines.
 cat >"$OUT/check.py" <<'PY'
 import json, sys
 wl, co, mode = json.load(open(sys.argv[1])), json.load(open(sys.argv[2])), sys.argv[3]
+summary = open(sys.argv[4]).read()
+detail = mode == "clear"
 bad = 0
 def ok(cond, what):
     global bad
@@ -56,6 +71,15 @@ def unavailable(m):
 
 ok(co["schema"] == "s2perf.collector/1", "schema " + co["schema"])
 ok(co["target"].get("exit_status") == 0, "the workload's exit status is in the document")
+tier = co["tier"]
+ok(tier["name"] == ("detail" if detail else "default"), "tier %s" % json.dumps(tier))
+if not tier["kvm_stats"]:
+    ok(unavailable(co["kvm_stats"]) and "binary stats" in co["kvm_stats"]["reason"],
+       "no kernel stats, and why: %s" % co["kvm_stats"].get("reason"))
+    if not detail:
+        ok("stats" in tier.get("fallback", "") and
+           "fault probes instead of the kernel's stats" in summary,
+           "the fallback to probes is said: %s" % tier.get("fallback"))
 
 wio, cio = wl["dirty"]["ioctls"], co["dirty"]["ioctls"]
 for name in ("get_dirty_log", "clear_dirty_log"):
@@ -105,7 +129,10 @@ PY
 
 for mode in get clear ring; do
 	rc=0
-	"$COLL" -o "$OUT/collector-$mode.json" -- \
+	tier=
+	[ $mode = clear ] && tier=--faults
+	# shellcheck disable=SC2086
+	"$COLL" $tier -o "$OUT/collector-$mode.json" -- \
 		"$S2_DIRTY" -v 2 -b 64M -i 4 -l $mode -o "$OUT/workload-$mode.json" \
 		>"$OUT/$mode.log" 2>&1 || rc=$?
 	if [ $rc -eq 4 ] && [ $mode = ring ]; then
@@ -113,7 +140,7 @@ for mode in get clear ring; do
 		continue
 	fi
 	[ $rc -eq 0 ] || { tail -n 30 "$OUT/$mode.log"; fail "$mode: s2collect -- s2_dirty exited $rc"; }
-	python3 "$OUT/check.py" "$OUT/workload-$mode.json" "$OUT/collector-$mode.json" $mode ||
+	python3 "$OUT/check.py" "$OUT/workload-$mode.json" "$OUT/collector-$mode.json" $mode "$OUT/$mode.log" ||
 		{ sed -n '/^== s2collect/,$p' "$OUT/$mode.log"; fail "$mode: the collector disagrees with the workload"; }
 done
 

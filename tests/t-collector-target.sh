@@ -1,79 +1,69 @@
 #!/usr/bin/env bash
 # bpf/s2collect in the arm64 target on the patched kernel, around the
-# s2_dirty workload (2 vCPUs, clear-log mode) under each strategy, in one
-# boot. Facts checked against the workload's own JSON:
-#  - write-protection (permission) faults = pages written in the logged
-#    passes, within 1% (a fault that races another vCPU's can be retried);
-#  - the fast path is seen under fastpath only, and there takes >= 99% of
-#    them;
-#  - TLBIs were counted (every write-protection fault must invalidate);
+# s2_dirty workload (2 vCPUs, clear-log mode), all in one boot. Facts:
+#
+# Default tier (counts and latency from the kernel's binary stats, BPF only
+# for mmu_lock, ioctls and exits), under each strategy, inside perf stat -a
+# counting the kvm_s2 tracepoints of the same run:
+#  - the tier is reported (document and summary), no fault probe attached;
+#  - faults, write-protection faults, fast-path hits and TLBIs equal perf's
+#    tracepoint counts within 1% (the stats are bumped where the events fire);
+#  - write-protection faults = pages written in the logged passes, within 1%;
+#  - the fast path takes >= 99% of them under fastpath only;
+#  - TLBIs >= write-protection faults (each must invalidate);
 #  - mmu_lock write waits appear under exclusive (2 vCPUs faulting for write
-#    on one lock), learned from kvm_s2_vm_init;
-#  - GET/CLEAR_DIRTY_LOG calls and KVM_RUN returns equal the workload's.
+#    on one lock), the lock learned from kvm_s2_vm_init;
+#  - GET/CLEAR_DIRTY_LOG calls and KVM_RUN returns equal the workload's;
+#  - its BPF programs use under 3% of one CPU (except exclusive, whose
+#    lock contention is on most faults).
+# Detail tier (--faults: one tp_btf event per fault, timed by the kernel),
+# under rwlock and fastpath, also inside perf stat:
+#  - its event counts (all, write-protection, fast, MMIO) equal the same
+#    run's binary stats (the default tier's source) and perf's, within 1%;
+#  - every fault is timed, latency by kind and path is log-linear with its
+#    relative error stated, and no fault-enter probe is attached.
+# With the kernel's fault timing off (kvm.stage2_fault_timing=N): the
+# default tier's latency is unavailable with that reason and its counts
+# stay; the detail tier falls back to enter/exit events and says so.
+# -p PID -f FD: one VM of a running process, by its fd (stats tier);
+# a fd that is no VM of the process is refused with status 2.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
+grep -q 's2_fault_hist' "$KDIR/vmlinux" 2>/dev/null ||
+	skip "the kernel has no stage-2 binary stats (series without them)"
+ROOTFS=$("$ROOT/target/build-rootfs.sh" | tail -n 1)
+[ -x "$ROOTFS/usr/bin/perf" ] || fail "no perf in $ROOTFS"
+
 cat >"$OUT/c.sh" <<'SH'
+P=/sys/module/kvm/parameters/stage2_fault_timing
+W="s2_dirty -q -v 2 -b 8M -i 3"
+# all faults, write-protection faults (as s2_fault_wp counts them), fast-path
+# hits, MMIO faults, TLBIs: the figures both tiers are held against
+set -- -e kvm_s2:kvm_s2_fault_exit \
+	-e kvm_s2:kvm_s2_fault_exit --filter 'kind == 1 && write == 1 && path != 3' \
+	-e kvm_s2:kvm_s2_fault_exit --filter 'path == 1' \
+	-e kvm_s2:kvm_s2_fault_exit --filter 'path == 3' \
+	-e kvm_s2:kvm_s2_tlbi
 for s in exclusive rwlock rcu fastpath; do
-	s2collect -o coll-$s.json -- s2_dirty -q -v 2 -b 8M -i 3 -S $s -o wl-$s.json >$s.txt 2>&1
-	echo "$s $?" >>status.txt
+	s2chroot perf stat -a -x, -o def-$s.perf "$@" -- \
+		s2collect -o def-$s.json -- $W -S $s -o wl-def-$s.json >def-$s.txt 2>&1
+	echo "def-$s $?" >>status.txt
 done
-SH
-expect_status 0 launch c -t 900 -I "$OUT/c.sh" -- sh c.sh
-d=$OUT/c
-for s in exclusive rwlock rcu fastpath; do
-	grep -q "^$s 0\$" "$d/status.txt" || { tail -n 30 "$d/$s.txt"; fail "$s: collector or workload failed"; }
-	python3 - "$s" "$d/wl-$s.json" "$d/coll-$s.json" <<'PY' || fail "$s: the collector disagrees"
-import json, sys
-s, wl, co = sys.argv[1], json.load(open(sys.argv[2])), json.load(open(sys.argv[3]))
-bad = 0
-def ok(cond, what):
-    global bad
-    print(("ok: " if cond else "FAIL: ") + s + ": " + what)
-    bad += not cond
-
-written = sum(wl["dirty"]["pages_written"]["values"])
-wp = co["dirty"]["wp_faults"]["value"]
-ok(written <= wp <= written * 1.01,
-   "write-protection faults %d for %d pages written (tolerance +1%%)" % (wp, written))
-fast = co["dirty"]["fast_path_hits"]["value"]
-if s == "fastpath":
-    ok(fast >= 0.99 * wp, "fast path took %d of %d write-protection faults" % (fast, wp))
-else:
-    ok(fast == 0, "no fast-path hits (%d)" % fast)
-tlbi = sum(v["count"]["value"] for k, v in co["tlbi"].items() if isinstance(v, dict) and "count" in v)
-ok(tlbi >= wp, "%d TLBIs for %d write-protection faults" % (tlbi, wp))
-ml = co["mmu_lock"]
-ok(ml.get("available", True), "mmu_lock attributed (%s)" % ml.get("reason", "learned"))
-ww = ml["write_wait"]["count"]
-if s == "exclusive":
-    ok(ww > 0, "mmu_lock write waits under exclusive: %d" % ww)
-print("info: %s: mmu_lock write waits %d, read waits %d" % (s, ww, ml["read_wait"]["count"]))
-io, wio = co["dirty"]["ioctls"], wl["dirty"]["ioctls"]
-for k in ("get_dirty_log", "clear_dirty_log"):
-    ok(io[k]["calls"]["value"] == wio[k]["value"],
-       "%s: collector %d, workload %d" % (k, io[k]["calls"]["value"], wio[k]["value"]))
-ok(co["exits"]["kvm_run_returns"]["value"] == wl["exits"]["kvm_run_returns"]["value"],
-   "KVM_RUN returns: collector %d, workload %d"
-   % (co["exits"]["kvm_run_returns"]["value"], wl["exits"]["kvm_run_returns"]["value"]))
-# Every fault counted is timed when the command starts under the probes.
-f = co["faults"]
-timed = sum(h["count"] for byp in f["latency"].values() for h in byp.values())
-counted = sum(v["value"] for v in f["count"].values())
-ok(f["not_timed"]["value"] == 0 and timed == counted,
-   "%d faults counted, %d in the latency histograms, %d not timed"
-   % (counted, timed, f["not_timed"]["value"]))
-ov = co["overhead"]
-print("info: %s: %d events, %.0f ns/event" % (s, ov["events"]["value"], ov["per_event"]["value"]))
-sys.exit(1 if bad else 0)
-PY
+for s in rwlock fastpath; do
+	s2chroot perf stat -a -x, -o det-$s.perf "$@" -- \
+		s2collect -F -o det-$s.json -- $W -S $s -o wl-det-$s.json >det-$s.txt 2>&1
+	echo "det-$s $?" >>status.txt
 done
 
-# One VM of a running process, by its fd (-p PID -f FD): the lock comes
-# from debugfs, faults and dirty-log calls are that VM's; a fd that is no
-# VM of the process is refused with status 2.
-cat >"$OUT/f.sh" <<'SH'
-s2_dirty -q -S exclusive -v 2 -b 8M -i 30 -o wl.json >wl.txt 2>&1 &
+echo N >$P
+s2collect -o off-def.json -- $W -S rwlock -o wl-off-def.json >off-def.txt 2>&1
+echo "off-def $?" >>status.txt
+s2collect -F -o off-det.json -- $W -S rwlock -o wl-off-det.json >off-det.txt 2>&1
+echo "off-det $?" >>status.txt
+echo Y >$P
+
+s2_dirty -q -S exclusive -v 2 -b 8M -i 30 -o wl-f.json >wl-f.txt 2>&1 &
 pid=$!
 fd=
 # Wait for the VM (the debug kernel under emulation is slow to get there).
@@ -91,8 +81,157 @@ echo "bad $?" >>status.txt
 wait $pid
 echo "workload $?" >>status.txt
 SH
-expect_status 0 launch f -t 600 -I "$OUT/f.sh" -- sh f.sh
-d=$OUT/f
+expect_status 0 launch c -r "$ROOTFS" -t 480 -I "$OUT/c.sh" -- sh c.sh
+d=$OUT/c
+
+# check.py KIND STRATEGY WORKLOAD.json COLLECTOR.json PERF|- SUMMARY
+cat >"$OUT/check.py" <<'PY'
+import json, sys
+kind, s, wl, co, perf, summary = sys.argv[1:]
+wl, co = json.load(open(wl)), json.load(open(co))
+summary = open(summary).read()
+tag = "%s-%s" % (kind, s)
+bad = 0
+def ok(cond, what):
+    global bad
+    print(("ok: " if cond else "FAIL: ") + tag + ": " + what)
+    bad += not cond
+def near(a, b):
+    return abs(a - b) <= 0.01 * max(a, b)
+def unavailable(m):
+    return isinstance(m, dict) and m.get("available") is False and m.get("reason")
+
+ks = co["kvm_stats"]
+ok(not unavailable(ks), "binary stats read: %s" % ks.get("reason", "%d VMs, %d vCPUs"
+   % (ks.get("vms", {}).get("value", 0), ks.get("vcpus", {}).get("value", 0))))
+if unavailable(ks):
+    sys.exit(1)
+kv = {k: v["value"] for k, v in ks["vcpu"].items() if "value" in v}
+kvm = {k: v["value"] for k, v in ks["vm"].items()}
+st_faults = kv["s2_fault_translation"] + kv["s2_fault_permission"] + kv["s2_fault_access"]
+st_tlbi = sum(kvm[k] for k in ("s2_tlbi_vmid", "s2_tlbi_ipa", "s2_tlbi_ipa_local", "s2_tlbi_range"))
+f, dirty = co["faults"], co["dirty"]
+ev = co["events"]
+
+if perf != "-":
+    counts = [int(l.split(",")[0]) for l in open(perf)
+              if l.count(",") > 2 and l.split(",")[2].startswith("kvm_s2:")]
+    ok(len(counts) == 5, "perf stat gave %d counts" % len(counts))
+    p_all, p_wp, p_fast, p_mmio, p_tlbi = counts
+    ok(near(st_faults, p_all), "faults: stats %d, perf %d" % (st_faults, p_all))
+    ok(near(kv["s2_fault_wp"], p_wp), "wp faults: stats %d, perf %d" % (kv["s2_fault_wp"], p_wp))
+    ok(near(kv["s2_fault_fast"], p_fast), "fast path: stats %d, perf %d" % (kv["s2_fault_fast"], p_fast))
+    ok(near(kv["s2_fault_mmio"], p_mmio), "mmio: stats %d, perf %d" % (kv["s2_fault_mmio"], p_mmio))
+    ok(near(st_tlbi, p_tlbi), "tlbi: stats %d, perf %d" % (st_tlbi, p_tlbi))
+
+if kind == "def":
+    ok(co["tier"]["name"] == "default" and co["tier"]["faults"] == "stats"
+       and f.get("tier") == "stats" and co["tlbi"].get("tier") == "stats",
+       "tier reported: %s, faults from %s" % (co["tier"], f.get("tier")))
+    ok("default tier" in summary and "faults from the kernel's stats" in summary,
+       "the summary names the tier")
+    ok(not any(ev[e]["attached"] for e in ("kvm_s2:kvm_s2_fault_enter", "kvm_s2:kvm_s2_fault_exit",
+               "kvm_s2:kvm_s2_tlbi", "kvm_s2:kvm_s2_cmo", "kvm:kvm_dirty_ring_push")),
+       "no per-fault, per-TLBI or per-page probe attached")
+    ok(f["total"]["value"] == st_faults and dirty["wp_faults"]["value"] == kv["s2_fault_wp"],
+       "the figures are the stats'")
+    # 2 clock reads per fault, none missing from the histogram
+    h = f["latency"]["all"]["all"]
+    ok(h["count"] == st_faults and f["not_timed"]["value"] == 0 and h["sum"] > 0,
+       "latency: %d of %d faults in the kernel's histogram, mean %.1f us"
+       % (h["count"], st_faults, h["sum"] / max(h["count"], 1) / 1000))
+    # Its programs run on lock contention anywhere in the system (for
+    # exclusive, on the target's lock at most faults too), ioctls and exits:
+    # their CPU time over the run, an upper bound of what the tier costs.
+    ov = co["overhead"]
+    ok(s == "exclusive" or ov["cpu_share"]["value"] < 0.03,
+       "BPF programs used %.2f%% of one CPU (%d events)"
+       % (ov["cpu_share"]["value"] * 100, ov["events"]["value"]))
+else:
+    ok(co["tier"]["name"] == "detail" and f.get("tier") == "events", "tier reported: %s" % co["tier"])
+    ok(ev["kvm_s2:kvm_s2_fault_exit"]["attached"] and not ev["kvm_s2:kvm_s2_fault_enter"]["attached"]
+       and "one event per fault" in f["source"], "one event per fault: %s" % f["source"])
+    c = f["count"]
+    ok(near(f["total"]["value"], st_faults), "faults: events %d, stats %d" % (f["total"]["value"], st_faults))
+    ok(near(c["mmio"]["value"], kv["s2_fault_mmio"]), "mmio: events %d, stats %d"
+       % (c["mmio"]["value"], kv["s2_fault_mmio"]))
+    ok(near(dirty["wp_faults"]["value"], kv["s2_fault_wp"]), "wp faults: events %d, stats %d"
+       % (dirty["wp_faults"]["value"], kv["s2_fault_wp"]))
+    ok(near(dirty["fast_path_hits"]["value"], kv["s2_fault_fast"]), "fast path: events %d, stats %d"
+       % (dirty["fast_path_hits"]["value"], kv["s2_fault_fast"]))
+    timed = sum(h["count"] for byp in f["latency"].values() if isinstance(byp, dict)
+                for h in byp.values() if isinstance(h, dict))
+    ok(timed == f["total"]["value"] and f["not_timed"]["value"] == 0,
+       "%d faults counted, %d timed" % (f["total"]["value"], timed))
+    h = f["latency"]["permission"]["fast" if s == "fastpath" else "slow"]
+    ok(h["scale"]["kind"] == "log-linear" and h["scale"]["relative_error"] <= 0.0625,
+       "latency log-linear, relative error %s" % h["scale"]["relative_error"])
+    # the kernel's time, event by event, sums to its stat
+    tsum = sum(h["sum"] for byp in f["latency"].values() if isinstance(byp, dict)
+               for h in byp.values() if isinstance(h, dict))
+    ok(near(tsum, kv["s2_fault_time_ns"]), "fault time: events %d ns, stats %d ns"
+       % (tsum, kv["s2_fault_time_ns"]))
+    ok(ev["kvm_s2:kvm_s2_fault_exit"]["attached"], "fault events attached")
+
+ov = co["overhead"]
+print("info: %s: BPF %d events, %.0f ns/event, %.2f%% of one CPU; %d faults; dirty pass "
+      "median %.1f ms (perf stat -a around it, debug kernel: noisy, not an overhead figure)"
+      % (tag, ov["events"]["value"], ov["per_event"]["value"], ov["cpu_share"]["value"] * 100,
+         st_faults, sorted(wl["dirty"]["pass_time"]["values"])[1] / 1e6))
+written = sum(wl["dirty"]["pages_written"]["values"])
+wp = dirty["wp_faults"]["value"]
+ok(written <= wp <= written * 1.01, "write-protection faults %d for %d pages written" % (wp, written))
+fast = dirty["fast_path_hits"]["value"]
+if s == "fastpath":
+    ok(fast >= 0.99 * wp, "fast path took %d of %d write-protection faults" % (fast, wp))
+else:
+    ok(fast == 0, "no fast-path hits (%d)" % fast)
+tl = sum(v["count"]["value"] for v in co["tlbi"].values() if isinstance(v, dict) and "count" in v)
+ok(tl >= wp, "%d TLBIs for %d write-protection faults" % (tl, wp))
+ml = co["mmu_lock"]
+ok(ml.get("available", True) and ml["vms_watched"]["value"] >= 1,
+   "mmu_lock attributed (%s), %s VMs watched" % (ml.get("reason", "learned"),
+   ml.get("vms_watched", {}).get("value")))
+if s == "exclusive":
+    ok(ml["write_wait"]["count"] > 0, "mmu_lock write waits under exclusive: %d" % ml["write_wait"]["count"])
+io, wio = dirty["ioctls"], wl["dirty"]["ioctls"]
+for k in ("get_dirty_log", "clear_dirty_log"):
+    ok(io[k]["calls"]["value"] == wio[k]["value"],
+       "%s: collector %d, workload %d" % (k, io[k]["calls"]["value"], wio[k]["value"]))
+ok(co["exits"]["kvm_run_returns"]["value"] == wl["exits"]["kvm_run_returns"]["value"],
+   "KVM_RUN returns: collector %d, workload %d"
+   % (co["exits"]["kvm_run_returns"]["value"], wl["exits"]["kvm_run_returns"]["value"]))
+sys.exit(1 if bad else 0)
+PY
+
+for run in def-exclusive def-rwlock def-rcu def-fastpath det-rwlock det-fastpath; do
+	grep -q "^$run 0\$" "$d/status.txt" || { tail -n 30 "$d/$run.txt"; fail "$run: collector or workload failed"; }
+	python3 "$OUT/check.py" "${run%%-*}" "${run#*-}" "$d/wl-$run.json" "$d/$run.json" \
+		"$d/$run.perf" "$d/$run.txt" || fail "$run: the collector disagrees"
+done
+
+# The kernel's fault timing off: counts stay, latency says why; the detail
+# tier times with enter/exit instead, and says so.
+for run in off-def off-det; do
+	grep -q "^$run 0\$" "$d/status.txt" || { tail -n 30 "$d/$run.txt"; fail "$run: collector or workload failed"; }
+done
+python3 - "$d/off-def.json" "$d/off-det.json" <<'PY' || fail "timing off: wrong figures"
+import json, sys
+de, dt = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+lat = de["faults"]["latency"]
+assert lat.get("available") is False and "stage2_fault_timing" in lat["reason"], lat
+assert de["faults"]["total"]["value"] > 0, de["faults"]["count"]
+print("ok: timing off: default tier counts %d faults, latency unavailable: %s"
+      % (de["faults"]["total"]["value"], lat["reason"]))
+f = dt["faults"]
+assert "two events per fault" in f["source"] and "stage2_fault_timing" in f["timing_note"], f
+assert dt["events"]["kvm_s2:kvm_s2_fault_enter"]["attached"], dt["events"]
+timed = sum(h["count"] for byp in f["latency"].values() if isinstance(byp, dict)
+            for h in byp.values() if isinstance(h, dict))
+assert timed == f["total"]["value"] and f["not_timed"]["value"] == 0, (timed, f["count"])
+print("ok: timing off: detail tier on enter/exit events, %d faults timed: %s" % (timed, f["timing_note"]))
+PY
+
 grep -q "[0-9]" "$d/vmfd.txt" || fail "-p -f: the workload's VM fd never appeared"
 grep -q '^fd 0$' "$d/status.txt" || { cat "$d/fd.txt"; fail "-p -f: the collector failed"; }
 grep -q '^bad 2$' "$d/status.txt" || { cat "$d/bad.txt"; fail "-f on a fd that is no VM was not refused with 2"; }
@@ -103,21 +242,13 @@ c, fd = json.load(open(sys.argv[1])), int(sys.argv[2])
 assert c["target"]["vm_fd"] == fd, c["target"]
 assert any(v["learned_from"] == "debugfs" for v in c["vms"]), c["vms"]
 assert len({v["mmu_lock"] for v in c["vms"]}) == 1, c["vms"]
-wp = c["faults"]["count"]["permission"]["value"]
+assert c["faults"]["tier"] == "stats" and c["kvm_stats"]["vms"]["value"] == 1, c["kvm_stats"]
+wp = c["dirty"]["wp_faults"]["value"]
 get = c["dirty"]["ioctls"]["get_dirty_log"]["calls"]["value"]
 ww = c["mmu_lock"]["write_wait"]["count"]
-assert wp > 0 and get > 0, (wp, get)
-# Attached mid-run: faults in flight then are counted but not timed.
-f = c["faults"]
-timed = sum(h["count"] for byp in f["latency"].values() for h in byp.values())
-counted = sum(v["value"] for v in f["count"].values())
-assert timed + f["not_timed"]["value"] == counted, (timed, f["not_timed"], counted)
-# Entries attach before exits and detach after them: at most one fault per
-# vCPU (2) can be in flight, unseen, when the exit probe attaches.
-assert f["not_timed"]["value"] <= 2, f["not_timed"]
-print("ok: -p -f: %d faults counted, %d timed, %d not timed (in flight at attach)"
-      % (counted, timed, f["not_timed"]["value"]))
-print("ok: -p -f %d: one VM (lock %s), %d WP faults, %d GET_DIRTY_LOG, %d mmu_lock write waits"
-      % (fd, c["vms"][0]["mmu_lock"], wp, get, ww))
+# the stats count from when the collector attached: ~3 s of a 30-pass run
+assert 0 < wp and get > 0, (wp, get)
+print("ok: -p -f %d: one VM (lock %s), %d WP faults in 3 s (stats since attach), "
+      "%d GET_DIRTY_LOG, %d mmu_lock write waits" % (fd, c["vms"][0]["mmu_lock"], wp, get, ww))
 PY
 pass "-p PID -f FD watches that VM; -f on another fd exits 2"
