@@ -187,15 +187,22 @@ record_env() {
 
 launch_pid=
 # The qemu of a launch runs under timeout(1), a child of launch: stopping
-# that ends the target (launch then reports it and exits 125).
+# that ends the target (launch then reports it and exits 125). A launch
+# still waiting for another target to power off (its child is flock) is
+# simply ended, with that child.
 stop_target() {
 	[ -n "$launch_pid" ] || return 0
-	local c
-	for c in $(ps -o pid= --ppid "$launch_pid" 2>/dev/null); do
+	local c kids running=0
+	kids=$(ps -o pid= --ppid "$launch_pid" 2>/dev/null || true)
+	for c in $kids; do
 		if [ "$(ps -o comm= -p "$c" 2>/dev/null)" = timeout ]; then
 			kill -TERM "$c" 2>/dev/null || true
+			running=1
 		fi
 	done
+	if [ $running -eq 0 ]; then
+		kill -TERM "$launch_pid" $kids 2>/dev/null || true
+	fi
 	return 0
 }
 

@@ -62,9 +62,11 @@
  * faults, breaks CoW in the parent (or reuses the page once the child has
  * gone) and marks the page. The child's own writes go to its copies, so
  * the guest sees none of them (on shared backings the child only reads).
- * Reclaim frees nothing anonymous without swap, but it ages and unmaps
- * what it can; where the kernel has no memory cgroup it is unavailable and
- * the document says why. None of these marks a page dirty.
+ * Reclaim ages pages (clear_young, as above) and swaps out the cold ones:
+ * an invalidation like MADV_DONTNEED, but the content comes back from swap,
+ * so the stamp must survive; without swap it cannot take anonymous memory
+ * at all, and where the kernel has no memory cgroup it is unavailable (the
+ * document says why). None of these marks a page dirty.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -55,6 +55,12 @@ else
 	expect_grep 'page_idle/bitmap' "$OUT/access.json" "the skip reason"
 fi
 
+# The floor: null hypercall and MMIO round trips; x86 has no fix-up kind,
+# so asking for it alone is a skip that says why.
+run exit 0 s2_exit -v 2 -i 3 -n 2000
+run exit-fixup 4 s2_exit -k fixup -i 1 -n 10
+expect_grep '"reason": "fixup: ' "$OUT/exit-fixup.json" "the skip reason"
+
 # The check is real: forget three logged pages, the run must fail.
 S2PERF_TEST_DROP_DIRTY=3 run dropped 1 s2_dirty -v 2 -b 4M -i 2 -l get
 missed=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["dirty"]["pages_missed"]["value"])' "$OUT/dropped.json")
@@ -81,6 +87,15 @@ for bad in "-v 0" "-b 12Q" "-S bogus" "-s nope" "-w 101" "-A sideways" "-x" "-l 
 	[ ! -s "$OUT/bad.out" ] || fail "s2_dirty $bad: wrote to stdout"
 	pass "s2_dirty $bad: exit 2, $(cat "$OUT/bad.err")"
 done
+for bad in "-n 0" "-n x" "-k bogus" "-k ," "-i 0"; do
+	rc=0
+	# shellcheck disable=SC2086
+	"$G/s2_exit" $bad >"$OUT/bad.out" 2>"$OUT/bad.err" || rc=$?
+	[ "$rc" -eq 2 ] || fail "s2_exit $bad: exit $rc, expected 2"
+	[ "$(wc -l <"$OUT/bad.err")" -eq 1 ] || fail "s2_exit $bad: not a one-line error"
+	pass "s2_exit $bad: exit 2, $(cat "$OUT/bad.err")"
+done
+"$G/s2_exit" -h | grep -q -- '-k LIST' || fail "s2_exit -h does not list -k"
 "$G/s2_unmap" -h | grep -q -- '-p USEC' || fail "s2_unmap -h does not list -p"
 "$G/s2_dirty" -h | grep -q 'default 4)' || fail "s2_dirty -h does not give its defaults"
 pass "-h lists workload options and defaults"

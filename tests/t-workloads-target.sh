@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The guests/ workloads in the arm64 target, on the patched kernel, in one
 # boot: each workload under a stage-2 strategy (s2_dirty under all four and
-# in every log mode), checked from its JSON by tests/check-workload.py, and
+# in every log mode; s2_exit with every kind of exit, the fix-up included),
+# checked from its JSON by tests/check-workload.py, and
 # the strategy the VM reports is the one asked for. Aging works here
 # (CONFIG_IDLE_PAGE_TRACKING), and split runs on THP and on hugetlb.
 set -euo pipefail
@@ -23,6 +24,7 @@ run dirty-ring s2_dirty -v 2 -b 8M -i 2 -l ring -S fastpath
 run dirty-random s2_dirty -v 2 -b 4M -i 2 -A random -w 50 -S fastpath
 run access s2_access -v 2 -b 8M -i 2 -S rcu
 run unmap s2_unmap -v 2 -b 8M -i 2 -S rwlock
+run exit s2_exit -v 2 -i 3 -n 1000 -S fastpath
 run split-thp s2_split -v 2 -b 8M -s anonymous_thp -S fastpath
 echo 16 >/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
 run split-hugetlb s2_split -v 2 -b 8M -s anonymous_hugetlb -S exclusive
@@ -41,4 +43,4 @@ print(s["requested"], s["in_force"])' "$d/$name.json")
 	[ "$1" = "$2" ] || fail "$name: asked for strategy $1, the VM had $2"
 	pass "$name: $(grep -c '^ok' "$d/$name.check") facts hold, strategy $2"
 done <"$d/status.txt"
-[ "$(wc -l <"$d/status.txt")" -eq 12 ] || fail "only $(wc -l <"$d/status.txt") of 12 workloads ran"
+[ "$(wc -l <"$d/status.txt")" -eq 13 ] || fail "only $(wc -l <"$d/status.txt") of 13 workloads ran"

@@ -4,10 +4,18 @@
 # where the kernel has memory cgroups, fork()/CoW) and no dirty page lost.
 # In the target, on the debug kernel, one boot: every strategy, every log
 # mode at least once (the ring small enough to fill), 0 misses, 0 stamp
-# errors; the kvm_s2 tracepoint must show access-flag faults (aging ran)
-# and, under fastpath only, the lock-free path. The launcher fails the run
-# on any kernel report. On this host's /dev/kvm (x86: no strategy): one
-# storm, a planted loss caught and named, bad arguments exit 2.
+# errors; the kvm_s2 tracepoint must show the lock-free path under
+# fastpath with the bitmap (get, clear) and never under the others. The
+# launcher fails the run on any kernel report.
+#
+# Two things the target cannot show, measured: access-flag faults (with
+# CONFIG_ARM64_HW_AFDBM, KVM sets VTCR_EL2.HA and QEMU's CPUs update the
+# stage-2 access flag in hardware, so aging never causes one: 0 in every
+# run), and the fast path with the dirty ring (arm64 6.12's
+# memslot_is_logging() tests the dirty bitmap, which a ring-only VM does
+# not have, so its write faults are not "logging" ones: 0 fast-path
+# faults). On this host's /dev/kvm (x86: no strategy): one storm, a
+# planted loss caught and named, bad arguments exit 2.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 CHECK=$ROOT/tests/check-workload.py
@@ -16,16 +24,17 @@ CHECK=$ROOT/tests/check-workload.py
 jget() { python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"; }
 
 # ---- target ----
-# 2 vCPUs x 8M, 3 passes each; DONTNEED/aging/reclaim/fork every ~2 ms
-# (fork ~20 ms). -H 20000 on the ring runs: windows long enough that a
-# 256-entry ring fills and its vCPU empties it.
+# 2 vCPUs x 4M, 2 passes each (4096 writes and more: a vCPU that is done
+# goes on until the other is): 5-15 s a storm on the debug kernel. The
+# ring runs pause 0-0.4 s between harvests (-H 200000), long enough for a
+# vCPU to fill its 256-entry ring and empty it itself.
 cat >"$OUT/storm.sh" <<'SH'
 EV=/sys/kernel/tracing/events/kvm_s2/kvm_s2_fault_exit
 run() {
 	name=$1; shift
 	echo 'hist:keys=kind,path:vals=hitcount' >$EV/trigger
 	start=$(cut -d' ' -f1 /proc/uptime)
-	s2_storm -q -v 2 -b 8M -i 3 -r 11 "$@" -o $name.json >$name.txt 2>&1
+	s2_storm -q -v 2 -b 4M -i 2 -r 11 "$@" -o $name.json >$name.txt 2>&1
 	rc=$?
 	end=$(cut -d' ' -f1 /proc/uptime)
 	cat $EV/hist >$name.hist
@@ -34,12 +43,12 @@ run() {
 }
 : >status.txt
 run exclusive-get -S exclusive -l get
-run rwlock-ring -S rwlock -l ring -H 20000
+run rwlock-ring -S rwlock -l ring -H 200000
 run rcu-clear -S rcu -l clear
 run fastpath-clear -S fastpath -l clear
-run fastpath-ring -S fastpath -l ring -H 20000
+run fastpath-ring -S fastpath -l ring -H 200000
 SH
-expect_status 0 launch storm -m 2G -t 900 -I "$OUT/storm.sh" -- sh storm.sh
+expect_status 0 launch storm -m 2G -t 600 -I "$OUT/storm.sh" -- sh storm.sh
 d=$OUT/storm
 modes=
 while read -r name rc start end; do
@@ -53,10 +62,9 @@ while read -r name rc start end; do
 	# Faults by kind (0 translation, 1 permission, 2 access) and path (1 fast).
 	count() { awk -v k="$1" -v p="$2" '$1 == "{" && $3 == k"," && (p == "" || $5 == p) { n += $NF } END { print n + 0 }' "$d/$name.hist"; }
 	af=$(count 2 "") fast=$(count 1 1)
-	[ "$af" -gt 0 ] || fail "$name: no access-flag fault although aging ran"
-	if [ "$s" = fastpath ]; then
+	if [ "$s" = fastpath ] && [ "$m" != ring ]; then
 		[ "$fast" -gt 0 ] || fail "$name: the fast path was never taken"
-	else
+	elif [ "$s" != fastpath ]; then
 		[ "$fast" -eq 0 ] || fail "$name: $fast fast-path faults under $s"
 	fi
 	read -r writes harvests late inval forks < <(jget "$d/$name.json" \
