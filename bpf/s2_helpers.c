@@ -76,6 +76,7 @@ int s2w_open(struct s2_watch *w, pid_t pid, int only_vmfd)
 	memset(w, 0, sizeof(*w));
 	w->pid = pid;
 	w->only_vmfd = only_vmfd;
+	w->iter_fd = -1;
 	w->pidfd = syscall(SYS_pidfd_open, pid, 0);
 	if (w->pidfd < 0) {
 		snprintf(w->error, sizeof(w->error), "pidfd_open(%d): %s", pid, strerror(errno));
@@ -126,11 +127,60 @@ static void add_ent(struct s2_watch *w, int procfd, int id, bool baseline)
 		w->nvcpus++;
 }
 
+/* A fresh duplicate of a process's fd that an entry was taken from. */
+struct s2w_probe {
+	int ent, fd;
+};
+
+static __u64 rec_kvm(const struct s2_stats_rec *recs, int n, int fd)
+{
+	int j;
+
+	for (j = 0; j < n; j++)
+		if ((int)recs[j].fd == fd)
+			return recs[j].kvm;
+	return 0;
+}
+
+/*
+ * An fd number is not an identity: a process that closes a VM and creates
+ * another between two scans may get the same numbers back. Each entry
+ * knows its struct kvm (read through our duplicate, which keeps that VM
+ * alive); a probe duplicate of the same number now shows which VM is
+ * there. Another one: ours is gone (its final figures are read as such),
+ * and the new one is taken. The probes are closed here.
+ */
+static void check_identity(struct s2_watch *w, struct s2w_probe *probe, int nprobe,
+			   bool *seen, bool baseline)
+{
+	struct s2_stats_rec *recs = NULL;
+	int n, i;
+	__u64 now;
+
+	/* entries not known yet: their own duplicate says, and keeps, which */
+	n = s2_stats_read(w->iter_fd, &recs);
+	for (i = 0; n > 0 && i < w->nent; i++)
+		if (!w->ent[i].kvm)
+			w->ent[i].kvm = rec_kvm(recs, n, w->ent[i].myfd);
+	for (i = 0; i < nprobe; i++) {
+		struct s2w_ent *e = &w->ent[probe[i].ent];
+
+		now = n > 0 ? rec_kvm(recs, n, probe[i].fd) : 0;
+		close(probe[i].fd);
+		if (!e->kvm || !now || now == e->kvm || e->gone)
+			continue;
+		seen[probe[i].ent] = false;	/* the loop after this marks it gone */
+		add_ent(w, e->procfd, e->id, baseline);
+	}
+	free(recs);
+}
+
 int s2w_scan(struct s2_watch *w, bool baseline)
 {
 	char dir[64], path[320], link[64];
 	bool seen[S2W_MAX_VMS + S2W_MAX_VCPUS];
-	int before = w->nent, nvm = 0, fd, id, i;
+	struct s2w_probe probe[S2W_MAX_VMS + S2W_MAX_VCPUS];
+	int before = w->nent, nvm = 0, nprobe = 0, fd, id, i;
 	struct dirent *de;
 	ssize_t l;
 	DIR *d;
@@ -160,20 +210,27 @@ int s2w_scan(struct s2_watch *w, bool baseline)
 			nvm++;
 			if (w->only_vmfd >= 0 && fd != w->only_vmfd)
 				continue;
-			i = find_ent(w, fd, -1);
-			if (i >= 0)
-				seen[i] = true;
-			else
-				add_ent(w, fd, -1, baseline);
-		} else if (sscanf(link, "anon_inode:kvm-vcpu:%d", &id) == 1 && id >= 0) {
-			i = find_ent(w, fd, id);
-			if (i >= 0)
-				seen[i] = true;
-			else
-				add_ent(w, fd, id, baseline);
+			id = -1;
+		} else if (sscanf(link, "anon_inode:kvm-vcpu:%d", &id) != 1 || id < 0) {
+			continue;
+		}
+		i = find_ent(w, fd, id);
+		if (i < 0) {
+			add_ent(w, fd, id, baseline);
+			continue;
+		}
+		seen[i] = true;
+		/* the same number: look again at what it holds (below) */
+		if (w->iter_fd >= 0 && nprobe < S2W_MAX_VMS + S2W_MAX_VCPUS) {
+			probe[nprobe].ent = i;
+			probe[nprobe].fd = syscall(SYS_pidfd_getfd, w->pidfd, fd, 0);
+			if (probe[nprobe].fd >= 0)
+				nprobe++;
 		}
 	}
 	closedir(d);
+	if (w->iter_fd >= 0)
+		check_identity(w, probe, nprobe, seen, baseline);
 	/* entries added in this scan were seen; the others are closed */
 	for (i = 0; i < before; i++)
 		if (!seen[i] && !w->ent[i].gone) {

@@ -42,6 +42,7 @@ struct s2w_ent {
 	int id;			/* vCPU id; -1: the VM */
 	bool need_base;
 	bool gone;		/* closed by the process: read it once more, then let it go */
+	__u64 kvm;		/* its struct kvm (from the iterator), 0: not known yet */
 	__u64 base[S2_REC_VALS], hist_base[S2_STATS_HIST];
 };
 
@@ -49,6 +50,7 @@ struct s2_watch {
 	pid_t pid;
 	int pidfd;
 	int only_vmfd;		/* -1: every VM of the process */
+	int iter_fd;		/* the kvm_stats iterator's link, -1: none */
 	int nvms, nvcpus, nent, ngone;
 	struct s2w_ent ent[S2W_MAX_VMS + S2W_MAX_VCPUS];
 	int most_vms;		/* the most VM fds seen open at once */

@@ -447,6 +447,7 @@ static void watch_add(struct state *s, pid_t pid, bool baseline)
 			snprintf(s->ended.error, sizeof(s->ended.error), "%s", wa->w.error);
 		return;
 	}
+	wa->w.iter_fd = iter_fd;
 	wa->ended = false;
 	/* a baseline is what the stats stand at now */
 	if (s2w_scan(&wa->w, baseline) && baseline)
