@@ -177,7 +177,8 @@ trap - EXIT
 [ "$(cut -f3 "$R/boots.txt" | head -n 1)" = 124 ] || fail "the killed boot is not recorded as launch status 124"
 grep -q 'profile max: boot 2' "$OUT/resume1.log" || fail "run-plan did not boot again after the target died"
 done1=$(statuses "$R")
-died=$(grep -l '^died$' "$R"/cells/*/status 2>/dev/null | wc -l)
+# (no died cell is fine: grep's status 1 must not end the test)
+died=$( (grep -l '^died$' "$R"/cells/*/status 2>/dev/null || true) | wc -l)
 before=$(cd "$R/cells" && for s in */status; do stat -c '%n %y' "${s%/status}"/*; done)
 pass "target killed: booted again; interrupted after $done1 of 16 cells ($died died)"
 
