@@ -196,6 +196,12 @@ for id in $(cut -f1 "$R/cells.txt"); do
 	st=$(cat "$R/cells/$id/status")
 	if [ "$st" = died ]; then
 		[ "$n" -eq 0 ] || fail "died cell $id has a finished line"
+	elif [ "$n" -eq 0 ]; then
+		# Finished as the target was stopped: its status was written, its
+		# progress line not yet. It must then be a cell --resume left alone.
+		echo "$before" | grep -q "^$id/status " ||
+			fail "cell $id has a status but never ran in any boot's log"
+		echo "cell $id finished as its boot was stopped (status, no progress line); not run again"
 	else
 		[ "$n" -eq 1 ] || fail "cell $id ran $n times"
 	fi
