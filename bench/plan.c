@@ -24,6 +24,7 @@
 
 #include "plan.h"
 #include "s2bench.h"
+#include "s2strategy.h"
 
 #define MANIFEST_SCHEMA "s2perf.manifest/1"
 #define ENV_SCHEMA "s2perf.env/1"
@@ -52,7 +53,7 @@ static const struct wl_def {
 /* The harness sets these: the strategy per cell, the document's path. */
 #define REFUSED_OPTS "Soqh"
 
-static const char *const strategy_names[] = { "exclusive", "rwlock", "rcu", "fastpath" };
+static const char *const strategy_names[] = { S2_STRATEGY_NAMES };
 static const char *const profile_names[] = { "max", "neoverse-n1" };
 static const char *const flavour_names[] = { "default", "debug", "kasan" };
 static const char *const kvm_names[] = { "vhe", "nvhe" };
@@ -487,7 +488,7 @@ static bool parse_line(struct ctx *c, struct plan *p, char **tok, int ntok)
 		return parse_list_key(c, "profile", tok, ntok, profile_names, 2,
 				      &p->profiles, &p->nprofiles);
 	case PK_STRATEGIES:
-		return parse_list_key(c, "strategies", tok, ntok, strategy_names, 4,
+		return parse_list_key(c, "strategies", tok, ntok, strategy_names, S2_NR_STRATEGIES,
 				      &p->strategies, &p->nstrategies);
 	case PK_REPS:
 		if (!one_value(c, tok[0], ntok))
@@ -689,10 +690,10 @@ bool plan_load(const char *file, const struct plan_overrides *ov, struct plan *p
 		p->nprofiles = 1;
 	}
 	if (!p->nstrategies) {
-		p->strategies = xcalloc(4, sizeof(char *));
-		for (int i = 0; i < 4; i++)
+		p->strategies = xcalloc(S2_NR_STRATEGIES, sizeof(char *));
+		for (int i = 0; i < S2_NR_STRATEGIES; i++)
 			p->strategies[i] = xstrdup(strategy_names[i]);
-		p->nstrategies = 4;
+		p->nstrategies = S2_NR_STRATEGIES;
 	}
 	return true;
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "report.h"
+#include "s2strategy.h"
 
 char *rvstrf(const char *fmt, va_list ap)
 {
@@ -123,7 +124,7 @@ static int known_rank(const char *v, const char *const *known)
 	return i;
 }
 
-static const char *const strategy_order[] = { "exclusive", "rwlock", "rcu", "fastpath", NULL };
+static const char *const strategy_order[] = { S2_STRATEGY_NAMES, NULL };
 static const char *const profile_order[] = { "max", "neoverse-n1", NULL };
 
 static void add_unique(const char ***list, size_t *n, const char *v)

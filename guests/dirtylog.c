@@ -11,10 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "kvm_util.h"
 #include "dirtylog.h"
-#include "s2wl.h"
 
 enum log_mode { LOG_GET, LOG_CLEAR, LOG_RING };
 static const char *const log_names[] = { "get", "clear", "ring" };
@@ -42,7 +42,7 @@ static int dl_opt(struct s2wl *wl, int opt, const char *arg)
 		dl.mode_set = true;
 		return 0;
 	case 'e':
-		if (s2wl_parse_uint(arg, 1u << 30, &v) || !v || (v & (v - 1)))
+		if (s2_parse_uint(arg, 1u << 30, &v) || !v || (v & (v - 1)))
 			s2wl_bad_arg(wl, "-e: '%s' is not a power of two", arg);
 		dl.ring_entries = v;
 		return 0;
@@ -50,19 +50,12 @@ static int dl_opt(struct s2wl *wl, int opt, const char *arg)
 	return -1;
 }
 
-static bool split_mode;
+/* s2_dirty or s2_split: what the help says and how the passes are told. */
+static const struct s2_dirtylog *kind;
 
 static void dl_help(void)
 {
-	if (split_mode)
-		printf("Block-mapping splits under dirty logging: guest memory on huge-page backing\n"
-		       "is first touched (block mappings where the backing allows), then logging is\n"
-		       "enabled and each pass writes every page, so the first logged pass splits the\n"
-		       "blocks (and issues TLBIs). Prints the splitting pass apart from later passes.\n\n");
-	else
-		printf("Live-migration style dirty logging: first touch, enable logging, then\n"
-		       "passes of guest writes, each followed by collecting the dirty log. Checks\n"
-		       "after every pass that each page the guest wrote is in the log.\n\n");
+	printf("%s\n", kind->about);
 	printf("dirty-log options:\n"
 	       "  -l MODE   get (KVM_GET_DIRTY_LOG), clear (KVM_GET_DIRTY_LOG then\n"
 	       "            KVM_CLEAR_DIRTY_LOG, manual protection) or ring (dirty ring)\n"
@@ -111,41 +104,35 @@ static bool dl_on_exit(struct s2wl_vcpu *v, struct kvm_run *run)
 	return true;
 }
 
-static json_t *dl_series_or_na(const uint64_t *v, size_t n, bool have, const char *why)
+/* One run: its figures per logged pass (k of them), unless said otherwise. */
+struct dl_run {
+	struct s2wl wl;
+	int k;
+	uint64_t caps;		/* what KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 offers */
+	uint32_t ring_bytes;	/* per vCPU, 0: no ring */
+	uint64_t drop;		/* S2PERF_TEST_DROP_DIRTY */
+	uint64_t *pass_t, *vpass_t;	/* vpass_t: k x vCPUs */
+	uint64_t *get_t, *clear_t, *coll_t, *reset_t;
+	uint64_t *written, *dirty, *extra;
+	uint64_t missed, content_err;
+	uint64_t n_get, n_clear, n_reset;
+	uint64_t t_populate, t_enable, t_initial, t_disable;
+	int64_t huge_kb;	/* huge pages backing the process after populate, -1: unknown */
+};
+
+static bool dl_initially_set(const struct dl_run *r)
 {
-	return have ? s2wl_j_series(v, n, "ns") : s2wl_j_unavailable(why);
+	return dl.mode == LOG_CLEAR && (r->caps & KVM_DIRTY_LOG_INITIALLY_SET);
 }
 
-int s2_dirtylog_main(int argc, char **argv, bool split)
+/* What the kernel offers decides the default mode and what can be asked. */
+static void dl_choose_mode(struct dl_run *r)
 {
-	struct s2wl wl = { .p = S2WL_PARAMS(
-		.bytes_per_vcpu = split ? 32ull << 20 : 16ull << 20,
-		.backing = split ? VM_MEM_SRC_ANONYMOUS_THP : VM_MEM_SRC_ANONYMOUS,
-		.iterations = split ? 2 : 4) };
-	uint64_t *pass_t, *get_t, *clear_t, *coll_t, *reset_t, *vpass_t;
-	uint64_t *written, *dirty, *extra;
-	uint64_t missed = 0, content_err = 0, n_get = 0, n_clear = 0, n_reset = 0;
-	uint64_t start, t_populate, t_enable, t_initial = 0, t_disable, caps = 0;
-	uint32_t ring_bytes = 0;
-	int k, it, v, status = S2WL_EXIT_OK;
-	const char *why = NULL;
-	int64_t huge_kb = -1;	/* huge pages backing the process after populate */
-	FILE *out;
-
-	/* S2PERF_TEST_DROP_DIRTY=N: forget N logged pages after the first pass. */
-	uint64_t drop = getenv("S2PERF_TEST_DROP_DIRTY") ?
-		strtoull(getenv("S2PERF_TEST_DROP_DIRTY"), NULL, 0) : 0;
-
-	split_mode = split;
-	s2wl_init(&wl, split ? "s2_split" : "s2_dirty", argc, argv, "l:e:", dl_opt, dl_help);
-	k = wl.p.iterations;
-
-	/* What the kernel offers decides the default mode and what can be asked. */
-	caps = kvm_check_cap(KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2);
+	r->caps = kvm_check_cap(KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2);
 	if (!dl.mode_set)
-		dl.mode = caps ? LOG_CLEAR : LOG_GET;
-	if (dl.mode == LOG_CLEAR && !caps)
-		s2wl_skip(&wl, "-l clear: this kernel has no KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2");
+		dl.mode = r->caps ? LOG_CLEAR : LOG_GET;
+	if (dl.mode == LOG_CLEAR && !r->caps)
+		s2wl_skip(&r->wl, "-l clear: this kernel has no KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2");
 	if (dl.mode == LOG_RING) {
 		uint32_t max = kvm_check_cap(KVM_CAP_DIRTY_LOG_RING_ACQ_REL);
 		uint64_t want;
@@ -153,68 +140,93 @@ int s2_dirtylog_main(int argc, char **argv, bool split)
 		if (!max)
 			max = kvm_check_cap(KVM_CAP_DIRTY_LOG_RING);
 		if (!max)
-			s2wl_skip(&wl, "-l ring: this kernel offers no dirty ring (KVM_CAP_DIRTY_LOG_RING%s)",
+			s2wl_skip(&r->wl, "-l ring: this kernel offers no dirty ring (KVM_CAP_DIRTY_LOG_RING%s)",
 				  "[_ACQ_REL]");
 		want = dl.ring_entries;
 		if (!want) {
 			/* Room for one pass, so that a full ring is the exception. */
-			for (want = 1024; want < wl.p.bytes_per_vcpu / getpagesize() + 64; want <<= 1)
+			for (want = 1024; want < r->wl.p.bytes_per_vcpu / getpagesize() + 64; want <<= 1)
 				;
 			while (want * sizeof(struct kvm_dirty_gfn) > max)
 				want >>= 1;
 		} else if (want * sizeof(struct kvm_dirty_gfn) > max) {
-			s2wl_bad_arg(&wl, "-e: %" PRIu64 " entries exceed the kernel's limit of %zu",
+			s2wl_bad_arg(&r->wl, "-e: %" PRIu64 " entries exceed the kernel's limit of %zu",
 				     want, max / sizeof(struct kvm_dirty_gfn));
 		}
-		ring_bytes = want * sizeof(struct kvm_dirty_gfn);
+		r->ring_bytes = want * sizeof(struct kvm_dirty_gfn);
 	}
+}
 
-	pass_t = calloc(k, sizeof(uint64_t));
-	get_t = calloc(k, sizeof(uint64_t));
-	clear_t = calloc(k, sizeof(uint64_t));
-	coll_t = calloc(k, sizeof(uint64_t));
-	reset_t = calloc(k, sizeof(uint64_t));
-	written = calloc(k, sizeof(uint64_t));
-	dirty = calloc(k, sizeof(uint64_t));
-	extra = calloc(k, sizeof(uint64_t));
-	vpass_t = calloc((size_t)k * wl.p.vcpus, sizeof(uint64_t));
-	TEST_ASSERT(pass_t && get_t && clear_t && coll_t && reset_t && written &&
-		    dirty && extra && vpass_t, "out of memory");
+static void dl_alloc(struct dl_run *r)
+{
+	int k = r->k;
 
-	s2wl_create_vm(&wl, ring_bytes);
-	wl.on_exit = dl_on_exit;
-	dl.nr_pages = wl.pages_per_vcpu * wl.p.vcpus;
+	r->pass_t = calloc(k, sizeof(uint64_t));
+	r->get_t = calloc(k, sizeof(uint64_t));
+	r->clear_t = calloc(k, sizeof(uint64_t));
+	r->coll_t = calloc(k, sizeof(uint64_t));
+	r->reset_t = calloc(k, sizeof(uint64_t));
+	r->written = calloc(k, sizeof(uint64_t));
+	r->dirty = calloc(k, sizeof(uint64_t));
+	r->extra = calloc(k, sizeof(uint64_t));
+	r->vpass_t = calloc((size_t)k * r->wl.p.vcpus, sizeof(uint64_t));
+	TEST_ASSERT(r->pass_t && r->get_t && r->clear_t && r->coll_t && r->reset_t &&
+		    r->written && r->dirty && r->extra && r->vpass_t, "out of memory");
+}
+
+static void dl_create_vm(struct dl_run *r)
+{
+	s2wl_create_vm(&r->wl, r->ring_bytes);
+	r->wl.on_exit = dl_on_exit;
+	dl.nr_pages = r->wl.pages_per_vcpu * r->wl.p.vcpus;
 	dl.bitmap = calloc((dl.nr_pages + 63) / 64, sizeof(uint64_t));
 	TEST_ASSERT(dl.bitmap, "out of memory");
 	if (dl.mode == LOG_CLEAR)
-		vm_enable_cap(wl.vm, KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2,
-			      caps & (KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE |
-				      KVM_DIRTY_LOG_INITIALLY_SET));
+		vm_enable_cap(r->wl.vm, KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2,
+			      r->caps & (KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE |
+					 KVM_DIRTY_LOG_INITIALLY_SET));
+}
 
-	s2wl_start_vcpus(&wl);
-	s2wl_progress(&wl, "populating %d x %" PRIu64 " MiB", wl.p.vcpus, wl.p.bytes_per_vcpu >> 20);
+/* The huge pages that back the process now, in kB; -1: the kernel does not say. */
+static int64_t dl_huge_backing_kb(void)
+{
+	FILE *f = fopen("/proc/self/smaps_rollup", "r");
+	int64_t huge_kb = -1;
+	char line[128];
+	long kb;
+
+	while (f && fgets(line, sizeof(line), f))
+		if ((sscanf(line, "AnonHugePages: %ld kB", &kb) == 1 ||
+		     sscanf(line, "ShmemPmdMapped: %ld kB", &kb) == 1 ||
+		     sscanf(line, "Private_Hugetlb: %ld kB", &kb) == 1 ||
+		     sscanf(line, "Shared_Hugetlb: %ld kB", &kb) == 1))
+			huge_kb = (huge_kb < 0 ? 0 : huge_kb) + kb;
+	if (f)
+		fclose(f);
+	return huge_kb;
+}
+
+/* First touch, before logging: every page of every vCPU. */
+static void dl_populate(struct dl_run *r)
+{
+	uint64_t start;
+
+	s2wl_start_vcpus(&r->wl);
+	s2wl_progress(&r->wl, "populating %d x %" PRIu64 " MiB", r->wl.p.vcpus,
+		      r->wl.p.bytes_per_vcpu >> 20);
 	start = s2wl_now_ns();
-	s2wl_run_pass(&wl);
-	t_populate = s2wl_phase(&wl, "populate", start);
-	if (split) {
-		FILE *f = fopen("/proc/self/smaps_rollup", "r");
-		char line[128];
-		long kb;
+	s2wl_run_pass(&r->wl);
+	r->t_populate = s2wl_phase(&r->wl, "populate", start);
+	r->huge_kb = kind->split ? dl_huge_backing_kb() : -1;
+}
 
-		while (f && fgets(line, sizeof(line), f))
-			if ((sscanf(line, "AnonHugePages: %ld kB", &kb) == 1 ||
-			     sscanf(line, "ShmemPmdMapped: %ld kB", &kb) == 1 ||
-			     sscanf(line, "Private_Hugetlb: %ld kB", &kb) == 1 ||
-			     sscanf(line, "Shared_Hugetlb: %ld kB", &kb) == 1))
-				huge_kb = (huge_kb < 0 ? 0 : huge_kb) + kb;
-		if (f)
-			fclose(f);
-	}
+static void dl_enable_logging(struct dl_run *r)
+{
+	uint64_t start = s2wl_now_ns();
 
-	start = s2wl_now_ns();
-	vm_mem_region_set_flags(wl.vm, S2WL_SLOT, KVM_MEM_LOG_DIRTY_PAGES);
-	t_enable = s2wl_phase(&wl, "enable_logging", start);
-	if (dl.mode == LOG_CLEAR && (caps & KVM_DIRTY_LOG_INITIALLY_SET)) {
+	vm_mem_region_set_flags(r->wl.vm, S2WL_SLOT, KVM_MEM_LOG_DIRTY_PAGES);
+	r->t_enable = s2wl_phase(&r->wl, "enable_logging", start);
+	if (dl_initially_set(r)) {
 		/*
 		 * Initially-set logging write-protects nothing when enabled;
 		 * clearing the whole log does, so every measured pass starts
@@ -222,159 +234,226 @@ int s2_dirtylog_main(int argc, char **argv, bool split)
 		 */
 		memset(dl.bitmap, 0xff, (dl.nr_pages + 63) / 64 * 8);
 		start = s2wl_now_ns();
-		kvm_vm_clear_dirty_log(wl.vm, S2WL_SLOT, dl.bitmap, 0, dl.nr_pages);
-		n_clear++;
-		t_initial = s2wl_phase(&wl, "initial_clear", start);
+		kvm_vm_clear_dirty_log(r->wl.vm, S2WL_SLOT, dl.bitmap, 0, dl.nr_pages);
+		r->n_clear++;
+		r->t_initial = s2wl_phase(&r->wl, "initial_clear", start);
 	}
+}
 
-	for (it = 0; it < k; it++) {
-		uint64_t pass = it + 1, page, bit;
+/* Pass @it's log into dl.bitmap, in the chosen mode, each ioctl timed. */
+static void dl_collect(struct dl_run *r, int it)
+{
+	uint64_t start = s2wl_now_ns();
+	int v;
 
+	if (dl.mode == LOG_RING) {
+		for (v = 0; v < r->wl.p.vcpus; v++)
+			dl_harvest(&r->wl, &r->wl.vcpus[v]);
+		r->coll_t[it] = s2wl_now_ns() - start;
+		start = s2wl_now_ns();
+		kvm_vm_reset_dirty_ring(r->wl.vm);
+		r->n_reset++;
+		r->reset_t[it] = s2wl_phase(&r->wl, "reset_dirty_rings", start);
+		return;
+	}
+	kvm_vm_get_dirty_log(r->wl.vm, S2WL_SLOT, dl.bitmap);
+	r->n_get++;
+	r->get_t[it] = s2wl_phase(&r->wl, "get_dirty_log", start);
+	if (dl.mode == LOG_CLEAR) {
+		start = s2wl_now_ns();
+		kvm_vm_clear_dirty_log(r->wl.vm, S2WL_SLOT, dl.bitmap, 0, dl.nr_pages);
+		r->n_clear++;
+		r->clear_t[it] = s2wl_phase(&r->wl, "clear_dirty_log", start);
+	}
+}
+
+/*
+ * Every page the guest wrote in pass @it must be in its log and hold the
+ * guest's stamp; pages in the log that it did not write are counted.
+ */
+static void dl_check_pass(struct dl_run *r, int it)
+{
+	uint64_t pass = it + 1, page, bit;
+	int v;
+
+	if (r->drop && it == 0) {
+		/* The test suite's proof that a missed page is caught. */
+		for (bit = 0; bit < dl.nr_pages && r->drop; bit++)
+			if (dl_test(dl.bitmap, bit)) {
+				dl.bitmap[bit / 64] &= ~(1ull << (bit % 64));
+				r->drop--;
+			}
+	}
+	for (v = 0; v < r->wl.p.vcpus; v++) {
+		for (page = 0; page < r->wl.pages_per_vcpu; page++) {
+			bit = v * r->wl.pages_per_vcpu + page;
+			if (!s2wl_guest_writes(&s2wl_args, pass, v, page)) {
+				r->extra[it] += dl_test(dl.bitmap, bit);
+				continue;
+			}
+			r->written[it]++;
+			if (!dl_test(dl.bitmap, bit))
+				r->missed++;
+			if (*s2wl_page_hva(&r->wl, v, page) != S2WL_STAMP(pass & 0xfff, v, page))
+				r->content_err++;
+		}
+	}
+	for (bit = 0; bit < (dl.nr_pages + 63) / 64; bit++)
+		r->dirty[it] += __builtin_popcountll(dl.bitmap[bit]);
+}
+
+/* The logged passes: the guest writes, the host collects the log and checks it. */
+static void dl_passes(struct dl_run *r)
+{
+	uint64_t start;
+	int it, v;
+
+	for (it = 0; it < r->k; it++) {
 		memset(dl.bitmap, 0, (dl.nr_pages + 63) / 64 * 8);
 		start = s2wl_now_ns();
-		pass_t[it] = s2wl_run_pass(&wl);
-		s2wl_phase(&wl, split && it == 0 ? "split_pass" : "dirty_pass", start);
-		for (v = 0; v < wl.p.vcpus; v++)
-			vpass_t[it * wl.p.vcpus + v] = wl.vcpus[v].last_pass_ns;
+		r->pass_t[it] = s2wl_run_pass(&r->wl);
+		s2wl_phase(&r->wl, kind->split && it == 0 ? "split_pass" : "dirty_pass", start);
+		for (v = 0; v < r->wl.p.vcpus; v++)
+			r->vpass_t[it * r->wl.p.vcpus + v] = r->wl.vcpus[v].last_pass_ns;
 
-		start = s2wl_now_ns();
-		if (dl.mode == LOG_RING) {
-			for (v = 0; v < wl.p.vcpus; v++)
-				dl_harvest(&wl, &wl.vcpus[v]);
-			coll_t[it] = s2wl_now_ns() - start;
-			start = s2wl_now_ns();
-			kvm_vm_reset_dirty_ring(wl.vm);
-			n_reset++;
-			reset_t[it] = s2wl_phase(&wl, "reset_dirty_rings", start);
-		} else {
-			kvm_vm_get_dirty_log(wl.vm, S2WL_SLOT, dl.bitmap);
-			n_get++;
-			get_t[it] = s2wl_phase(&wl, "get_dirty_log", start);
-			if (dl.mode == LOG_CLEAR) {
-				start = s2wl_now_ns();
-				kvm_vm_clear_dirty_log(wl.vm, S2WL_SLOT, dl.bitmap, 0, dl.nr_pages);
-				n_clear++;
-				clear_t[it] = s2wl_phase(&wl, "clear_dirty_log", start);
-			}
-		}
-
-		if (drop && it == 0) {
-			/* The test suite's proof that a missed page is caught. */
-			for (bit = 0; bit < dl.nr_pages && drop; bit++)
-				if (dl_test(dl.bitmap, bit)) {
-					dl.bitmap[bit / 64] &= ~(1ull << (bit % 64));
-					drop--;
-				}
-		}
-		for (v = 0; v < wl.p.vcpus; v++) {
-			for (page = 0; page < wl.pages_per_vcpu; page++) {
-				bit = v * wl.pages_per_vcpu + page;
-				if (!s2wl_guest_writes(&s2wl_args, pass, v, page)) {
-					extra[it] += dl_test(dl.bitmap, bit);
-					continue;
-				}
-				written[it]++;
-				if (!dl_test(dl.bitmap, bit))
-					missed++;
-				if (*s2wl_page_hva(&wl, v, page) != S2WL_STAMP(pass & 0xfff, v, page))
-					content_err++;
-			}
-		}
-		for (bit = 0; bit < (dl.nr_pages + 63) / 64; bit++)
-			dirty[it] += __builtin_popcountll(dl.bitmap[bit]);
-		s2wl_progress(&wl, "pass %d/%d: %.1f ms, %" PRIu64 " pages written, %" PRIu64
-			      " in the log, %" PRIu64 " missed so far", it + 1, k, pass_t[it] / 1e6,
-			      written[it], dirty[it], missed);
+		dl_collect(r, it);
+		dl_check_pass(r, it);
+		s2wl_progress(&r->wl, "pass %d/%d: %.1f ms, %" PRIu64 " pages written, %" PRIu64
+			      " in the log, %" PRIu64 " missed so far", it + 1, r->k,
+			      r->pass_t[it] / 1e6, r->written[it], r->dirty[it], r->missed);
 	}
+}
 
-	start = s2wl_now_ns();
-	vm_mem_region_set_flags(wl.vm, S2WL_SLOT, 0);
-	t_disable = s2wl_phase(&wl, "disable_logging", start);
-	s2wl_destroy_vm(&wl);
+static void dl_disable_logging(struct dl_run *r)
+{
+	uint64_t start = s2wl_now_ns();
 
-	{
-		json_t *o = json_pack("{s:s, s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
-			"log_mode", log_names[dl.mode], "passes", k,
-			"populate_time", s2wl_j_int(t_populate, "ns"),
-			"enable_logging_time", s2wl_j_int(t_enable, "ns"),
-			"disable_logging_time", s2wl_j_int(t_disable, "ns"),
-			"pass_time", s2wl_j_series(pass_t, k, "ns"),
-			"vcpu_pass_time", s2wl_j_series(vpass_t, (size_t)k * wl.p.vcpus, "ns"),
-			"pages_written", s2wl_j_series(written, k, "pages"),
-			"pages_dirty", s2wl_j_series(dirty, k, "pages"));
+	vm_mem_region_set_flags(r->wl.vm, S2WL_SLOT, 0);
+	r->t_disable = s2wl_phase(&r->wl, "disable_logging", start);
+}
 
-		json_object_set_new(o, "pages_extra", s2wl_j_series(extra, k, "pages"));
-		json_object_set_new(o, "pages_missed", s2wl_j_int(missed, "pages"));
-		json_object_set_new(o, "content_errors", s2wl_j_int(content_err, "pages"));
-		json_object_set_new(o, "initial_clear_time",
-			dl.mode == LOG_CLEAR && (caps & KVM_DIRTY_LOG_INITIALLY_SET) ?
-			s2wl_j_int(t_initial, "ns") :
-			s2wl_j_unavailable("only with -l clear on a kernel with KVM_DIRTY_LOG_INITIALLY_SET"));
-		json_object_set_new(o, "get_log_time", dl_series_or_na(get_t, k, dl.mode != LOG_RING,
-			"the dirty ring replaces KVM_GET_DIRTY_LOG"));
-		json_object_set_new(o, "clear_log_time", dl_series_or_na(clear_t, k, dl.mode == LOG_CLEAR,
-			"only with -l clear"));
-		json_object_set_new(o, "ring_collect_time", dl_series_or_na(coll_t, k, dl.mode == LOG_RING,
-			"only with -l ring"));
-		json_object_set_new(o, "ring_reset_time", dl_series_or_na(reset_t, k, dl.mode == LOG_RING,
-			"only with -l ring"));
-		json_object_set_new(o, "ring_entries", dl.mode == LOG_RING ?
-			s2wl_j_int(wl.ring_entries, "entries") : s2wl_j_unavailable("only with -l ring"));
-		json_object_set_new(o, "ioctls", json_pack("{s:o, s:o, s:o}",
-			"get_dirty_log", s2wl_j_int(n_get, "calls"),
-			"clear_dirty_log", s2wl_j_int(n_clear, "calls"),
-			"reset_dirty_rings", s2wl_j_int(n_reset, "calls")));
-		if (split) {
-			json_object_set_new(o, "split_pass_time", s2wl_j_int(pass_t[0], "ns"));
-			json_object_set_new(o, "steady_pass_time", k > 1 ?
-				s2wl_j_series(pass_t + 1, k - 1, "ns") :
-				s2wl_j_unavailable("needs -i 2 or more"));
-			json_object_set_new(o, "huge_backing_after_populate", huge_kb >= 0 ?
-				s2wl_j_int(huge_kb << 10, "bytes") :
-				s2wl_j_unavailable("no /proc/self/smaps_rollup"));
-		}
-		json_object_set_new(wl.doc, "dirty", o);
+static json_t *dl_series_or_na(const uint64_t *v, size_t n, bool have, const char *why)
+{
+	return have ? s2wl_j_series(v, n, "ns") : s2_junavail(why);
+}
+
+/* The document's "dirty" object. */
+static json_t *dl_json(const struct dl_run *r)
+{
+	int k = r->k;
+	json_t *o = json_pack("{s:s, s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+		"log_mode", log_names[dl.mode], "passes", k,
+		"populate_time", s2_jint(r->t_populate, "ns"),
+		"enable_logging_time", s2_jint(r->t_enable, "ns"),
+		"disable_logging_time", s2_jint(r->t_disable, "ns"),
+		"pass_time", s2wl_j_series(r->pass_t, k, "ns"),
+		"vcpu_pass_time", s2wl_j_series(r->vpass_t, (size_t)k * r->wl.p.vcpus, "ns"),
+		"pages_written", s2wl_j_series(r->written, k, "pages"),
+		"pages_dirty", s2wl_j_series(r->dirty, k, "pages"));
+
+	json_object_set_new(o, "pages_extra", s2wl_j_series(r->extra, k, "pages"));
+	json_object_set_new(o, "pages_missed", s2_jint(r->missed, "pages"));
+	json_object_set_new(o, "content_errors", s2_jint(r->content_err, "pages"));
+	json_object_set_new(o, "initial_clear_time", dl_initially_set(r) ?
+		s2_jint(r->t_initial, "ns") :
+		s2_junavail("only with -l clear on a kernel with KVM_DIRTY_LOG_INITIALLY_SET"));
+	json_object_set_new(o, "get_log_time", dl_series_or_na(r->get_t, k, dl.mode != LOG_RING,
+		"the dirty ring replaces KVM_GET_DIRTY_LOG"));
+	json_object_set_new(o, "clear_log_time", dl_series_or_na(r->clear_t, k, dl.mode == LOG_CLEAR,
+		"only with -l clear"));
+	json_object_set_new(o, "ring_collect_time", dl_series_or_na(r->coll_t, k, dl.mode == LOG_RING,
+		"only with -l ring"));
+	json_object_set_new(o, "ring_reset_time", dl_series_or_na(r->reset_t, k, dl.mode == LOG_RING,
+		"only with -l ring"));
+	json_object_set_new(o, "ring_entries", dl.mode == LOG_RING ?
+		s2_jint(r->wl.ring_entries, "entries") : s2_junavail("only with -l ring"));
+	json_object_set_new(o, "ioctls", json_pack("{s:o, s:o, s:o}",
+		"get_dirty_log", s2_jint(r->n_get, "calls"),
+		"clear_dirty_log", s2_jint(r->n_clear, "calls"),
+		"reset_dirty_rings", s2_jint(r->n_reset, "calls")));
+	if (kind->split) {
+		json_object_set_new(o, "split_pass_time", s2_jint(r->pass_t[0], "ns"));
+		json_object_set_new(o, "steady_pass_time", k > 1 ?
+			s2wl_j_series(r->pass_t + 1, k - 1, "ns") :
+			s2_junavail("needs -i 2 or more"));
+		json_object_set_new(o, "huge_backing_after_populate", r->huge_kb >= 0 ?
+			s2_jint(r->huge_kb << 10, "bytes") :
+			s2_junavail("no /proc/self/smaps_rollup"));
 	}
+	return o;
+}
 
-	out = s2wl_out(&wl);
-	{
-		fprintf(out, "%s: %d vCPUs x %" PRIu64 " MiB (%s), log %s, %d passes, %d%% writes %s, strategy %s\n",
-			wl.name, wl.p.vcpus, wl.p.bytes_per_vcpu >> 20,
-			vm_mem_backing_src_alias(wl.p.backing)->name, log_names[dl.mode], k,
-			wl.p.write_pct, wl.p.access == S2WL_RANDOM ? "random" : "sequential",
-			wl.strategy_in_force);
-		fprintf(out, "  populate         %10.1f ms\n", t_populate / 1e6);
-		fprintf(out, "  enable logging   %10.3f ms\n", t_enable / 1e6);
-		if (split) {
-			fprintf(out, "  split pass       %10.1f ms   (first logged pass; %" PRId64
-				" MiB of huge pages backed the process after populate)\n",
-				pass_t[0] / 1e6, huge_kb >> 10);
-			if (k > 1) {
-				s2wl_print_series(&wl, "later passes", pass_t + 1, k - 1, 1e6, "ms", NULL);
-			}
-		} else {
-			s2wl_print_series(&wl, "dirty pass", pass_t, k, 1e6, "ms", NULL);
-		}
-		if (dl.mode != LOG_RING) {
-			s2wl_print_series(&wl, "get dirty log", get_t, k, 1e3, "us", NULL);
-		}
-		if (dl.mode == LOG_CLEAR) {
-			s2wl_print_series(&wl, "clear dirty log", clear_t, k, 1e3, "us", NULL);
-		}
-		if (dl.mode == LOG_RING) {
-			s2wl_print_series(&wl, "ring harvest", coll_t, k, 1e3, "us", NULL);
-			s2wl_print_series(&wl, "ring reset", reset_t, k, 1e3, "us", NULL);
-		}
-		fprintf(out, "  disable logging  %10.3f ms\n", t_disable / 1e6);
-		s2wl_print_series(&wl, "pages written", written, k, 1, "pages", NULL);
-		fprintf(out, "  missed in the log %" PRIu64 " pages, stamp errors %" PRIu64 " pages\n",
-			missed, content_err);
-	}
+/* The summary for people. */
+static void dl_print(const struct dl_run *r)
+{
+	const struct s2wl *wl = &r->wl;
+	FILE *out = s2wl_out(wl);
+	int k = r->k;
 
-	if (missed || content_err) {
-		status = S2WL_EXIT_FAIL;
-		why = missed ? "pages the guest wrote are missing from the dirty log" :
-			       "pages do not hold what the guest wrote";
+	fprintf(out, "%s: %d vCPUs x %" PRIu64 " MiB (%s), log %s, %d passes, %d%% writes %s, strategy %s\n",
+		wl->name, wl->p.vcpus, wl->p.bytes_per_vcpu >> 20,
+		s2wl_backing_name(wl->p.backing), log_names[dl.mode], k,
+		wl->p.write_pct, wl->p.access == S2WL_RANDOM ? "random" : "sequential",
+		wl->strategy_in_force);
+	fprintf(out, "  populate         %10.1f ms\n", r->t_populate / 1e6);
+	fprintf(out, "  enable logging   %10.3f ms\n", r->t_enable / 1e6);
+	if (kind->split) {
+		fprintf(out, "  split pass       %10.1f ms   (first logged pass; %" PRId64
+			" MiB of huge pages backed the process after populate)\n",
+			r->pass_t[0] / 1e6, r->huge_kb >> 10);
+		if (k > 1)
+			s2wl_print_series(wl, "later passes", r->pass_t + 1, k - 1, 1e6, "ms", NULL);
+	} else {
+		s2wl_print_series(wl, "dirty pass", r->pass_t, k, 1e6, "ms", NULL);
 	}
-	return s2wl_finish(&wl, status, why);
+	if (dl.mode != LOG_RING)
+		s2wl_print_series(wl, "get dirty log", r->get_t, k, 1e3, "us", NULL);
+	if (dl.mode == LOG_CLEAR)
+		s2wl_print_series(wl, "clear dirty log", r->clear_t, k, 1e3, "us", NULL);
+	if (dl.mode == LOG_RING) {
+		s2wl_print_series(wl, "ring harvest", r->coll_t, k, 1e3, "us", NULL);
+		s2wl_print_series(wl, "ring reset", r->reset_t, k, 1e3, "us", NULL);
+	}
+	fprintf(out, "  disable logging  %10.3f ms\n", r->t_disable / 1e6);
+	s2wl_print_series(wl, "pages written", r->written, k, 1, "pages", NULL);
+	fprintf(out, "  missed in the log %" PRIu64 " pages, stamp errors %" PRIu64 " pages\n",
+		r->missed, r->content_err);
+}
+
+int s2_dirtylog_main(int argc, char **argv, const struct s2_dirtylog *dirtylog)
+{
+	static struct dl_run r;
+	const struct s2wl_cli cli = {
+		.name = dirtylog->name,
+		.iterations = "passes over the memory after the first touch",
+		.opts = "l:e:",
+		.opt = dl_opt,
+		.help = dl_help,
+	};
+	const char *drop = getenv("S2PERF_TEST_DROP_DIRTY");
+
+	kind = dirtylog;
+	r.wl.p = kind->defaults;
+	/* S2PERF_TEST_DROP_DIRTY=N: forget N logged pages after the first pass. */
+	r.drop = drop ? strtoull(drop, NULL, 0) : 0;
+	s2wl_init(&r.wl, &cli, argc, argv);
+	r.k = r.wl.p.iterations;
+
+	dl_choose_mode(&r);
+	dl_alloc(&r);
+	dl_create_vm(&r);
+	dl_populate(&r);
+	dl_enable_logging(&r);
+	dl_passes(&r);
+	dl_disable_logging(&r);
+	s2wl_destroy_vm(&r.wl);
+
+	json_object_set_new(r.wl.doc, "dirty", dl_json(&r));
+	dl_print(&r);
+	if (r.missed)
+		return s2wl_finish(&r.wl, S2WL_EXIT_FAIL,
+				   "pages the guest wrote are missing from the dirty log");
+	if (r.content_err)
+		return s2wl_finish(&r.wl, S2WL_EXIT_FAIL, "pages do not hold what the guest wrote");
+	return s2wl_finish(&r.wl, S2WL_EXIT_OK, NULL);
 }

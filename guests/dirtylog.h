@@ -9,6 +9,17 @@
 
 #include <stdbool.h>
 
-int s2_dirtylog_main(int argc, char **argv, bool split);
+#include "s2wl.h"
+
+/* What s2_dirty and s2_split each bring to the run. */
+struct s2_dirtylog {
+	const char *name;
+	const char *about;		/* what it does: the help's first paragraph */
+	struct s2wl_params defaults;
+	/* The first logged pass splits block mappings: report it apart. */
+	bool split;
+};
+
+int s2_dirtylog_main(int argc, char **argv, const struct s2_dirtylog *kind);
 
 #endif

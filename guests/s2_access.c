@@ -82,6 +82,12 @@ static uint64_t idle_bits(int fd, const uint64_t *pfns, uint64_t n, bool mark)
 	return idle;
 }
 
+static const struct s2wl_cli cli = {
+	.name = "s2_access",
+	.iterations = "passes over the memory after the first touch",
+	.help = help,
+};
+
 int main(int argc, char **argv)
 {
 	struct s2wl wl = { .p = S2WL_PARAMS(.iterations = 3, .write_pct = 50) };
@@ -90,7 +96,7 @@ int main(int argc, char **argv)
 	int fd, it, k;
 	FILE *out;
 
-	s2wl_init(&wl, "s2_access", argc, argv, NULL, NULL, help);
+	s2wl_init(&wl, &cli, argc, argv);
 	k = wl.p.iterations;
 	fd = open(PAGE_IDLE_BITMAP, O_RDWR);
 	if (fd < 0)
@@ -132,9 +138,9 @@ int main(int argc, char **argv)
 	close(fd);
 
 	json_object_set_new(wl.doc, "access", json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s}",
-		"populate_time", s2wl_j_int(t_pop, "ns"),
-		"pages_tracked", s2wl_j_int(npfn, "pages"),
-		"pages_expected", s2wl_j_int(nbase, "pages"),
+		"populate_time", s2_jint(t_pop, "ns"),
+		"pages_tracked", s2_jint(npfn, "pages"),
+		"pages_expected", s2_jint(nbase, "pages"),
 		"mark_idle_time", s2wl_j_series(mark_t, k, "ns"),
 		"access_pass_time", s2wl_j_series(pass_t, k, "ns"),
 		"read_idle_time", s2wl_j_series(read_t, k, "ns"),

@@ -259,7 +259,7 @@ static int exit_opt(struct s2wl *wl, int opt, const char *arg)
 
 	switch (opt) {
 	case 'n':
-		if (s2wl_parse_uint(arg, EXIT_MAX_N, &v) || !v)
+		if (s2_parse_uint(arg, EXIT_MAX_N, &v) || !v)
 			s2wl_bad_arg(wl, "-n: '%s' is not a count of round trips (1-%llu)",
 				     arg, EXIT_MAX_N);
 		ex.n = v;
@@ -398,6 +398,14 @@ static void exit_probe_kinds(void)
 #endif
 }
 
+static const struct s2wl_cli cli = {
+	.name = "s2_exit",
+	.iterations = "passes over the memory after the first touch",
+	.opts = "n:k:",
+	.opt = exit_opt,
+	.help = help,
+};
+
 int main(int argc, char **argv)
 {
 	struct s2wl wl = { .p = S2WL_PARAMS(.bytes_per_vcpu = 1ull << 20, .iterations = 5) };
@@ -413,7 +421,7 @@ int main(int argc, char **argv)
 
 	for (k = 0; k < NR_KINDS; k++)
 		ex.want[k] = true;
-	s2wl_init(&wl, "s2_exit", argc, argv, "n:k:", exit_opt, help);
+	s2wl_init(&wl, &cli, argc, argv);
 	exit_probe_kinds();
 	for (k = 0; k < NR_KINDS; k++)
 		if (ex.want[k] && !kind_unavailable[k])
@@ -544,11 +552,11 @@ int main(int argc, char **argv)
 	}
 
 	o = json_pack("{s:o, s:o, s:o, s:o}",
-		      "round_trips_per_pass", s2wl_j_int(ex.n, "round trips"),
-		      "warmup_round_trips", s2wl_j_int(ex.n < EXIT_WARMUP_N ? ex.n : EXIT_WARMUP_N,
+		      "round_trips_per_pass", s2_jint(ex.n, "round trips"),
+		      "warmup_round_trips", s2_jint(ex.n < EXIT_WARMUP_N ? ex.n : EXIT_WARMUP_N,
 						       "round trips"),
-		      "passes_per_vcpu", s2wl_j_int(passes, "passes"),
-		      "mmio_exits_seen", s2wl_j_int(mmio_seen, "exits"));
+		      "passes_per_vcpu", s2_jint(passes, "passes"),
+		      "mmio_exits_seen", s2_jint(mmio_seen, "exits"));
 	out = s2wl_out(&wl);
 	fprintf(out, "s2_exit: %d vCPUs, %d passes x %" PRIu64 " round trips per kind, strategy %s\n",
 		wl.p.vcpus, wl.p.iterations, ex.n, wl.strategy_in_force);
@@ -559,7 +567,7 @@ int main(int argc, char **argv)
 		if (!ex.want[k] || kind_unavailable[k] || !rt[k]) {
 			const char *r = !ex.want[k] ? "not measured: not in -k" : kind_unavailable[k];
 
-			json_object_set_new(o, kind_name[k], s2wl_j_unavailable(r));
+			json_object_set_new(o, kind_name[k], s2_junavail(r));
 			if (ex.want[k])
 				fprintf(out, "  %-16s unavailable: %s\n", kind_name[k], r);
 			continue;
@@ -567,14 +575,14 @@ int main(int argc, char **argv)
 		any = true;
 		med = median_u64(rt[k], wl.p.iterations);
 		s = s2wl_j_series(rt[k], wl.p.iterations, "ns");
-		json_object_set_new(s, "median", s2wl_j_real(med, "ns"));
+		json_object_set_new(s, "median", s2_jreal(med, "ns"));
 		json_object_set_new(s, "how", json_string(kind_how[k]));
 		if (have_stats) {
 			per = (double)exits[k] / ((double)ex.n * wl.p.iterations * wl.p.vcpus);
-			json_object_set_new(s, "kernel_exits_per_round_trip", s2wl_j_real(per, "exits"));
+			json_object_set_new(s, "kernel_exits_per_round_trip", s2_jreal(per, "exits"));
 		} else {
 			json_object_set_new(s, "kernel_exits_per_round_trip",
-				s2wl_j_unavailable("this kernel has no binary statistics "
+				s2_junavail("this kernel has no binary statistics "
 						   "(KVM_CAP_BINARY_STATS_FD)"));
 		}
 		per_vcpu = json_array();

@@ -18,6 +18,12 @@ static void help(void)
 	       "per second, and checks that every page was written.\n\n");
 }
 
+static const struct s2wl_cli cli = {
+	.name = "s2_populate",
+	.iterations = "VMs created and populated, one after another",
+	.help = help,
+};
+
 int main(int argc, char **argv)
 {
 	struct s2wl wl = { .p = S2WL_PARAMS(.iterations = 3) };
@@ -25,7 +31,7 @@ int main(int argc, char **argv)
 	int it, v, status = S2WL_EXIT_OK;
 	FILE *out;
 
-	s2wl_init(&wl, "s2_populate", argc, argv, NULL, NULL, help);
+	s2wl_init(&wl, &cli, argc, argv);
 	times = calloc(wl.p.iterations, sizeof(*times));
 	rates = calloc(wl.p.iterations, sizeof(*rates));
 	vtimes = calloc((size_t)wl.p.iterations * wl.p.vcpus, sizeof(*vtimes));
@@ -57,8 +63,8 @@ int main(int argc, char **argv)
 		"time", s2wl_j_series(times, wl.p.iterations, "ns"),
 		"vcpu_time", s2wl_j_series(vtimes, (size_t)wl.p.iterations * wl.p.vcpus, "ns"),
 		"rate", s2wl_j_series(rates, wl.p.iterations, "pages/s"),
-		"pages_expected", s2wl_j_int(expected, "pages"),
-		"pages_touched", s2wl_j_int(touched_min, "pages"),
+		"pages_expected", s2_jint(expected, "pages"),
+		"pages_touched", s2_jint(touched_min, "pages"),
 		"pages_touched_is", "the fewest pages found written with the guest's stamp in any one VM"));
 
 	out = s2wl_out(&wl);

@@ -19,7 +19,8 @@
  * Every pass must also show up whole in KVM_GET_DIRTY_LOG.
  *
  * Usage: s2_security_test [-S STRATEGY] [-n PAGES] [-r ROUNDS] [-h]
- * Output: one "ok"/"not ok" line per check, then a summary line.
+ * Output: one "ok"/"not ok" line per check, then a summary line. Bad
+ * arguments: one line on stderr, exit 2 (the workloads' helpers, s2common.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -316,50 +317,59 @@ static void test_readonly(struct test *t)
 	check(run_to_sync(t), "readonly: the guest carries on after the MMIO exit");
 }
 
-static void help(const char *name)
+#define NAME "s2_security_test"
+#define MAX_PAGES (1u << 20)
+#define MAX_ROUNDS 1000
+
+static void help(void)
 {
+	char names[128];
+
 	printf("usage: %s [-S STRATEGY] [-n PAGES] [-r ROUNDS] [-h]\n"
-	       " -S: stage-2 strategy of the VM (exclusive, rwlock, rcu,\n"
-	       "     fastpath); default: whatever the kernel uses now\n"
-	       " -n: pages in the dirty-logged memslot (default: 256)\n"
-	       " -r: fork rounds (default: 3)\n", name);
+	       " -S: stage-2 strategy of the VM (%s);\n"
+	       "     default: whatever the kernel uses now\n"
+	       " -n: pages in the dirty-logged memslot, 1-%u (default: 256)\n"
+	       " -r: fork rounds, 1-%u (default: 3)\n"
+	       "exit status: 0 every check passed, 1 one failed, 2 bad arguments,\n"
+	       "4 skipped (the kernel cannot select the strategy)\n",
+	       NAME, s2_strategy_list(names, sizeof(names), NULL), MAX_PAGES, MAX_ROUNDS);
 }
 
 int main(int argc, char *argv[])
 {
 	const char *strategy = NULL;
-	uint64_t npages = 256;
+	uint64_t npages = 256, rounds = 3;
 	struct test t = {};
 	char buf[128];
-	int rounds = 3, opt, i;
+	int opt, i;
 
-	while ((opt = getopt(argc, argv, "S:n:r:h")) != -1) {
+	opterr = 0;
+	while ((opt = getopt(argc, argv, ":S:n:r:h")) != -1) {
 		switch (opt) {
 		case 'S':
+			if (s2_strategy_index(optarg) < 0)
+				s2_bad_arg(NAME, "-S: '%s' is not %s", optarg,
+					   s2_strategy_list(buf, sizeof(buf), "or"));
 			strategy = optarg;
 			break;
 		case 'n':
-			npages = strtoull(optarg, NULL, 0);
-			if (npages < 1 || npages > (1 << 20)) {
-				fprintf(stderr, "-n: pages must be 1..1048576\n");
-				return 2;
-			}
+			if (s2_parse_uint(optarg, MAX_PAGES, &npages) || !npages)
+				s2_bad_arg(NAME, "-n: '%s' is not a page count (1-%u)", optarg, MAX_PAGES);
 			break;
 		case 'r':
-			rounds = atoi(optarg);
-			if (rounds < 1 || rounds > 1000) {
-				fprintf(stderr, "-r: rounds must be 1..1000\n");
-				return 2;
-			}
+			if (s2_parse_uint(optarg, MAX_ROUNDS, &rounds) || !rounds)
+				s2_bad_arg(NAME, "-r: '%s' is not a number of rounds (1-%u)", optarg,
+					   MAX_ROUNDS);
 			break;
 		case 'h':
-			help(argv[0]);
+			help();
 			return 0;
 		default:
-			help(argv[0]);
-			return 2;
+			s2_bad_option(NAME, opt, argv);
 		}
 	}
+	if (optind < argc)
+		s2_bad_arg(NAME, "unexpected argument '%s'", argv[optind]);
 
 	if (strategy && s2_set_strategy(strategy, buf, sizeof(buf))) {
 		printf("# SKIP: %s\n", buf);
@@ -395,7 +405,7 @@ int main(int argc, char *argv[])
 	/* First touch (translation faults), then a logged pass. */
 	write_pass(&t, 1, "populate");
 	write_pass(&t, 2, "dirty pass");
-	for (i = 0; i < rounds; i++)
+	for (i = 0; i < (int)rounds; i++)
 		test_fork(&t, i);
 	test_mprotect(&t);
 	test_ksm(&t);

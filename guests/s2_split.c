@@ -2,7 +2,18 @@
 /* s2_split: see dirtylog.c. */
 #include "dirtylog.h"
 
+static const struct s2_dirtylog s2_split = {
+	.name = "s2_split",
+	.about = "Block-mapping splits under dirty logging: guest memory on huge-page backing\n"
+		 "is first touched (block mappings where the backing allows), then logging is\n"
+		 "enabled and each pass writes every page, so the first logged pass splits the\n"
+		 "blocks (and issues TLBIs). Prints the splitting pass apart from later passes.\n",
+	.defaults = S2WL_PARAMS(.bytes_per_vcpu = 32ull << 20,
+				.backing = VM_MEM_SRC_ANONYMOUS_THP, .iterations = 2),
+	.split = true,
+};
+
 int main(int argc, char **argv)
 {
-	return s2_dirtylog_main(argc, argv, true);
+	return s2_dirtylog_main(argc, argv, &s2_split);
 }

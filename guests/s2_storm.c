@@ -246,28 +246,28 @@ static int storm_opt(struct s2wl *wl, int o, const char *arg)
 		opt.mode_set = true;
 		return 0;
 	case 'e':
-		if (s2wl_parse_uint(arg, 1u << 30, &v) || !v || (v & (v - 1)))
+		if (s2_parse_uint(arg, 1u << 30, &v) || !v || (v & (v - 1)))
 			s2wl_bad_arg(wl, "-e: '%s' is not a power of two", arg);
 		opt.ring_entries = v;
 		return 0;
 	case 't':
-		if (s2wl_parse_uint(arg, 30ull * 86400, &opt.seconds))
+		if (s2_parse_uint(arg, 30ull * 86400, &opt.seconds))
 			s2wl_bad_arg(wl, "-t: '%s' is not a number of seconds", arg);
 		return 0;
 	case 'W':
-		if (s2wl_parse_uint(arg, 1ull << 50, &opt.writes_target))
+		if (s2_parse_uint(arg, 1ull << 50, &opt.writes_target))
 			s2wl_bad_arg(wl, "-W: '%s' is not a number of writes", arg);
 		return 0;
 	case 'u':
-		if (s2wl_parse_size(arg, &opt.chunk))
+		if (s2_parse_size(arg, &opt.chunk))
 			s2wl_bad_arg(wl, "-u: '%s' is not a size", arg);
 		return 0;
 	case 'p':
-		if (s2wl_parse_uint(arg, 10000000, &opt.pause_us) || !opt.pause_us)
+		if (s2_parse_uint(arg, 10000000, &opt.pause_us) || !opt.pause_us)
 			s2wl_bad_arg(wl, "-p: '%s' is not a number of microseconds (1-10000000)", arg);
 		return 0;
 	case 'H':
-		if (s2wl_parse_uint(arg, 10000000, &opt.harvest_pause_us))
+		if (s2_parse_uint(arg, 10000000, &opt.harvest_pause_us))
 			s2wl_bad_arg(wl, "-H: '%s' is not a number of microseconds (0-10000000)", arg);
 		return 0;
 	case 'x':
@@ -927,11 +927,11 @@ static json_t *dist_json(const struct dist *d)
 	json_t *o;
 
 	if (d->unavailable)
-		return s2wl_j_unavailable(d->unavailable);
-	o = json_pack("{s:o, s:o}", "calls", s2wl_j_int(d->calls, "calls"),
-		      "bytes", s2wl_j_int(d->bytes, "bytes"));
+		return s2_junavail(d->unavailable);
+	o = json_pack("{s:o, s:o}", "calls", s2_jint(d->calls, "calls"),
+		      "bytes", s2_jint(d->bytes, "bytes"));
 	json_object_set_new(o, "time", d->t.n ? s2wl_j_series(d->t.v, d->t.n, "ns") :
-			    s2wl_j_unavailable("no call completed"));
+			    s2_junavail("no call completed"));
 	switch (d->kind) {
 	case D_DONTNEED:
 		json_object_set_new(o, "how", json_string("madvise(MADV_DONTNEED) of a random chunk"));
@@ -940,15 +940,15 @@ static json_t *dist_json(const struct dist *d)
 		json_object_set_new(o, "how", json_string(
 			"page_idle bits set on a random chunk's PFNs (clear_young), read back "
 			"after a pause"));
-		json_object_set_new(o, "pages_marked", s2wl_j_int(d->a, "pages"));
-		json_object_set_new(o, "pages_seen_accessed", s2wl_j_int(d->b, "pages"));
+		json_object_set_new(o, "pages_marked", s2_jint(d->a, "pages"));
+		json_object_set_new(o, "pages_seen_accessed", s2_jint(d->b, "pages"));
 		json_object_set_new(o, "pages_seen_accessed_is", json_string(
 			"pages no longer idle when read back; approximate, as MADV_DONTNEED and "
 			"CoW change PFNs meanwhile"));
 		break;
 	case D_RECLAIM:
 		json_object_set_new(o, "how", json_string(d->cg_file));
-		json_object_set_new(o, "short_calls", s2wl_j_int(d->a, "calls"));
+		json_object_set_new(o, "short_calls", s2_jint(d->a, "calls"));
 		json_object_set_new(o, "swap", json_boolean(d->swap));
 		if (!d->swap)
 			json_object_set_new(o, "note", json_string(
@@ -961,12 +961,12 @@ static json_t *dist_json(const struct dist *d)
 			"backing: a write would reach the guest) and exits" :
 			"fork(); the child writes a byte of each page of a random chunk (its own "
 			"CoW copies) and exits"));
-		json_object_set_new(o, "children_signalled", s2wl_j_int(d->a, "processes"));
+		json_object_set_new(o, "children_signalled", s2_jint(d->a, "processes"));
 		break;
 	case NR_DIST:
 		break;
 	}
-	json_object_set_new(o, "errors", s2wl_j_int(d->errors, "calls"));
+	json_object_set_new(o, "errors", s2_jint(d->errors, "calls"));
 	if (d->errors)
 		json_object_set_new(o, "first_error", json_string(strerror(d->first_errno)));
 	return o;
@@ -1031,7 +1031,7 @@ static json_t *kstats_json(struct kstats *k, const uint64_t *before, const uint6
 		d = get_stats_descriptor(k->descs, i, &k->hdr);
 		if (!kstat_counted(d))
 			continue;
-		json_object_set_new(o, d->name, s2wl_j_int(after[i] - before[i],
+		json_object_set_new(o, d->name, s2_jint(after[i] - before[i],
 			(d->flags & KVM_STATS_UNIT_MASK) == KVM_STATS_UNIT_BYTES ? "bytes" : "events"));
 	}
 	return o;
@@ -1086,6 +1086,14 @@ static uint64_t popcount_bm(const uint64_t *bm)
 	return n;
 }
 
+static const struct s2wl_cli cli = {
+	.name = "s2_storm",
+	.iterations = "passes over the memory after the first touch",
+	.opts = "l:e:H:t:W:u:p:x:",
+	.opt = storm_opt,
+	.help = help,
+};
+
 int main(int argc, char **argv)
 {
 	struct s2wl wl = { .p = S2WL_PARAMS(.access = S2WL_RANDOM) };
@@ -1101,7 +1109,7 @@ int main(int argc, char **argv)
 	bool have_stats;
 	FILE *out;
 
-	s2wl_init(&wl, "s2_storm", argc, argv, "l:e:H:t:W:u:p:x:", storm_opt, help);
+	s2wl_init(&wl, &cli, argc, argv);
 	st.wl = &wl;
 	st.drop_left = getenv("S2PERF_TEST_DROP_DIRTY") ?
 		strtoull(getenv("S2PERF_TEST_DROP_DIRTY"), NULL, 0) : 0;
@@ -1317,33 +1325,33 @@ int main(int argc, char **argv)
 
 		o = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o}",
 			"log_mode", log_names[opt.mode], "strategy", wl.strategy_in_force,
-			"populate_time", s2wl_j_int(t_pop, "ns"),
-			"storm_time", s2wl_j_int(t_storm, "ns"),
-			"writes", s2wl_j_int(writes, "writes"),
-			"reads", s2wl_j_int(reads, "reads"),
-			"passes", s2wl_j_int(passes, "passes"),
-			"write_rate", s2wl_j_real(rate, "writes/s"));
+			"populate_time", s2_jint(t_pop, "ns"),
+			"storm_time", s2_jint(t_storm, "ns"),
+			"writes", s2_jint(writes, "writes"),
+			"reads", s2_jint(reads, "reads"),
+			"passes", s2_jint(passes, "passes"),
+			"write_rate", s2_jreal(rate, "writes/s"));
 		json_object_set_new(o, "ended_by", json_string(stuck >= 0 ? "a stuck vCPU" : stop_reason));
 		json_object_set_new(o, "limits", json_pack("{s:o, s:o, s:o}",
-			"passes", s2wl_j_int(wl.p.iterations, "passes"),
-			"seconds", opt.seconds ? s2wl_j_int(opt.seconds, "s") :
-				s2wl_j_unavailable("no time limit (-t 0)"),
-			"writes", opt.writes_target ? s2wl_j_int(opt.writes_target, "writes") :
-				s2wl_j_unavailable("no write target (-W 0)")));
-		json_object_set_new(o, "harvests", s2wl_j_int(harvest_t.n, "harvests"));
+			"passes", s2_jint(wl.p.iterations, "passes"),
+			"seconds", opt.seconds ? s2_jint(opt.seconds, "s") :
+				s2_junavail("no time limit (-t 0)"),
+			"writes", opt.writes_target ? s2_jint(opt.writes_target, "writes") :
+				s2_junavail("no write target (-W 0)")));
+		json_object_set_new(o, "harvests", s2_jint(harvest_t.n, "harvests"));
 		json_object_set_new(o, "harvest_time", s2wl_j_series(harvest_t.v, harvest_t.n, "ns"));
 		if (t_final)
-			json_object_set_new(o, "final_harvest_time", s2wl_j_int(t_final, "ns"));
+			json_object_set_new(o, "final_harvest_time", s2_jint(t_final, "ns"));
 		json_object_set_new(o, "ring_entries", opt.mode == LOG_RING ?
-			s2wl_j_int(wl.ring_entries, "entries") : s2wl_j_unavailable("only with -l ring"));
+			s2_jint(wl.ring_entries, "entries") : s2_junavail("only with -l ring"));
 		json_object_set_new(o, "ioctls", json_pack("{s:o, s:o, s:o}",
-			"get_dirty_log", s2wl_j_int(st.n_get, "calls"),
-			"clear_dirty_log", s2wl_j_int(st.n_clear, "calls"),
-			"reset_dirty_rings", s2wl_j_int(st.n_reset, "calls")));
-		json_object_set_new(o, "page_windows_checked", s2wl_j_int(st.page_windows, "pages"));
-		json_object_set_new(o, "late_by_one", s2wl_j_int(st.late, "pages"));
-		json_object_set_new(o, "spurious", s2wl_j_int(st.spurious, "pages"));
-		json_object_set_new(o, "after_final", s2wl_j_int(st.after_final, "pages"));
+			"get_dirty_log", s2_jint(st.n_get, "calls"),
+			"clear_dirty_log", s2_jint(st.n_clear, "calls"),
+			"reset_dirty_rings", s2_jint(st.n_reset, "calls")));
+		json_object_set_new(o, "page_windows_checked", s2_jint(st.page_windows, "pages"));
+		json_object_set_new(o, "late_by_one", s2_jint(st.late, "pages"));
+		json_object_set_new(o, "spurious", s2_jint(st.spurious, "pages"));
+		json_object_set_new(o, "after_final", s2_jint(st.after_final, "pages"));
 		for (i = 0; i < st.misses && i < STORM_MAX_MISSES_LISTED; i++) {
 			uint64_t p = st.first_miss[i].page;
 			char gpa[32];
@@ -1354,12 +1362,12 @@ int main(int argc, char **argv)
 				"vcpu_page", (json_int_t)(p % wl.pages_per_vcpu), "gpa", gpa,
 				"window", (json_int_t)st.first_miss[i].window));
 		}
-		m = json_pack("{s:o, s:o}", "count", s2wl_j_int(st.misses, "pages"), "first", list);
+		m = json_pack("{s:o, s:o}", "count", s2_jint(st.misses, "pages"), "first", list);
 		json_object_set_new(o, "misses", m);
 		json_object_set_new(o, "content", json_pack("{s:o, s:o, s:o}",
-			"checked", s2wl_j_int(st.content_checked, "pages"),
-			"zeroed_by_dontneed", s2wl_j_int(st.content_zero, "pages"),
-			"stamp_errors", s2wl_j_int(st.content_err, "pages")));
+			"checked", s2_jint(st.content_checked, "pages"),
+			"zeroed_by_dontneed", s2_jint(st.content_zero, "pages"),
+			"stamp_errors", s2_jint(st.content_err, "pages")));
 		json_object_set_new(o, "invalidations", dist_json(&st.d[D_DONTNEED]));
 		json_object_set_new(o, "aging", dist_json(&st.d[D_AGE]));
 		json_object_set_new(o, "reclaim", dist_json(&st.d[D_RECLAIM]));
@@ -1368,11 +1376,11 @@ int main(int argc, char **argv)
 			json_pack("{s:o, s:o}",
 				  "vm", kstats_json(&vmk, vmk.before, vmstats_after),
 				  "vcpus", kstats_json(&vk[0], vstats_before, vstats_after)) :
-			s2wl_j_unavailable("no KVM_CAP_BINARY_STATS_FD"));
+			s2_junavail("no KVM_CAP_BINARY_STATS_FD"));
 		json_object_set_new(o, "params", json_pack("{s:o, s:o, s:o, s:b, s:b, s:b, s:b}",
-			"harvest_pause_mean", s2wl_j_int(opt.harvest_pause_us, "us"),
-			"chunk", s2wl_j_int(opt.chunk, "bytes"),
-			"pause", s2wl_j_int(opt.pause_us * 1000, "ns"),
+			"harvest_pause_mean", s2_jint(opt.harvest_pause_us, "us"),
+			"chunk", s2_jint(opt.chunk, "bytes"),
+			"pause", s2_jint(opt.pause_us * 1000, "ns"),
 			"dontneed", !opt.off[D_DONTNEED], "age", !opt.off[D_AGE],
 			"reclaim", !opt.off[D_RECLAIM], "fork", !opt.off[D_FORK]));
 		json_object_set_new(wl.doc, "storm", o);

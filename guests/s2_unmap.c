@@ -38,11 +38,11 @@ static int um_opt(struct s2wl *wl, int opt, const char *arg)
 			s2wl_bad_arg(wl, "-m: '%s' is not dontneed or mprotect", arg);
 		return 0;
 	case 'u':
-		if (s2wl_parse_size(arg, &um.chunk))
+		if (s2_parse_size(arg, &um.chunk))
 			s2wl_bad_arg(wl, "-u: '%s' is not a size", arg);
 		return 0;
 	case 'p':
-		if (s2wl_parse_uint(arg, 10000000, &um.pause_us))
+		if (s2_parse_uint(arg, 10000000, &um.pause_us))
 			s2wl_bad_arg(wl, "-p: '%s' is not a number of microseconds", arg);
 		return 0;
 	}
@@ -62,6 +62,14 @@ static void help(void)
 	       "            back in before it goes again (default 100)\n");
 }
 
+static const struct s2wl_cli cli = {
+	.name = "s2_unmap",
+	.iterations = "passes each vCPU makes while the host invalidates",
+	.opts = "m:u:p:",
+	.opt = um_opt,
+	.help = help,
+};
+
 int main(int argc, char **argv)
 {
 	struct s2wl wl = { .p = S2WL_PARAMS() };
@@ -71,7 +79,7 @@ int main(int argc, char **argv)
 	int v;
 	FILE *out;
 
-	s2wl_init(&wl, "s2_unmap", argc, argv, "m:u:p:", um_opt, help);
+	s2wl_init(&wl, &cli, argc, argv);
 	if (um.how == INVAL_MPROTECT && wl.p.write_pct)
 		s2wl_bad_arg(&wl, "-m mprotect needs -w 0 (guest writes to read-only memory fail KVM_RUN)");
 	total = wl.p.bytes_per_vcpu * wl.p.vcpus;
@@ -149,18 +157,18 @@ int main(int argc, char **argv)
 
 	json_object_set_new(wl.doc, "unmap", json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
 		"method", um.how == INVAL_DONTNEED ? "madvise_dontneed" : "mprotect",
-		"chunk", s2wl_j_int(um.chunk, "bytes"),
-		"rounds", s2wl_j_int(rounds, "rounds"),
-		"pause", s2wl_j_int(um.pause_us * 1000, "ns"),
-		"populate_time", s2wl_j_int(t_pop, "ns"),
-		"window", s2wl_j_int(window, "ns"),
+		"chunk", s2_jint(um.chunk, "bytes"),
+		"rounds", s2_jint(rounds, "rounds"),
+		"pause", s2_jint(um.pause_us * 1000, "ns"),
+		"populate_time", s2_jint(t_pop, "ns"),
+		"window", s2_jint(window, "ns"),
 		"invalidate_time", s2wl_j_series(inval_t, n_inval, "ns"),
-		"vcpu_passes", s2wl_j_int(passes, "passes"),
-		"pages_touched", s2wl_j_int(passes * wl.pages_per_vcpu, "pages"),
-		"page_rate", s2wl_j_real((double)rate, "pages/s")));
+		"vcpu_passes", s2_jint(passes, "passes"),
+		"pages_touched", s2_jint(passes * wl.pages_per_vcpu, "pages"),
+		"page_rate", s2_jreal((double)rate, "pages/s")));
 	json_object_set_new(json_object_get(wl.doc, "unmap"), "vcpu_pass_time_mean",
-		passes ? s2wl_j_real((double)pass_ns / passes, "ns") :
-		s2wl_j_unavailable("no vCPU finished a pass during the invalidations"));
+		passes ? s2_jreal((double)pass_ns / passes, "ns") :
+		s2_junavail("no vCPU finished a pass during the invalidations"));
 
 	out = s2wl_out(&wl);
 	fprintf(out, "s2_unmap: %d vCPUs x %" PRIu64 " MiB (%s), %s of %" PRIu64

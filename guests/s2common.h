@@ -1,25 +1,55 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Helpers shared by the s2perf guest programs: choosing the stage-2
- * locking strategy of the patched kernel for the next VM, and reading back
- * the strategy a VM was created with.
+ * Helpers shared by the s2perf guest programs, the workloads and
+ * s2_security_test alike: option values and the one-line answer to a bad
+ * one, choosing the stage-2 locking strategy of the patched kernel for the
+ * next VM, and reading back the strategy a VM was created with.
  */
 #ifndef S2PERF_S2COMMON_H
 #define S2PERF_S2COMMON_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+
+#include "s2strategy.h"
 
 struct kvm_vm;
 
 #define S2_PARAM_STRATEGY "/sys/module/kvm/parameters/stage2_strategy"
 
-/* Exit status for "this host cannot run what was asked", as in kselftest. */
+/*
+ * Exit statuses: bad arguments (as getopt users expect) and "this host
+ * cannot run what was asked" (as in kselftest).
+ */
+#define S2_EXIT_USAGE 2
 #define S2_EXIT_SKIP 4
 
 /*
- * Make @name ("exclusive", "rwlock", "rcu", "fastpath") the strategy of VMs
- * created from now on. Returns 0, or -1 with a reason in @why.
+ * Option values: a size ("512M", "2G", "4096"; not 0) and a whole number
+ * up to @max. Return 0, or -1 (and leave *out alone) for anything else.
+ */
+int s2_parse_size(const char *s, uint64_t *out);
+int s2_parse_uint(const char *s, uint64_t max, uint64_t *out);
+
+/*
+ * A bad argument: one line on stderr, "@prog: <message> (see @prog -h)",
+ * and exit status 2.
+ */
+void __attribute__((noreturn, format(printf, 2, 3)))
+s2_bad_arg(const char *prog, const char *fmt, ...);
+void __attribute__((noreturn, format(printf, 2, 0)))
+s2_vbad_arg(const char *prog, const char *fmt, va_list ap);
+/*
+ * The same for what getopt_long() (with opterr = 0 and a leading ':' in
+ * the option string) returned as @opt, ':' or '?'.
+ */
+void __attribute__((noreturn)) s2_bad_option(const char *prog, int opt, char **argv);
+
+/*
+ * Make @name (one of s2strategy.h) the strategy of VMs created from now
+ * on. Returns 0, or -1 with a reason in @why.
  */
 int s2_set_strategy(const char *name, char *why, size_t len);
 

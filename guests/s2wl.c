@@ -1,20 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The part of every s2perf workload that is not the workload: options, the
- * VM and its vCPU threads, the guest loop, timing and the JSON document.
+ * The workloads' VM and vCPU control, with the guest code, in the manner of
+ * the KVM selftests' lib/memstress.c: one VM with a test memslot split
+ * between the vCPUs, the guest's page-touching loop, vCPU threads that run
+ * one pass per release, the count of every KVM_RUN, and the VM's binary
+ * stats read before it goes. The command line is s2wl_opts.c, the
+ * document s2wl_doc.c.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <getopt.h>
 #include <inttypes.h>
-#include <math.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "kvm_util.h"
@@ -87,11 +87,6 @@ uint64_t s2wl_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
-static uint64_t s2wl_t0_ns(const struct s2wl *wl)
-{
-	return (uint64_t)wl->t0.tv_sec * 1000000000ull + wl->t0.tv_nsec;
-}
-
 /*
  * Every KVM_RUN the process makes, the framework's too (on x86 get_ucall()
  * re-enters with immediate_exit to complete port I/O, which returns
@@ -122,353 +117,24 @@ int __wrap_ioctl(int fd, unsigned long req, ...)
 	return r;
 }
 
-/* ---- JSON ---- */
-
-json_t *s2wl_j_int(uint64_t v, const char *unit)
+void s2wl_kvm_runs(uint64_t *calls, uint64_t *eintr)
 {
-	return json_pack("{s:I, s:s}", "value", (json_int_t)v, "unit", unit);
+	*calls = __atomic_load_n(&s2wl_kvm_run_calls, __ATOMIC_RELAXED);
+	*eintr = __atomic_load_n(&s2wl_kvm_run_eintr, __ATOMIC_RELAXED);
 }
 
-json_t *s2wl_j_real(double v, const char *unit)
+void s2wl_init(struct s2wl *wl, const struct s2wl_cli *cli, int argc, char **argv)
 {
-	return json_pack("{s:f, s:s}", "value", v, "unit", unit);
-}
-
-json_t *s2wl_j_unavailable(const char *reason)
-{
-	return json_pack("{s:b, s:s}", "available", 0, "reason", reason);
-}
-
-void s2wl_series_stats(const uint64_t *v, size_t n, double *mean, double *sd,
-		       uint64_t *min, uint64_t *max)
-{
-	double sum = 0, sq = 0;
-	size_t i;
-
-	*min = n ? v[0] : 0;
-	*max = n ? v[0] : 0;
-	for (i = 0; i < n; i++) {
-		sum += v[i];
-		if (v[i] < *min)
-			*min = v[i];
-		if (v[i] > *max)
-			*max = v[i];
-	}
-	*mean = n ? sum / n : 0;
-	for (i = 0; i < n; i++)
-		sq += (v[i] - *mean) * (v[i] - *mean);
-	/* Sample standard deviation: these are a few repetitions, not a population. */
-	*sd = n > 1 ? sqrt(sq / (n - 1)) : 0;
-}
-
-/* Up to this many values are kept; beyond, only the statistics. */
-#define S2WL_SERIES_MAX_VALUES 4096
-
-json_t *s2wl_j_series(const uint64_t *v, size_t n, const char *unit)
-{
-	uint64_t min, max;
-	double mean, sd;
-	json_t *o, *vals;
-	size_t i;
-
-	s2wl_series_stats(v, n, &mean, &sd, &min, &max);
-	o = json_pack("{s:s, s:I, s:f, s:f, s:I, s:I}", "unit", unit,
-		      "n", (json_int_t)n, "mean", mean, "stddev", sd,
-		      "min", (json_int_t)min, "max", (json_int_t)max);
-	if (n <= S2WL_SERIES_MAX_VALUES) {
-		vals = json_array();
-		for (i = 0; i < n; i++)
-			json_array_append_new(vals, json_integer(v[i]));
-		json_object_set_new(o, "values", vals);
-	}
-	return o;
-}
-
-uint64_t s2wl_phase(struct s2wl *wl, const char *name, uint64_t start)
-{
-	uint64_t end = s2wl_now_ns();
-
-	json_array_append_new(wl->phases,
-		json_pack("{s:s, s:o, s:o}", "name", name,
-			  "start", s2wl_j_int(start - s2wl_t0_ns(wl), "ns"),
-			  "duration", s2wl_j_int(end - start, "ns")));
-	return end - start;
-}
-
-FILE *s2wl_out(const struct s2wl *wl)
-{
-	return wl->p.output ? stdout : stderr;
-}
-
-void s2wl_print_series(const struct s2wl *wl, const char *label, const uint64_t *v,
-		       size_t n, double scale, const char *unit, const char *note)
-{
-	uint64_t min, max;
-	double mean, sd;
-	int prec = scale == 1 ? 0 : 1;
-
-	s2wl_series_stats(v, n, &mean, &sd, &min, &max);
-	fprintf(s2wl_out(wl), "  %-16s %10.*f %-7s mean, min %.*f, max %.*f, sd %.*f (n=%zu%s%s)\n",
-		label, prec, mean / scale, unit, prec, min / scale, prec, max / scale,
-		prec, sd / scale, n, note ? ", " : "", note ? note : "");
-}
-
-void s2wl_progress(const struct s2wl *wl, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (wl->p.quiet)
-		return;
-	fprintf(stderr, "%s: ", wl->name);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-/*
- * The framework's constructor prints its guest random seed on stdout, where
- * it would spoil the JSON document; s2perf workloads do not use that seed.
- * Ours runs first and parks stdout on /dev/null until main() starts.
- */
-static int s2wl_saved_stdout = -1;
-
-static void __attribute__((constructor(101))) s2wl_early(void)
-{
-	int null = open("/dev/null", O_WRONLY);
-
-	/*
-	 * The framework loads the guest code from the file named by
-	 * program_invocation_name, which is not a path when started from PATH.
-	 */
-	program_invocation_name = "/proc/self/exe";
-
-	if (null < 0)
-		return;
-	s2wl_saved_stdout = dup(STDOUT_FILENO);
-	dup2(null, STDOUT_FILENO);
-	close(null);
-}
-
-static void s2wl_restore_stdout(void)
-{
-	if (s2wl_saved_stdout < 0)
-		return;
-	fflush(stdout);
-	dup2(s2wl_saved_stdout, STDOUT_FILENO);
-	close(s2wl_saved_stdout);
-	s2wl_saved_stdout = -1;
-}
-
-/* ---- options ---- */
-
-int s2wl_parse_size(const char *s, uint64_t *out)
-{
-	unsigned long long v;
-	uint64_t shift = 0;
-	char *end;
-
-	if (!s || !*s || *s == '-')
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || end == s)
-		return -1;
-	switch (*end) {
-	case 'k': case 'K': shift = 10; end++; break;
-	case 'm': case 'M': shift = 20; end++; break;
-	case 'g': case 'G': shift = 30; end++; break;
-	case 't': case 'T': shift = 40; end++; break;
-	}
-	if (*end == 'b' || *end == 'B')
-		end++;
-	if (*end || v == 0 || v > (UINT64_MAX >> shift))
-		return -1;
-	*out = (uint64_t)v << shift;
-	return 0;
-}
-
-int s2wl_parse_uint(const char *s, uint64_t max, uint64_t *out)
-{
-	unsigned long long v;
-	char *end;
-
-	if (!s || !*s || *s == '-')
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || end == s || *end || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-void s2wl_bad_arg(const struct s2wl *wl, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", wl->name);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, " (see %s -h)\n", wl->name);
-	exit(S2WL_EXIT_USAGE);
-}
-
-static const char *backing_name(enum vm_mem_backing_src_type t)
-{
-	return vm_mem_backing_src_alias(t)->name;
-}
-
-void s2wl_usage_common(const struct s2wl *wl)
-{
-	const struct s2wl_params *p = &wl->p;
-	char size[32];
-
-	if (p->bytes_per_vcpu % (1ull << 20) == 0)
-		snprintf(size, sizeof(size), "%" PRIu64 "M", p->bytes_per_vcpu >> 20);
-	else
-		snprintf(size, sizeof(size), "%" PRIu64, p->bytes_per_vcpu);
-	printf("common options:\n"
-	       "  -v, --vcpus N        vCPUs, each with its own share of memory (default %d)\n"
-	       "  -b, --bytes SIZE     guest memory per vCPU, e.g. 512M, 2G (default %s)\n"
-	       "  -s, --backing TYPE   backing memory: anonymous, anonymous_thp,\n"
-	       "                       anonymous_hugetlb, shmem, shared_hugetlb, or a sized\n"
-	       "                       anonymous_hugetlb_2mb ... (default %s)\n"
-	       "  -i, --iterations N   %s (default %d)\n"
-	       "  -w, --write PCT      share of page accesses that write, 0-100 (default %d)\n"
-	       "  -A, --access MODE    sequential or random page order (default %s)\n"
-	       "  -r, --seed N         seed for random choices (default %" PRIu64 ", fixed)\n"
-	       "  -c, --cpus LIST      pin vCPU i to the i-th CPU of LIST, e.g. 0,1 (default: no pinning)\n"
-	       "  -S, --strategy NAME  stage-2 locking strategy for this VM: exclusive, rwlock,\n"
-	       "                       rcu, fastpath (needs the s2perf kernel; default: the\n"
-	       "                       kernel's current kvm.stage2_strategy)\n"
-	       "  -o, --output FILE    write the JSON document to FILE and the summary to\n"
-	       "                       stdout (default: JSON on stdout, summary on stderr)\n"
-	       "  -q, --quiet          no progress lines\n"
-	       "  -h, --help           this help\n"
-	       "exit status: 0 ok, 1 the run failed a check, 2 bad arguments, 4 skipped\n"
-	       "(this host cannot run it; the reason is printed and in the JSON)\n",
-	       p->vcpus, size, backing_name(p->backing),
-	       !strcmp(wl->name, "s2_populate") ? "VMs created and populated, one after another" :
-	       !strcmp(wl->name, "s2_unmap") ? "passes each vCPU makes while the host invalidates" :
-	       "passes over the memory after the first touch",
-	       p->iterations, p->write_pct,
-	       p->access == S2WL_RANDOM ? "random" : "sequential", p->seed);
-}
-
-void s2wl_init(struct s2wl *wl, const char *name, int argc, char **argv,
-	       const char *extra_opts, s2wl_opt_fn extra, void (*extra_help)(void))
-{
-	static const struct option longopts[] = {
-		{ "vcpus", required_argument, NULL, 'v' },
-		{ "bytes", required_argument, NULL, 'b' },
-		{ "backing", required_argument, NULL, 's' },
-		{ "iterations", required_argument, NULL, 'i' },
-		{ "write", required_argument, NULL, 'w' },
-		{ "access", required_argument, NULL, 'A' },
-		{ "seed", required_argument, NULL, 'r' },
-		{ "cpus", required_argument, NULL, 'c' },
-		{ "strategy", required_argument, NULL, 'S' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
-	char optstr[128];
-	uint64_t v;
-	int opt, t;
-
-	s2wl_restore_stdout();
-	wl->name = name;
 	clock_gettime(CLOCK_MONOTONIC, &wl->t0);
-	snprintf(optstr, sizeof(optstr), ":v:b:s:i:w:A:r:c:S:o:qh%s", extra_opts ? extra_opts : "");
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, optstr, longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'v':
-			if (s2wl_parse_uint(optarg, S2WL_MAX_VCPUS, &v) || !v)
-				s2wl_bad_arg(wl, "-v: '%s' is not a vCPU count (1-%d)", optarg, S2WL_MAX_VCPUS);
-			wl->p.vcpus = v;
-			break;
-		case 'b':
-			if (s2wl_parse_size(optarg, &wl->p.bytes_per_vcpu))
-				s2wl_bad_arg(wl, "-b: '%s' is not a size (e.g. 64M, 2G)", optarg);
-			break;
-		case 's':
-			for (t = 0; t < NUM_SRC_TYPES; t++)
-				if (!strcmp(optarg, backing_name(t)))
-					break;
-			if (t == NUM_SRC_TYPES)
-				s2wl_bad_arg(wl, "-s: unknown backing '%s'", optarg);
-			wl->p.backing = t;
-			break;
-		case 'i':
-			if (s2wl_parse_uint(optarg, 1000000, &v) || !v)
-				s2wl_bad_arg(wl, "-i: '%s' is not a positive count", optarg);
-			wl->p.iterations = v;
-			break;
-		case 'w':
-			if (s2wl_parse_uint(optarg, 100, &v))
-				s2wl_bad_arg(wl, "-w: '%s' is not a percentage (0-100)", optarg);
-			wl->p.write_pct = v;
-			break;
-		case 'A':
-			if (!strcmp(optarg, "sequential") || !strcmp(optarg, "seq"))
-				wl->p.access = S2WL_SEQUENTIAL;
-			else if (!strcmp(optarg, "random"))
-				wl->p.access = S2WL_RANDOM;
-			else
-				s2wl_bad_arg(wl, "-A: '%s' is not sequential or random", optarg);
-			break;
-		case 'r':
-			if (s2wl_parse_uint(optarg, UINT64_MAX, &wl->p.seed))
-				s2wl_bad_arg(wl, "-r: '%s' is not a number", optarg);
-			break;
-		case 'c':
-			wl->p.pin = optarg;
-			break;
-		case 'S':
-			if (strcmp(optarg, "exclusive") && strcmp(optarg, "rwlock") &&
-			    strcmp(optarg, "rcu") && strcmp(optarg, "fastpath"))
-				s2wl_bad_arg(wl, "-S: '%s' is not exclusive, rwlock, rcu or fastpath", optarg);
-			wl->p.strategy = optarg;
-			break;
-		case 'o':
-			wl->p.output = optarg;
-			break;
-		case 'q':
-			wl->p.quiet = true;
-			break;
-		case 'h':
-			printf("usage: %s [options]\n\n", name);
-			if (extra_help)
-				extra_help();
-			s2wl_usage_common(wl);
-			exit(0);
-		case ':':
-			s2wl_bad_arg(wl, "-%c needs a value", optopt);
-		case '?':
-			if (optopt)
-				s2wl_bad_arg(wl, "unknown option -%c", optopt);
-			s2wl_bad_arg(wl, "unknown option '%s'", argv[optind - 1]);
-		default:
-			if (!extra || extra(wl, opt, optarg))
-				s2wl_bad_arg(wl, "unknown option -%c", opt);
-		}
-	}
-	if (optind < argc)
-		s2wl_bad_arg(wl, "unexpected argument '%s'", argv[optind]);
-
+	s2wl_parse_args(wl, cli, argc, argv);
 	wl->doc = json_object();
 	wl->phases = json_array();
 	pthread_mutex_init(&wl->lock, NULL);
 	pthread_cond_init(&wl->cond, NULL);
 }
 
-/* ---- skip / finish ---- */
+/* ---- the VM's binary stats ---- */
 
-/* The head of the document goes first, then what the workload recorded. */
 /*
  * The stage-2 binary stats (KVM_GET_STATS_FD, kernel series patch 6) of the
  * VM and of each vCPU, read just before the VM is destroyed: every s2_*
@@ -593,154 +259,6 @@ static void s2wl_collect_kstats(struct s2wl *wl, int *sfd)
 	}
 }
 
-/*
- * A log2 histogram as the other documents give one: {unit, count, sum,
- * buckets: [{le, count}]}. KVM's bucket i holds the values v with
- * fls64(v) == i, that is [2^(i-1), 2^i - 1] (bucket 0: v = 0), the last
- * one everything above. sum is the matching "<name>_time_ns" stat
- * (s2_fault_hist: s2_fault_time_ns); without one it is absent.
- */
-static void s2wl_kstats_hists(json_t *scope)
-{
-	const char *name;
-	json_t *o, *c, *b, *t;
-	char tname[96];
-	json_int_t n = 0, v;
-	size_t i, len;
-
-	json_object_foreach(scope, name, o) {
-		c = json_object_get(o, "counts");
-		if (!c || json_object_get(o, "count"))
-			continue;
-		b = json_array();
-		n = 0;
-		for (i = 0; i < json_array_size(c); i++) {
-			v = json_integer_value(json_array_get(c, i));
-			n += v;
-			json_array_append_new(b, i + 1 == json_array_size(c) ?
-				json_pack("{s:s, s:I}", "le", "+Inf", "count", v) :
-				json_pack("{s:I, s:I}", "le", (json_int_t)((1ull << i) - 1), "count", v));
-		}
-		json_object_set_new(o, "count", json_integer(n));
-		len = strlen(name);
-		if (len > 5 && !strcmp(name + len - 5, "_hist")) {
-			snprintf(tname, sizeof(tname), "%.*s_time_ns", (int)(len - 5), name);
-			t = json_object_get(scope, tname);
-			if (t && json_object_get(t, "value"))
-				json_object_set(o, "sum", json_object_get(t, "value"));
-		}
-		json_object_set_new(o, "buckets", b);
-		json_object_del(o, "counts");
-	}
-}
-
-static json_t *s2wl_j_kstats(struct s2wl *wl)
-{
-	if (wl->kstats_why)
-		return s2wl_j_unavailable(wl->kstats_why);
-	if (!wl->kstats)
-		return s2wl_j_unavailable("no VM was created");
-	if (!wl->kstats_found)
-		return s2wl_j_unavailable("the kernel has no stage-2 binary stats (no s2_* in KVM_GET_STATS_FD)");
-	s2wl_kstats_hists(json_object_get(wl->kstats, "vcpu"));
-	s2wl_kstats_hists(json_object_get(wl->kstats, "vm"));
-	json_object_set_new(wl->kstats, "source", json_string("KVM_GET_STATS_FD"));
-	return json_incref(wl->kstats);
-}
-
-static json_t *s2wl_doc_head(struct s2wl *wl, int status, const char *why)
-{
-	const struct s2wl_params *p = &wl->p;
-	json_t *o, *doc = json_object();
-	struct utsname u;
-
-	uname(&u);
-	if (!wl->pages_per_vcpu)
-		wl->pages_per_vcpu = p->bytes_per_vcpu / vm_guest_mode_params[VM_MODE_DEFAULT].page_size;
-	json_object_set_new(doc, "schema", json_string(S2WL_SCHEMA));
-	json_object_set_new(doc, "workload", json_string(wl->name + 3));
-	json_object_set_new(doc, "status",
-		json_string(status == S2WL_EXIT_OK ? "ok" :
-			    status == S2WL_EXIT_SKIP ? "skipped" : "failed"));
-	json_object_set_new(doc, "reason", why ? json_string(why) : json_null());
-	json_object_set_new(doc, "system",
-		json_pack("{s:s, s:s, s:s, s:i, s:i}", "arch", u.machine,
-			  "kernel", u.release, "hostname", u.nodename,
-			  "pid", (int)getpid(), "cpus", (int)sysconf(_SC_NPROCESSORS_ONLN)));
-	o = json_pack("{s:i, s:o, s:o, s:s, s:i, s:s, s:I, s:i}",
-		      "vcpus", p->vcpus,
-		      "bytes_per_vcpu", s2wl_j_int(p->bytes_per_vcpu, "bytes"),
-		      "pages_per_vcpu", s2wl_j_int(wl->pages_per_vcpu, "pages"),
-		      "backing", backing_name(p->backing),
-		      "iterations", p->iterations,
-		      "access", p->access == S2WL_RANDOM ? "random" : "sequential",
-		      "seed", (json_int_t)p->seed, "write_percent", p->write_pct);
-	if (wl->page_size)
-		json_object_set_new(o, "guest_page_size", s2wl_j_int(wl->page_size, "bytes"));
-	if (wl->host_page_size)
-		json_object_set_new(o, "backing_page_size", s2wl_j_int(wl->host_page_size, "bytes"));
-	json_object_set_new(o, "pin", p->pin ? json_string(p->pin) : json_null());
-	json_object_set_new(o, "guest_mode", json_string(vm_guest_mode_string(VM_MODE_DEFAULT)));
-	json_object_set_new(doc, "params", o);
-	if (!json_object_get(wl->doc, "strategy"))
-		json_object_set_new(doc, "strategy",
-			json_pack("{s:o, s:o}", "requested",
-				  p->strategy ? json_string(p->strategy) : json_null(),
-				  "in_force", s2wl_j_unavailable("no VM was created")));
-	json_object_update(doc, wl->doc);
-	json_decref(wl->doc);
-	wl->doc = doc;
-	return doc;
-}
-
-int s2wl_finish(struct s2wl *wl, int status, const char *why)
-{
-	FILE *f = stdout;
-	uint64_t vfull = wl->old_ring_full_exits;
-	int i;
-
-	for (i = 0; wl->vcpus && i < wl->p.vcpus; i++)
-		vfull += wl->vcpus[i].ring_full_exits;
-	json_object_set_new(wl->doc, "exits",
-		json_pack("{s:o, s:o, s:o}",
-			  "kvm_run_returns", s2wl_j_int(s2wl_kvm_run_calls, "exits"),
-			  "kvm_run_eintr", s2wl_j_int(s2wl_kvm_run_eintr, "exits"),
-			  "dirty_ring_full", s2wl_j_int(vfull, "exits")));
-	json_object_set_new(wl->doc, "kvm_stats", s2wl_j_kstats(wl));
-	s2wl_doc_head(wl, status, why);
-	json_object_set_new(wl->doc, "phases", wl->phases);
-	json_object_set_new(wl->doc, "wall_time", s2wl_j_int(s2wl_now_ns() - s2wl_t0_ns(wl), "ns"));
-
-	if (wl->p.output) {
-		f = fopen(wl->p.output, "w");
-		if (!f) {
-			fprintf(stderr, "%s: cannot write %s: %s\n", wl->name,
-				wl->p.output, strerror(errno));
-			return S2WL_EXIT_FAIL;
-		}
-	}
-	if (json_dumpf(wl->doc, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER) || fputc('\n', f) == EOF ||
-	    (wl->p.output && fclose(f))) {
-		fprintf(stderr, "%s: cannot write the JSON document: %s\n", wl->name, strerror(errno));
-		return S2WL_EXIT_FAIL;
-	}
-	if (why)
-		fprintf(s2wl_out(wl), "%s: %s: %s\n", wl->name,
-			status == S2WL_EXIT_SKIP ? "skipped" : "FAILED", why);
-	return status;
-}
-
-void s2wl_skip(struct s2wl *wl, const char *fmt, ...)
-{
-	char why[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, sizeof(why), fmt, ap);
-	va_end(ap);
-	exit(s2wl_finish(wl, S2WL_EXIT_SKIP, why));
-}
-
 /* ---- the VM ---- */
 
 static void s2wl_check_backing(struct s2wl *wl, uint64_t bytes)
@@ -769,12 +287,12 @@ static void s2wl_check_backing(struct s2wl *wl, uint64_t bytes)
 		f = fopen(path, "r");
 		if (!f || fscanf(f, "%" SCNu64, &free_pages) != 1)
 			s2wl_skip(wl, "%s: no %" PRIu64 " kB huge pages on this kernel (%s)",
-				  backing_name(t), sz >> 10, path);
+				  s2wl_backing_name(t), sz >> 10, path);
 		fclose(f);
 		if (free_pages * sz < bytes)
 			s2wl_skip(wl, "%s: %" PRIu64 " free %" PRIu64 " kB huge pages, %" PRIu64
 				  " needed (echo N > /sys/kernel/mm/hugepages/hugepages-%" PRIu64
-				  "kB/nr_hugepages)", backing_name(t), free_pages, sz >> 10,
+				  "kB/nr_hugepages)", s2wl_backing_name(t), free_pages, sz >> 10,
 				  bytes / sz, sz >> 10);
 	}
 }
@@ -788,7 +306,7 @@ static int s2wl_parse_cpus(struct s2wl *wl, int *cpus, int max)
 
 	copy = strdup(s);
 	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		if (s2wl_parse_uint(tok, ncpu - 1, &v) || n == max)
+		if (s2_parse_uint(tok, ncpu - 1, &v) || n == max)
 			s2wl_bad_arg(wl, "-c: '%s' is not a list of CPUs 0-%d", s, ncpu - 1);
 		cpus[n++] = v;
 	}
@@ -813,7 +331,7 @@ void s2wl_create_vm(struct s2wl *wl, uint32_t ring_bytes)
 			     p->bytes_per_vcpu, wl->page_size);
 	if (p->bytes_per_vcpu % wl->host_page_size)
 		s2wl_bad_arg(wl, "-b: %" PRIu64 " bytes is not a multiple of the %s page size %" PRIu64,
-			     p->bytes_per_vcpu, backing_name(p->backing), wl->host_page_size);
+			     p->bytes_per_vcpu, s2wl_backing_name(p->backing), wl->host_page_size);
 	wl->pages_per_vcpu = p->bytes_per_vcpu / wl->page_size;
 	if (wl->pages_per_vcpu > S2WL_MAX_PAGES_PER_VCPU)
 		s2wl_bad_arg(wl, "-b: too large");
@@ -896,7 +414,7 @@ void s2wl_create_vm(struct s2wl *wl, uint32_t ring_bytes)
 		json_object_set_new(wl->doc, "strategy",
 			json_pack("{s:o, s:o}", "requested",
 				  p->strategy ? json_string(p->strategy) : json_null(),
-				  "in_force", s2wl_j_unavailable(
+				  "in_force", s2_junavail(
 				  "the kernel does not report a per-VM stage-2 strategy "
 				  "(no s2perf patches, or no debugfs)")));
 	}

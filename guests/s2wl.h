@@ -1,9 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * s2wl: what the s2perf workloads (s2_populate, s2_dirty, s2_access,
- * s2_unmap, s2_split) share: the command line, one VM with a test memslot
- * split between vCPUs, the guest's page-touching loop, vCPU threads that
- * run one pass per release, timing, and the JSON document.
+ * s2wl: what the s2perf workloads (s2_populate, s2_dirty, s2_split,
+ * s2_access, s2_unmap, s2_exit, s2_storm) share, in three parts:
+ *
+ *   s2wl.c       (this header) one VM with a test memslot split between
+ *                vCPUs, the guest's page-touching loop, vCPU threads that
+ *                run one pass per release, timing, the VM's binary stats
+ *   s2wl_opts.c  (s2wl_opts.h) the command line: the common options, and
+ *                each workload's own through its struct s2wl_cli
+ *   s2wl_doc.c   (s2wl_doc.h) the JSON document and the summary for people
+ *
+ * A workload includes this header only.
  */
 #ifndef S2PERF_S2WL_H
 #define S2PERF_S2WL_H
@@ -18,6 +25,9 @@
 #include "kvm_util.h"
 #include "test_util.h"
 
+#include "s2common.h"
+#include "s2json.h"
+
 #define S2WL_SCHEMA "s2perf.workload/1"
 #define S2WL_MAX_VCPUS 512
 #define S2WL_SLOT 1
@@ -26,8 +36,8 @@
 /* Exit statuses, as kselftest and getopt users expect them. */
 #define S2WL_EXIT_OK 0
 #define S2WL_EXIT_FAIL 1
-#define S2WL_EXIT_USAGE 2
-#define S2WL_EXIT_SKIP 4
+#define S2WL_EXIT_USAGE S2_EXIT_USAGE
+#define S2WL_EXIT_SKIP S2_EXIT_SKIP
 
 /*
  * A guest write stores this stamp, so the host can tell which pass wrote a
@@ -125,19 +135,12 @@ struct s2wl {
 	char strategy_in_force[32];
 };
 
-/* Parse the common options plus the workload's own (extra, handled by fn). */
-typedef int (*s2wl_opt_fn)(struct s2wl *wl, int opt, const char *arg);
-void s2wl_init(struct s2wl *wl, const char *name, int argc, char **argv,
-	       const char *extra_opts, s2wl_opt_fn extra, void (*extra_help)(void));
-void s2wl_usage_common(const struct s2wl *wl);
-
-/* Errors in arguments: one line, exit 2. A skip: a reason, exit 4. */
-void __attribute__((noreturn, format(printf, 2, 3)))
-s2wl_bad_arg(const struct s2wl *wl, const char *fmt, ...);
-void __attribute__((noreturn, format(printf, 2, 3)))
-s2wl_skip(struct s2wl *wl, const char *fmt, ...);
-int s2wl_parse_size(const char *s, uint64_t *out);
-int s2wl_parse_uint(const char *s, uint64_t max, uint64_t *out);
+struct s2wl_cli;
+/*
+ * Start a workload: read its command line (s2wl_opts.h; exits on -h and on
+ * a bad argument) and set up the pass control and the document.
+ */
+void s2wl_init(struct s2wl *wl, const struct s2wl_cli *cli, int argc, char **argv);
 
 /*
  * Create the VM (strategy first), its vCPUs and the test memslot;
@@ -163,33 +166,16 @@ static inline uint64_t *s2wl_page_hva(struct s2wl *wl, int vcpu, uint64_t page)
 			    wl->page_size);
 }
 
+static inline const char *s2wl_backing_name(enum vm_mem_backing_src_type t)
+{
+	return vm_mem_backing_src_alias(t)->name;
+}
+
 uint64_t s2wl_now_ns(void);
-/* Record a phase that started at @start (s2wl_now_ns()) and ends now. */
-uint64_t s2wl_phase(struct s2wl *wl, const char *name, uint64_t start);
+/* Every KVM_RUN of the process so far, and those that returned EINTR. */
+void s2wl_kvm_runs(uint64_t *calls, uint64_t *eintr);
 
-/* JSON figures always carry their unit. */
-json_t *s2wl_j_int(uint64_t v, const char *unit);
-json_t *s2wl_j_real(double v, const char *unit);
-json_t *s2wl_j_series(const uint64_t *v, size_t n, const char *unit);
-json_t *s2wl_j_unavailable(const char *reason);
-void s2wl_series_stats(const uint64_t *v, size_t n, double *mean, double *sd,
-		       uint64_t *min, uint64_t *max);
-
-/*
- * Write the document (status "ok", "failed" or "skipped") and return the
- * exit status to use.
- */
-int s2wl_finish(struct s2wl *wl, int status, const char *why);
-/*
- * One line of the human summary for a series: mean, min, max and sample
- * standard deviation in @unit (values divided by @scale), and n; @note, if
- * not NULL, goes inside the parentheses after n.
- */
-void s2wl_print_series(const struct s2wl *wl, const char *label, const uint64_t *v,
-		       size_t n, double scale, const char *unit, const char *note);
-/* The summary stream: stdout when JSON goes to a file, else stderr. */
-FILE *s2wl_out(const struct s2wl *wl);
-void s2wl_progress(const struct s2wl *wl, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+#include "s2wl_opts.h"
+#include "s2wl_doc.h"
 
 #endif

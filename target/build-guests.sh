@@ -44,7 +44,7 @@ build() {
 	prepare_tree
 	local out=$S2PERF_CACHE/guests/$arch-$(series_key)
 	mkdir -p "$out/bin/guests"
-	make_fresh "$out" "$S2PERF_ROOT/guests"
+	make_fresh "$out" "$S2PERF_ROOT/guests" "$S2PERF_ROOT/common"
 	# shellcheck disable=SC2086
 	if ! make $MAKE_FRESH -C "$S2PERF_ROOT/guests" ARCH="$arch" KSRC="$KSRC" \
 		KHDR="$(cd "$khdr" && pwd)" STOBJ="$(cd "$stdir/../obj" && pwd)" \

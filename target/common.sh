@@ -44,17 +44,22 @@ series_key() {
 	} | sha256sum | cut -c1-16
 }
 
-# make_fresh OUT_DIR SRC_DIR: set MAKE_FRESH to the flag that a build of
-# SRC_DIR into OUT_DIR needs. Builds share OUT_DIR across checkouts (a
+# make_fresh OUT_DIR SRC_DIR...: set MAKE_FRESH to the flag that a build of
+# SRC_DIR (with the other SRC_DIRs it compiles, e.g. common/) into OUT_DIR
+# needs. Builds share OUT_DIR across checkouts (a
 # clone, a worktree), and make compares mtimes only: sources older than
 # objects made from other sources would leave those objects in place. So
 # the content hash of SRC_DIR is kept beside the objects; when it differs,
 # everything is rebuilt (-B). mark_fresh OUT_DIR after a successful build.
 make_fresh() {
-	SRC_HASH=$(cd "$2" && find . -type f ! -name '*.md' -print0 | LC_ALL=C sort -z |
-		xargs -0 sha256sum | sha256sum | cut -c1-16)
+	local out=$1 d
+	shift
+	SRC_HASH=$(for d in "$@"; do
+		(cd "$d" && find . -type f ! -name '*.md' -print0 | LC_ALL=C sort -z |
+			xargs -0 sha256sum)
+	done | sha256sum | cut -c1-16)
 	MAKE_FRESH=
-	[ "$(cat "$1/src.hash" 2>/dev/null)" = "$SRC_HASH" ] || MAKE_FRESH=-B
+	[ "$(cat "$out/src.hash" 2>/dev/null)" = "$SRC_HASH" ] || MAKE_FRESH=-B
 }
 mark_fresh() {
 	echo "$SRC_HASH" >"$1/src.hash"

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The workloads' common command line (guests/: s2wl_init, s2wl_parse_size,
- * s2wl_parse_uint), compiled from the guests' own source and called here.
+ * The workloads' common command line (guests/: s2wl_parse_args in
+ * s2wl_opts.c, s2_parse_size and s2_parse_uint in s2common.c), compiled
+ * from the guests' own source and called here.
  * The input is the arguments, one per line; the first line names the
  * workload (its name is in the messages and the help). Each word is also
  * given to the two parsers on their own.
  *
- * s2wl_init ends a rejected command line with exit(2) (s2wl_bad_arg): the
+ * s2wl_parse_args ends a rejected command line with exit(2) (s2wl_bad_arg): the
  * link wraps exit() so that the call comes back here with its status,
  * which must be 2 with exactly one line on stderr. Nothing that needs KVM
  * runs: the VM is created later, by each workload's main().
@@ -62,9 +63,9 @@ static int extra_opt(struct s2wl *wl, int opt, const char *arg)
 	case 'e':
 	case 'n':
 	case 'p':
-		return s2wl_parse_uint(arg, 1u << 30, &v);
+		return s2_parse_uint(arg, 1u << 30, &v);
 	case 'u':
-		return s2wl_parse_size(arg, &v);
+		return s2_parse_size(arg, &v);
 	case 'l':
 	case 'm':
 	case 'k':
@@ -82,13 +83,13 @@ static void check_parsers(const char *w)
 {
 	uint64_t v = 0, max;
 
-	if (!s2wl_parse_size(w, &v) && !v)
-		fuzz_die("s2wl_parse_size('%s') accepted a size of 0\n", w);
+	if (!s2_parse_size(w, &v) && !v)
+		fuzz_die("s2_parse_size('%s') accepted a size of 0\n", w);
 	for (max = 0; max < 3; max++) {
 		static const uint64_t maxes[] = { 100, 512, UINT64_MAX };
 
-		if (!s2wl_parse_uint(w, maxes[max], &v) && v > maxes[max])
-			fuzz_die("s2wl_parse_uint('%s', %lu) gave %lu\n", w,
+		if (!s2_parse_uint(w, maxes[max], &v) && v > maxes[max])
+			fuzz_die("s2_parse_uint('%s', %lu) gave %lu\n", w,
 				 (unsigned long)maxes[max], (unsigned long)v);
 	}
 }
@@ -97,7 +98,14 @@ static int call_init(int argc, char **argv)
 {
 	/* Every workload starts from these; the fuzzed options change them. */
 	static struct s2wl wl;
-	const char *extra = "l:e:m:u:p:n:k:";
+	/* A workload with every one's own letters. */
+	const struct s2wl_cli cli = {
+		.name = argv[0],
+		.iterations = "passes",
+		.opts = "l:e:m:u:p:n:k:",
+		.opt = extra_opt,
+		.help = extra_help,
+	};
 
 	wl = (struct s2wl){ .p = S2WL_PARAMS() };
 	optind = 0;	/* glibc: a full reset of getopt between calls */
@@ -105,22 +113,18 @@ static int call_init(int argc, char **argv)
 	if (setjmp(back))
 		return exit_status;
 	in_call = true;
-	s2wl_init(&wl, argv[0], argc, argv, extra, extra_opt, extra_help);
+	s2wl_parse_args(&wl, &cli, argc, argv);
 	in_call = false;
 	if (wl.p.vcpus < 1 || wl.p.vcpus > S2WL_MAX_VCPUS || wl.p.iterations < 1 ||
 	    wl.p.write_pct < 0 || wl.p.write_pct > 100 || !wl.p.bytes_per_vcpu)
-		fuzz_die("s2wl_init accepted vcpus %d, iterations %d, write %d%%, %lu bytes\n",
+		fuzz_die("s2wl_parse_args accepted vcpus %d, iterations %d, write %d%%, %lu bytes\n",
 			 wl.p.vcpus, wl.p.iterations, wl.p.write_pct,
 			 (unsigned long)wl.p.bytes_per_vcpu);
-	json_decref(wl.doc);
-	json_decref(wl.phases);
-	pthread_mutex_destroy(&wl.lock);
-	pthread_cond_destroy(&wl.cond);
 	return 0;
 }
 
 /*
- * s2wl.c parks stdout until the first s2wl_init() gives it back: make that
+ * s2wl_opts.c parks stdout until the first s2wl_parse_args() gives it back: make that
  * first call now, then send stdout (the help texts) to /dev/null again.
  */
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -171,7 +175,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_parsers(argv[k]);
 
 	rc = fuzz_call(call_init, argc, argv, &err);
-	fuzz_check_status("s2wl_init", rc, err, 0);
+	fuzz_check_status("s2wl_parse_args", rc, err, 0);
 	free(words);
 	return 0;
 }

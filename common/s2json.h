@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The JSON figures every s2perf document is made of (the workloads' and the
+ * collector's): a number always carries its unit, and a figure that cannot
+ * be had is {"available": false, "reason": ...}, never a zero.
+ */
+#ifndef S2PERF_S2JSON_H
+#define S2PERF_S2JSON_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+/* {"value": @v, "unit": @unit} */
+json_t *s2_jint(uint64_t v, const char *unit);
+json_t *s2_jreal(double v, const char *unit);
+/* {"available": false, "reason": @reason} */
+json_t *s2_junavail(const char *reason);
+
+#endif
