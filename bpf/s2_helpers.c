@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -14,7 +15,10 @@
 #include <sys/mount.h>
 #include <sys/syscall.h>
 #include <fcntl.h>
+#include <glob.h>
+#include <limits.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include "s2_helpers.h"
 
 #ifndef SYS_pidfd_open
@@ -23,6 +27,18 @@
 #ifndef SYS_pidfd_getfd
 #define SYS_pidfd_getfd 438
 #endif
+
+void s2_bad_args(const char *tool, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", tool);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (try -h)\n");
+	exit(2);
+}
 
 /* ---- tracepoints ---- */
 
@@ -61,10 +77,115 @@ bool s2_event_exists(const char *sys, const char *event)
 
 /* ---- KVM binary stats ---- */
 
+static bool btf_struct_has(const struct btf *btf, const char *st, const char *member)
+{
+	const struct btf_member *m;
+	const struct btf_type *t;
+	int id, i;
+
+	id = btf__find_by_name_kind(btf, st, BTF_KIND_STRUCT);
+	if (id <= 0)
+		return false;
+	t = btf__type_by_id(btf, id);
+	m = btf_members(t);
+	for (i = 0; i < btf_vlen(t); i++, m++)
+		if (!strcmp(btf__name_by_offset(btf, m->name_off), member))
+			return true;
+	return false;
+}
+
+/*
+ * Whether the kernel keeps the stage-2 binary stats (kernel-patches/0006),
+ * told from its BTF before any VM exists: struct kvm_vcpu_stat's members
+ * are the stats. @tp_btf: and whether kvm_s2_fault_exit can be attached as
+ * a BTF tracepoint (its vCPU argument readable); @hyp: and whether it has
+ * the hypfast strategy's s2_fault_hyp (kernel-patches/0007).
+ */
+bool s2_kernel_has_stats(bool *tp_btf, bool *hyp, char *why, size_t len)
+{
+	struct btf *vmlinux = btf__load_vmlinux_btf(), *mod = NULL;
+	bool found;
+
+	*tp_btf = false;
+	*hyp = false;
+	if (!vmlinux) {
+		snprintf(why, len, "the kernel has no BTF (/sys/kernel/btf/vmlinux) to tell "
+			 "whether it keeps the stage-2 binary stats");
+		return false;
+	}
+	found = btf_struct_has(vmlinux, "kvm_vcpu_stat", "s2_fault_time_ns");
+	if (!found && btf__find_by_name_kind(vmlinux, "kvm_vcpu_stat", BTF_KIND_STRUCT) <= 0) {
+		mod = btf__load_module_btf("kvm", vmlinux);
+		if (mod)
+			found = btf_struct_has(mod, "kvm_vcpu_stat", "s2_fault_time_ns");
+	}
+	if (found)
+		*hyp = btf_struct_has(mod ? mod : vmlinux, "kvm_vcpu_stat", "s2_fault_hyp");
+	if (found)
+		*tp_btf = btf__find_by_name_kind(vmlinux, "btf_trace_kvm_s2_fault_exit",
+						 BTF_KIND_TYPEDEF) > 0;
+	else
+		snprintf(why, len, "this kernel keeps no stage-2 binary stats (no s2_fault_* "
+			 "in struct kvm_vcpu_stat: a kernel without kernel-patches/0006)");
+	btf__free(mod);
+	btf__free(vmlinux);
+	return found;
+}
+
+/* kvm.stage2_fault_timing: 1 on, 0 off, -1 no such parameter. */
+int s2_fault_timing(void)
+{
+	FILE *f = fopen("/sys/module/kvm/parameters/stage2_fault_timing", "r");
+	int c;
+
+	if (!f)
+		return -1;
+	c = fgetc(f);
+	fclose(f);
+	return c == 'Y' || c == '1';
+}
+
+/* debugfs (the s2perf kernel): the mmu_lock and strategy of a VM that already runs */
+int s2_debugfs_vms(pid_t pid, int vmfd, struct debugfs_vm *out, int max)
+{
+	char pattern[96], path[PATH_MAX];
+	glob_t g;
+	size_t i;
+	int n = 0;
+	FILE *f;
+
+	if (vmfd >= 0)
+		snprintf(pattern, sizeof(pattern), "/sys/kernel/debug/kvm/%d-%d/mmu_lock", pid, vmfd);
+	else
+		snprintf(pattern, sizeof(pattern), "/sys/kernel/debug/kvm/%d-*/mmu_lock", pid);
+	if (glob(pattern, 0, NULL, &g))
+		return 0;
+	for (i = 0; i < g.gl_pathc && n < max; i++) {
+		f = fopen(g.gl_pathv[i], "r");
+		if (!f)
+			continue;
+		/* 0: the kernel hides the address from this reader (kptr_restrict) */
+		if (fscanf(f, "%llx", &out[n].lock) == 1 && out[n].lock) {
+			snprintf(path, sizeof(path), "%s", g.gl_pathv[i]);
+			strcpy(strrchr(path, '/') + 1, "stage2_strategy");
+			out[n].strategy[0] = 0;
+			fclose(f);
+			f = fopen(path, "r");
+			if (f && fscanf(f, "%15s", out[n].strategy) != 1)
+				out[n].strategy[0] = 0;
+			n++;
+		}
+		if (f)
+			fclose(f);
+	}
+	globfree(&g);
+	return n;
+}
+
 const char *const s2_vcpu_stat_names[NR_VCPU_STATS] = {
 	"s2_fault_translation", "s2_fault_permission", "s2_fault_access",
 	"s2_fault_slow", "s2_fault_fast", "s2_fault_retry", "s2_fault_mmio",
-	"s2_fault_wp", "s2_fault_time_ns",
+	"s2_fault_wp", "s2_fault_time_ns", "s2_fault_hyp",
 };
 const char *const s2_vm_stat_names[NR_VM_STATS] = {
 	"s2_tlbi_vmid", "s2_tlbi_ipa", "s2_tlbi_ipa_local", "s2_tlbi_range",
@@ -175,14 +296,33 @@ static void check_identity(struct s2_watch *w, struct s2w_probe *probe, int npro
 	free(recs);
 }
 
+/* The next fd of /proc/PID/fd (@d, opened from @dir) and where its link points. */
+static bool next_fd_link(DIR *d, const char *dir, int *fd, char *link, size_t len)
+{
+	char path[320];
+	struct dirent *de;
+	ssize_t l;
+
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		l = readlink(path, link, len - 1);
+		if (l <= 0)
+			continue;
+		link[l] = 0;
+		*fd = atoi(de->d_name);
+		return true;
+	}
+	return false;
+}
+
 int s2w_scan(struct s2_watch *w, bool baseline)
 {
-	char dir[64], path[320], link[64];
+	char dir[64], link[64];
 	bool seen[S2W_MAX_VMS + S2W_MAX_VCPUS];
 	struct s2w_probe probe[S2W_MAX_VMS + S2W_MAX_VCPUS];
 	int before = w->nent, nvm = 0, nprobe = 0, fd, id, i;
-	struct dirent *de;
-	ssize_t l;
 	DIR *d;
 
 	if (w->pidfd < 0)
@@ -193,15 +333,7 @@ int s2w_scan(struct s2_watch *w, bool baseline)
 		return 0;
 	for (i = 0; i < w->nent; i++)
 		seen[i] = false;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		l = readlink(path, link, sizeof(link) - 1);
-		if (l <= 0)
-			continue;
-		link[l] = 0;
-		fd = atoi(de->d_name);
+	while (next_fd_link(d, dir, &fd, link, sizeof(link))) {
 		/*
 		 * A VM or vCPU is known by its fd number: one closed and
 		 * another opened at that number between two scans is missed.
@@ -398,13 +530,37 @@ bool s2_can_getfd(pid_t pid, char *why, size_t len)
 	return false;
 }
 
+int s2_kvm_fds(pid_t pid, int *nvcpus, int *vmfd)
+{
+	char dir[64], link[64];
+	int nvms = 0, id, fd;
+	DIR *d;
+
+	if (nvcpus)
+		*nvcpus = 0;
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", pid);
+	d = opendir(dir);
+	if (!d)
+		return -1;
+	while (next_fd_link(d, dir, &fd, link, sizeof(link))) {
+		if (!strcmp(link, "anon_inode:kvm-vm")) {
+			nvms++;
+			if (vmfd)
+				*vmfd = fd;
+		} else if (nvcpus && sscanf(link, "anon_inode:kvm-vcpu:%d", &id) == 1) {
+			(*nvcpus)++;
+		}
+	}
+	closedir(d);
+	return nvms;
+}
+
 int s2_kvm_pids(pid_t *pids, int max)
 {
-	char dir[64], path[320], link[64];
-	struct dirent *pe, *de;
-	DIR *proc, *d;
+	struct dirent *pe;
+	pid_t pid;
+	DIR *proc;
 	int n = 0;
-	ssize_t l;
 
 	proc = opendir("/proc");
 	if (!proc)
@@ -412,22 +568,10 @@ int s2_kvm_pids(pid_t *pids, int max)
 	while (n < max && (pe = readdir(proc))) {
 		if (pe->d_name[0] < '1' || pe->d_name[0] > '9')
 			continue;
-		snprintf(dir, sizeof(dir), "/proc/%d/fd", atoi(pe->d_name));
-		d = opendir(dir);
-		if (!d)
-			continue;
-		while ((de = readdir(d))) {
-			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-			l = readlink(path, link, sizeof(link) - 1);
-			if (l <= 0)
-				continue;
-			link[l] = 0;
-			if (!strcmp(link, "anon_inode:kvm-vm")) {
-				pids[n++] = atoi(pe->d_name);
-				break;
-			}
-		}
-		closedir(d);
+		pid = atoi(pe->d_name);
+		/* not ourselves: our duplicates of the watched fds are no VMM */
+		if (pid != getpid() && s2_kvm_fds(pid, NULL, NULL) > 0)
+			pids[n++] = pid;
 	}
 	closedir(proc);
 	return n;

@@ -14,11 +14,37 @@
 #include <jansson.h>
 #include "s2_stats_rec.h"
 
+/* A bad argument: "TOOL: what (try -h)", one line on stderr, and exit 2. */
+void __attribute__((noreturn, format(printf, 2, 3))) s2_bad_args(const char *tool,
+								   const char *fmt, ...);
+
 /* ---- tracepoints ---- */
 
 /* tracefs's mount point (mounted there if it was not), or NULL. */
 const char *s2_tracefs(void);
 bool s2_event_exists(const char *sys, const char *event);
+
+/* ---- what the kernel keeps ---- */
+
+/*
+ * Whether the kernel keeps the stage-2 binary stats (kernel-patches/0006),
+ * from its BTF; @tp_btf: kvm_s2_fault_exit is a BTF tracepoint; @hyp: it
+ * has s2_fault_hyp (0007). If not, @why says so.
+ */
+bool s2_kernel_has_stats(bool *tp_btf, bool *hyp, char *why, size_t len);
+/* kvm.stage2_fault_timing: 1 on, 0 off, -1 no such parameter. */
+int s2_fault_timing(void);
+
+struct debugfs_vm {
+	unsigned long long lock;
+	char strategy[16];
+};
+
+/*
+ * From debugfs (the s2perf kernel): the mmu_lock and strategy of the VMs
+ * of @pid (all, or only its fd @vmfd >= 0); returns how many.
+ */
+int s2_debugfs_vms(pid_t pid, int vmfd, struct debugfs_vm *out, int max);
 
 /* ---- KVM binary stats, through the process's VM and vCPU fds ---- */
 
@@ -93,8 +119,13 @@ void s2w_close(struct s2_watch *w);
 int s2_stats_read(int link_fd, struct s2_stats_rec **recs);
 /* Whether pidfd_getfd() works on @pid for this user, else why not. */
 bool s2_can_getfd(pid_t pid, char *why, size_t len);
-/* The PIDs of processes with a KVM VM open; returns how many. */
+/* The PIDs of processes with a KVM VM open, the caller not; returns how many. */
 int s2_kvm_pids(pid_t *pids, int max);
+/*
+ * The VM and vCPU fds of @pid, from /proc/PID/fd: returns its VMs (-1: no
+ * such process), with @nvcpus and the last VM's fd in @vmfd (may be NULL).
+ */
+int s2_kvm_fds(pid_t pid, int *nvcpus, int *vmfd);
 
 /* ---- histograms ---- */
 

@@ -15,6 +15,7 @@ enum s2_vcpu_stat {
 	VS_SLOW, VS_FAST, VS_RETRY, VS_MMIO,		/* by resolving path */
 	VS_WP,		/* permission faults on a write, not MMIO */
 	VS_TIME_NS,	/* handler time, enter to exit */
+	VS_HYP,		/* resolved in the VHE exit fix-up (hypfast, 0007) */
 	NR_VCPU_STATS,
 };
 
@@ -26,7 +27,7 @@ enum s2_vm_stat {
 
 /* s2_fault_hist: log2 buckets in ns (bucket i: [2^(i-1), 2^i), 0: 0) */
 #define S2_STATS_HIST	32
-#define S2_REC_VALS	9	/* max(NR_VCPU_STATS, NR_VM_STATS) */
+#define S2_REC_VALS	10	/* max(NR_VCPU_STATS, NR_VM_STATS) */
 
 enum { S2_REC_VCPU = 1, S2_REC_VM };
 

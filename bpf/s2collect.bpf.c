@@ -37,6 +37,8 @@ const volatile __s32 target_vmfd = -1;
 const volatile bool all_new = false;
 /* the default tier reads the binary stats: count the VMs it never took */
 const volatile bool kstats = false;
+/* s2top: lock waits and dirty-log ioctls per VM too (vm_live) */
+const volatile bool per_vm = false;
 const volatile __u32 cmd_get_dirty_log = 0;
 const volatile __u32 cmd_clear_dirty_log = 0;
 const volatile __u32 cmd_reset_dirty_rings = 0;
@@ -162,6 +164,7 @@ struct kvm_vcpu_stat___s2 {
 	__u64 s2_fault_translation, s2_fault_permission, s2_fault_access;
 	__u64 s2_fault_slow, s2_fault_fast, s2_fault_retry, s2_fault_mmio;
 	__u64 s2_fault_wp, s2_fault_time_ns;
+	__u64 s2_fault_hyp;	/* kernel-patches/0007 */
 	__u64 s2_fault_hist[S2_STATS_HIST];
 } __attribute__((preserve_access_index));
 
@@ -215,6 +218,7 @@ struct {
 struct lock_start {
 	__u64 ts;
 	__u64 lock;
+	__u64 kvm;	/* its VM, 0: not known */
 	__u32 flags;
 };
 
@@ -267,6 +271,7 @@ struct ioctl_start {
 	__u64 ts;
 	__u32 what;	/* IO_* */
 	__u32 which;	/* enum dirty_ioctl for IO_DIRTY */
+	__u64 kvm;	/* IO_DIRTY with per_vm: the VM fd's struct kvm */
 };
 
 struct {
@@ -275,6 +280,32 @@ struct {
 	__type(key, __u32);
 	__type(value, struct ioctl_start);
 } ioctl_starts SEC(".maps");
+
+/* per_vm (s2top): struct kvm -> what BPF saw of that VM; gone with the VM */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, __u64);
+	__type(value, struct vm_live);
+} vm_live SEC(".maps");
+
+/* per_vm: a VM's entry, made when it is learned (@pid, @strategy) or first counted. */
+static __always_inline struct vm_live *vm_live_get(__u64 kvm, __u32 pid, __u8 strategy,
+						   bool born)
+{
+	struct vm_live *v = bpf_map_lookup_elem(&vm_live, &kvm), nv = {};
+
+	if (v) {
+		if (!v->pid && pid)
+			v->pid = pid;
+		return v;
+	}
+	nv.pid = pid;
+	nv.strategy = strategy;
+	nv.born = born;
+	bpf_map_update_elem(&vm_live, &kvm, &nv, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&vm_live, &kvm);
+}
 
 /*
  * Indexes into the .bss arrays are masked after their bound check: the
@@ -428,6 +459,8 @@ int s2_vm_init(struct trace_event_raw_kvm_s2_vm_class___s2 *ctx)
 	inc(&counts[C_VM_INIT]);
 	inc(&counts[C_KVM_FDS]);
 	add_vm((__u64)ctx->kvm, (__u64)ctx->mmu_lock, ctx->strategy, SRC_VM_INIT);
+	if (per_vm)
+		vm_live_get((__u64)ctx->kvm, ctx->pid, ctx->strategy, true);
 	return KEEP_EVENT;
 }
 
@@ -450,6 +483,8 @@ static __always_inline void read_vcpu_stats(struct kvm_vcpu___s2 *vcpu, struct s
 	rec->v[VS_MMIO] = BPF_CORE_READ(vcpu, stat.s2_fault_mmio);
 	rec->v[VS_WP] = BPF_CORE_READ(vcpu, stat.s2_fault_wp);
 	rec->v[VS_TIME_NS] = BPF_CORE_READ(vcpu, stat.s2_fault_time_ns);
+	rec->v[VS_HYP] = bpf_core_field_exists(vcpu->stat.s2_fault_hyp) ?
+			 BPF_CORE_READ(vcpu, stat.s2_fault_hyp) : 0;
 	bpf_core_read(rec->hist, sizeof(rec->hist), &vcpu->stat.s2_fault_hist);
 }
 
@@ -538,6 +573,8 @@ int s2_vm_destroy(struct trace_event_raw_kvm_s2_vm_class___s2 *ctx)
 	/* The memory is about to be freed: keep no stale address around. */
 	if (last_watched == kvm)
 		last_watched = 0;
+	if (per_vm)
+		bpf_map_delete_elem(&vm_live, &kvm);
 	if (bpf_map_delete_elem(&vms, &kvm) == 0) {
 		bpf_map_delete_elem(&locks, &lock);
 		inc(&counts[C_VM_DESTROY]);
@@ -572,6 +609,8 @@ static __always_inline void count_fault(void *kvm, __u32 kind, __u32 path, __u32
 	if (path == FP_KERNEL_MMIO) {
 		kind = FK_MMIO;
 		path = FP_SLOW;
+	} else if (path == FP_KERNEL_HYP) {
+		path = FP_HYP;
 	}
 	if (kind >= NR_FAULT_KINDS || path >= NR_FAULT_PATHS)
 		return;
@@ -829,14 +868,16 @@ SEC("tracepoint/lock/contention_begin")
 int lock_begin(struct trace_event_raw_contention_begin___s2 *ctx)
 {
 	struct lock_start s = {};
-	__u64 lock = (__u64)ctx->lock_addr;
+	__u64 lock = (__u64)ctx->lock_addr, *kvm;
 	__u32 tid;
 	long err;
 
-	if (!bpf_map_lookup_elem(&locks, &lock))
+	kvm = bpf_map_lookup_elem(&locks, &lock);
+	if (!kvm)
 		return KEEP_EVENT;
 	s.ts = bpf_ktime_get_ns();
 	s.lock = lock;
+	s.kvm = *kvm;
 	s.flags = ctx->flags;
 	tid = cur_tid();
 	/* a slow path may report contention again before it ends: keep the first */
@@ -849,9 +890,10 @@ int lock_begin(struct trace_event_raw_contention_begin___s2 *ctx)
 SEC("tracepoint/lock/contention_end")
 int lock_end(struct trace_event_raw_contention_end___s2 *ctx)
 {
-	__u64 lock = (__u64)ctx->lock_addr;
+	__u64 lock = (__u64)ctx->lock_addr, ns;
 	struct lock_start *s;
-	__u32 tid = cur_tid();
+	struct vm_live *v;
+	__u32 tid = cur_tid(), mode;
 
 	/*
 	 * Only a wait that began on a watched lock has a start: no need to look
@@ -861,8 +903,13 @@ int lock_end(struct trace_event_raw_contention_end___s2 *ctx)
 	if (!s || s->lock != lock)
 		return KEEP_EVENT;
 	/* a plain spinlock (neither flag) is exclusive: count it as write */
-	hist_add(&lock_wait[(s->flags & LCB_F_READ) ? LM_READ : LM_WRITE],
-		 bpf_ktime_get_ns() - s->ts);
+	mode = (s->flags & LCB_F_READ) ? LM_READ : LM_WRITE;
+	ns = bpf_ktime_get_ns() - s->ts;
+	hist_add(&lock_wait[mode], ns);
+	if (per_vm && s->kvm && (v = vm_live_get(s->kvm, 0, 0xff, false))) {
+		inc(&v->v[LV_LOCK_WAITS + mode]);
+		__sync_fetch_and_add(&v->v[LV_LOCK_NS + mode], ns);
+	}
 	bpf_map_delete_elem(&lock_starts, &tid);
 	return KEEP_EVENT;
 }
@@ -896,6 +943,8 @@ static __always_inline void learn_vm(struct kvm___s2 *kvm)
 	if ((void *)BPF_CORE_READ(kvm, mm) != (void *)BPF_CORE_READ(task, mm))
 		return;
 	watch_kvm(kvm, 0xff, SRC_IOCTL);
+	if (per_vm)
+		vm_live_get((__u64)kvm, bpf_get_current_pid_tgid() >> 32, 0xff, false);
 }
 
 SEC("tracepoint/syscalls/sys_enter_ioctl")
@@ -947,6 +996,9 @@ int ioctl_enter(struct trace_event_raw_sys_enter *ctx)
 	} else {
 		return KEEP_EVENT;
 	}
+	/* a dirty-log ioctl is made on the VM's fd */
+	if (per_vm && s.what == IO_DIRTY)
+		s.kvm = (__u64)fd_private(fd);
 	s.ts = bpf_ktime_get_ns();
 	if (bpf_map_update_elem(&ioctl_starts, &tid, &s, BPF_ANY))
 		inc(&counts[C_DROP_START]);
@@ -979,6 +1031,16 @@ int ioctl_exit(struct trace_event_raw_sys_exit *ctx)
 	if (which >= NR_DIRTY_IOCTLS)
 		return KEEP_EVENT;
 	hist_add(&dirty_ioctl[masked(which, 3)], delta);
+	if (per_vm && s->kvm) {
+		/* one of its VMs' ioctls returned: the caller is the VMM */
+		struct vm_live *v = vm_live_get(s->kvm, ctx->ret >= 0 ?
+						bpf_get_current_pid_tgid() >> 32 : 0, 0xff, false);
+
+		if (v) {
+			inc(&v->v[LV_DIRTY_CALLS + masked(which, 3)]);
+			__sync_fetch_and_add(&v->v[LV_DIRTY_NS + masked(which, 3)], delta);
+		}
+	}
 
 	/*
 	 * A pass ends with GET_DIRTY_LOG (or RESET_DIRTY_RINGS); the CLEARs

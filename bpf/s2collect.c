@@ -26,7 +26,6 @@
 #include <limits.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <glob.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -49,6 +48,7 @@
 #include "s2collect.skel.h"
 #include "s2collect_print.h"
 #include "s2collect_doc.h"
+#include "s2_kvm_cmds.h"
 
 struct env env;
 
@@ -106,70 +106,6 @@ static int fast_pf_fixed_value(void)
 	for (p = buf; (p = strstr(p, "REC->ret == ")); p++)
 		last = p;
 	return last ? atoi(last + strlen("REC->ret == ")) : -1;
-}
-
-static bool btf_struct_has(const struct btf *btf, const char *st, const char *member)
-{
-	const struct btf_member *m;
-	const struct btf_type *t;
-	int id, i;
-
-	id = btf__find_by_name_kind(btf, st, BTF_KIND_STRUCT);
-	if (id <= 0)
-		return false;
-	t = btf__type_by_id(btf, id);
-	m = btf_members(t);
-	for (i = 0; i < btf_vlen(t); i++, m++)
-		if (!strcmp(btf__name_by_offset(btf, m->name_off), member))
-			return true;
-	return false;
-}
-
-/*
- * Whether the kernel keeps the stage-2 binary stats (kernel-patches/0006),
- * told from its BTF before any VM exists: struct kvm_vcpu_stat's members
- * are the stats. @tp_btf: and whether kvm_s2_fault_exit can be attached as
- * a BTF tracepoint (its vCPU argument readable).
- */
-static bool kernel_has_s2_stats(bool *tp_btf, char *why, size_t len)
-{
-	struct btf *vmlinux = btf__load_vmlinux_btf(), *mod = NULL;
-	bool found;
-
-	*tp_btf = false;
-	if (!vmlinux) {
-		snprintf(why, len, "the kernel has no BTF (/sys/kernel/btf/vmlinux) to tell "
-			 "whether it keeps the stage-2 binary stats");
-		return false;
-	}
-	found = btf_struct_has(vmlinux, "kvm_vcpu_stat", "s2_fault_time_ns");
-	if (!found && btf__find_by_name_kind(vmlinux, "kvm_vcpu_stat", BTF_KIND_STRUCT) <= 0) {
-		mod = btf__load_module_btf("kvm", vmlinux);
-		if (mod)
-			found = btf_struct_has(mod, "kvm_vcpu_stat", "s2_fault_time_ns");
-	}
-	if (found)
-		*tp_btf = btf__find_by_name_kind(vmlinux, "btf_trace_kvm_s2_fault_exit",
-						 BTF_KIND_TYPEDEF) > 0;
-	else
-		snprintf(why, len, "this kernel keeps no stage-2 binary stats (no s2_fault_* "
-			 "in struct kvm_vcpu_stat: a kernel without kernel-patches/0006)");
-	btf__free(mod);
-	btf__free(vmlinux);
-	return found;
-}
-
-/* kvm.stage2_fault_timing: 1 on, 0 off, -1 no such parameter. */
-static int fault_timing(void)
-{
-	FILE *f = fopen("/sys/module/kvm/parameters/stage2_fault_timing", "r");
-	int c;
-
-	if (!f)
-		return -1;
-	c = fgetc(f);
-	fclose(f);
-	return c == 'Y' || c == '1';
 }
 
 /* Whether struct kvm is in BTF, so that a VM's mmu_lock can be derived. */
@@ -236,17 +172,7 @@ static const struct option long_opts[] = {
 	{},
 };
 
-static void __attribute__((noreturn, format(printf, 1, 2))) bad_args(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "s2collect: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, " (try -h)\n");
-	exit(2);
-}
+#define bad_args(...) s2_bad_args("s2collect", __VA_ARGS__)
 
 static double parse_secs(const char *s, char opt)
 {
@@ -347,45 +273,6 @@ static int release_held(void)
 	close(go_fd);
 	go_fd = -1;
 	return ok ? 0 : -1;
-}
-
-/* ---- debugfs: the mmu_lock of a VM that already runs (patched kernel) ---- */
-
-/* The VMs of @pid (all, or only the one that is its fd @vmfd >= 0). */
-static int debugfs_vms(pid_t pid, int vmfd, struct debugfs_vm *out, int max)
-{
-	char pattern[96], path[PATH_MAX];
-	glob_t g;
-	size_t i;
-	int n = 0;
-	FILE *f;
-
-	if (vmfd >= 0)
-		snprintf(pattern, sizeof(pattern), "/sys/kernel/debug/kvm/%d-%d/mmu_lock", pid, vmfd);
-	else
-		snprintf(pattern, sizeof(pattern), "/sys/kernel/debug/kvm/%d-*/mmu_lock", pid);
-	if (glob(pattern, 0, NULL, &g))
-		return 0;
-	for (i = 0; i < g.gl_pathc && n < max; i++) {
-		f = fopen(g.gl_pathv[i], "r");
-		if (!f)
-			continue;
-		/* 0: the kernel hides the address from this reader (kptr_restrict) */
-		if (fscanf(f, "%llx", &out[n].lock) == 1 && out[n].lock) {
-			snprintf(path, sizeof(path), "%s", g.gl_pathv[i]);
-			strcpy(strrchr(path, '/') + 1, "stage2_strategy");
-			out[n].strategy[0] = 0;
-			fclose(f);
-			f = fopen(path, "r");
-			if (f && fscanf(f, "%15s", out[n].strategy) != 1)
-				out[n].strategy[0] = 0;
-			n++;
-		}
-		if (f)
-			fclose(f);
-	}
-	globfree(&g);
-	return n;
 }
 
 /* ---- the binary stats of the watched processes ---- */
@@ -612,7 +499,7 @@ int main(int argc, char **argv)
 		/* The VM's lock address names it; debugfs is where the kernel says it. */
 		struct debugfs_vm one;
 
-		if (debugfs_vms(env.pid, env.vmfd, &one, 1) != 1) {
+		if (s2_debugfs_vms(env.pid, env.vmfd, &one, 1) != 1) {
 			fprintf(stderr, "s2collect: -f %d: no /sys/kernel/debug/kvm/%d-%d/mmu_lock "
 				"(not a VM fd of %d, a kernel without the s2perf patches, or the "
 				"address hidden from this user by kptr_restrict)\n",
@@ -623,18 +510,7 @@ int main(int argc, char **argv)
 		skel->rodata->target_lock = one.lock;
 		skel->rodata->target_vmfd = env.vmfd;
 	}
-	skel->rodata->cmd_get_dirty_log = KVM_GET_DIRTY_LOG;
-	skel->rodata->cmd_clear_dirty_log = KVM_CLEAR_DIRTY_LOG;
-	skel->rodata->cmd_reset_dirty_rings = KVM_RESET_DIRTY_RINGS;
-	skel->rodata->cmd_run = KVM_RUN;
-	skel->rodata->cmd_create_vcpu = KVM_CREATE_VCPU;
-	skel->rodata->cmd_set_memory = KVM_SET_USER_MEMORY_REGION;
-#ifdef KVM_SET_USER_MEMORY_REGION2
-	skel->rodata->cmd_set_memory2 = KVM_SET_USER_MEMORY_REGION2;
-#else
-	/* older UAPI headers: the same number as in Linux 6.8 and later */
-	skel->rodata->cmd_set_memory2 = _IOW(KVMIO, 0x49, struct { __u8 b[0xa0]; });
-#endif
+	s2_set_kvm_cmds(skel);
 
 	progs[P_VM_INIT] = skel->progs.s2_vm_init;
 	progs[P_VM_DESTROY] = skel->progs.s2_vm_destroy;
@@ -669,8 +545,9 @@ int main(int argc, char **argv)
 	{
 		bool tp_btf;
 
-		s.kstats = kernel_has_s2_stats(&tp_btf, s.kstats_why, sizeof(s.kstats_why));
-		s.timing = fault_timing();
+		s.kstats = s2_kernel_has_stats(&tp_btf, &s.kstats_hyp, s.kstats_why,
+					       sizeof(s.kstats_why));
+		s.timing = s2_fault_timing();
 		if (s.kstats && env.pid &&
 		    !s2_can_getfd(env.pid, s.kstats_why, sizeof(s.kstats_why)))
 			s.kstats = false;
@@ -733,7 +610,7 @@ int main(int argc, char **argv)
 
 	/* A VM that runs already: its lock from debugfs (patched kernel). */
 	if (env.pid && !env.cmd) {
-		s.ndebugfs = debugfs_vms(env.pid, env.vmfd, s.dvms, 16);
+		s.ndebugfs = s2_debugfs_vms(env.pid, env.vmfd, s.dvms, 16);
 		for (i = 0; i < s.ndebugfs; i++) {
 			__u64 lock = s.dvms[i].lock, kvm = 0;
 

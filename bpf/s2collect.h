@@ -34,16 +34,40 @@ struct llhist {
  * The kvm_s2 tracepoints' enums (arch/arm64/include/asm/kvm_mmu.h and
  * kvm_pgtable.h). The kernel's kind is the fault status code's and MMIO is
  * a path (FP_KERNEL_MMIO, series v2; v1 had it as kind 3); the collector
- * reports MMIO faults as their own kind, as before.
+ * reports MMIO faults as their own kind, as before. The kernel's path 4
+ * (hyp: resolved in the VHE exit fix-up, the hypfast strategy of
+ * kernel-patches/0007) is the collector's FP_HYP.
  */
 enum fault_kind { FK_TRANSLATION, FK_PERMISSION, FK_ACCESS, FK_MMIO, NR_FAULT_KINDS };
-enum fault_path { FP_SLOW, FP_FAST, FP_RETRY, NR_FAULT_PATHS };
+enum fault_path { FP_SLOW, FP_FAST, FP_RETRY, FP_HYP, NR_FAULT_PATHS };
 #define FP_KERNEL_MMIO	3
+#define FP_KERNEL_HYP	4
 enum tlbi_kind { TK_VMID, TK_IPA, TK_IPA_LOCAL, TK_RANGE, NR_TLBI_KINDS };
 enum tlbi_lock { TL_NOT_WRITE_LOCKED, TL_WRITE_LOCKED, TL_UNKNOWN };
 enum cmo_kind { CK_DCACHE, CK_ICACHE, NR_CMO_KINDS };
 enum lock_mode { LM_READ, LM_WRITE, NR_LOCK_MODES };
 enum dirty_ioctl { DI_GET, DI_CLEAR, DI_RESET_RINGS, NR_DIRTY_IOCTLS };
+
+/*
+ * Per VM (struct kvm), for s2top (rodata per_vm; off in s2collect): what
+ * BPF sees of this VM alone, its mmu_lock waits and its dirty-log ioctls.
+ * v[] holds counters only, at the LV_* indexes.
+ */
+enum {
+	LV_LOCK_WAITS = 0,				/* [enum lock_mode] */
+	LV_LOCK_NS = LV_LOCK_WAITS + NR_LOCK_MODES,	/* time waited */
+	LV_DIRTY_CALLS = LV_LOCK_NS + NR_LOCK_MODES,	/* [enum dirty_ioctl] */
+	LV_DIRTY_NS = LV_DIRTY_CALLS + NR_DIRTY_IOCTLS,
+	NR_LV = LV_DIRTY_NS + NR_DIRTY_IOCTLS,
+};
+
+struct vm_live {
+	__u64 v[NR_LV];
+	__u32 pid;		/* the VMM, 0: not known yet */
+	__u8 strategy;		/* 0xff: not known */
+	__u8 born;		/* kvm_s2_vm_init seen: it counted from 0 under our eyes */
+	__u16 pad;
+};
 
 /* lock:contention_begin flags (include/trace/events/lock.h) */
 #define LCB_F_SPIN	(1U << 0)

@@ -16,15 +16,19 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "s2collect_doc.h"
+#include "s2json.h"
+#include "s2strategy.h"
 
 const char *const tier_names[] = { "default", "default", "detail" };
 static const char *const fault_kind_names[] = { "translation", "permission", "access", "mmio" };
-static const char *const fault_path_names[] = { "slow", "fast", "retry" };
+static const char *const fault_path_names[] = { "slow", "fast", "retry", "hyp" };
+static const char no_hyp[] = "this kernel has no hypfast strategy (no s2_fault_hyp stat: "
+			      "kernel-patches/0007 is not applied)";
 static const char *const tlbi_kind_names[] = { "vmid", "ipa", "ipa_local", "range" };
 static const char *const cmo_kind_names[] = { "dcache", "icache" };
 static const char *const lock_mode_names[] = { "read", "write" };
 static const char *const dirty_ioctl_names[] = { "get_dirty_log", "clear_dirty_log", "reset_dirty_rings" };
-static const char *const strategy_names[] = { "exclusive", "rwlock", "rcu", "fastpath" };
+static const char *const strategy_names[] = { S2_STRATEGY_NAMES };
 static const char *const source_names[] = { "?", "kvm_s2_vm_init", "kvm_s2_fault_exit", "ioctl", "debugfs" };
 
 #define R(x) [KVM_EXIT_##x] = #x
@@ -128,20 +132,10 @@ static const char *missing_reason(int id, char *buf, size_t len)
 
 /* ---- JSON ---- */
 
-static json_t *jscalar(double v, const char *unit)
-{
-	return json_pack("{s:f,s:s}", "value", v, "unit", unit);
-}
-
-static json_t *jcount(__u64 v, const char *unit)
-{
-	return json_pack("{s:I,s:s}", "value", (json_int_t)v, "unit", unit);
-}
-
-static json_t *junavail(const char *reason)
-{
-	return json_pack("{s:b,s:s}", "available", 0, "reason", reason);
-}
+/* A figure with its unit, or unavailable with a reason: common/s2json.c's. */
+#define jscalar s2_jreal
+#define jcount s2_jint
+#define junavail s2_junavail
 
 /* A log2 histogram of the BPF side (struct hist) */
 static json_t *jhist(const struct hist *h, const char *unit)
@@ -224,9 +218,10 @@ static json_t *json_faults_stats(const struct state *s, const struct kfig *f)
 	json_object_set_new(o, "count_note", json_string("the fault status code's kinds, MMIO "
 			    "faults included (by_path.mmio counts them)"));
 	json_object_set_new(o, "total", jcount(faults, "faults"));
-	json_object_set_new(o, "by_path", json_pack("{s:o,s:o,s:o,s:o}",
+	json_object_set_new(o, "by_path", json_pack("{s:o,s:o,s:o,s:o,s:o}",
 		"slow", jcount(v[VS_SLOW], "faults"), "fast", jcount(v[VS_FAST], "faults"),
-		"retry", jcount(v[VS_RETRY], "faults"), "mmio", jcount(v[VS_MMIO], "faults")));
+		"retry", jcount(v[VS_RETRY], "faults"), "mmio", jcount(v[VS_MMIO], "faults"),
+		"hyp", s->kstats_hyp ? jcount(v[VS_HYP], "faults") : junavail(no_hyp)));
 	pv = json_array();
 	for (k = 0; k < MAX_VCPUS; k++)
 		if (f->vcpu_faults[k])
@@ -249,7 +244,8 @@ static json_t *json_kvm_stats(const struct state *s, const struct kfig *f)
 		return junavail(un);
 	vc = json_object();
 	for (k = 0; k < NR_VCPU_STATS; k++)
-		json_object_set_new(vc, s2_vcpu_stat_names[k], jcount(f->sum.vcpu[k],
+		json_object_set_new(vc, s2_vcpu_stat_names[k], k == VS_HYP && !s->kstats_hyp ?
+				    junavail(no_hyp) : jcount(f->sum.vcpu[k],
 				    k == VS_TIME_NS ? "ns" : "faults"));
 	for (k = 0; k < S2_STATS_HIST; k++)
 		timed += f->sum.hist[k];
@@ -348,11 +344,12 @@ static json_t *json_faults(const struct state *s, const char *silent)
 		json_object_set_new(o, "count_note", json_string("mmio faults are a kind of their "
 				    "own here (the kernel's path), not counted in translation or "
 				    "permission"));
-		json_object_set_new(o, "by_path", json_pack("{s:o,s:o,s:o,s:o}",
+		json_object_set_new(o, "by_path", json_pack("{s:o,s:o,s:o,s:o,s:o}",
 			"slow", jcount(b->fault_paths[FP_SLOW] - b->fault_kinds[FK_MMIO], "faults"),
 			"fast", jcount(b->fault_paths[FP_FAST], "faults"),
 			"retry", jcount(b->fault_paths[FP_RETRY], "faults"),
-			"mmio", jcount(b->fault_kinds[FK_MMIO], "faults")));
+			"mmio", jcount(b->fault_kinds[FK_MMIO], "faults"),
+			"hyp", jcount(b->fault_paths[FP_HYP], "faults")));
 	}
 
 	if (!s->have_s2 && !attached(P_PAGE_FAULT)) {
@@ -413,7 +410,7 @@ static json_t *json_vms(const struct state *s)
 			continue;
 		snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)vi.mmu_lock);
 		json_array_append_new(a, json_pack("{s:s,s:s,s:s}", "mmu_lock", buf,
-			"strategy", vi.strategy < 4 ? strategy_names[vi.strategy] : "unknown",
+			"strategy", vi.strategy < S2_NR_STRATEGIES ? strategy_names[vi.strategy] : "unknown",
 			"learned_from", source_names[vi.source < 5 ? vi.source : 0]));
 	}
 	for (i = 0; i < s->ndebugfs; i++) {

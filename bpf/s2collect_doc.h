@@ -55,11 +55,6 @@ static inline bool attached(int id)
 	return probes[id].attached;
 }
 
-struct debugfs_vm {
-	unsigned long long lock;
-	char strategy[16];
-};
-
 struct vm_info {	/* as in s2collect.bpf.c */
 	__u64 mmu_lock;
 	__u8 strategy;
@@ -108,6 +103,7 @@ struct state {
 	enum tier tier;
 	bool kstats;		/* the kernel keeps the stage-2 binary stats, and we can read them */
 	char kstats_why[256];	/* if not, why */
+	bool kstats_hyp;	/* ... with s2_fault_hyp (the hypfast strategy, 0007) */
 	bool fault_events;	/* fault probes attached (detail or fallback tier) */
 	bool one_event;		/* ... as one tp_btf event per fault, kernel-timed */
 	char one_event_why[320];	/* if not, why the entry/exit pair is used */

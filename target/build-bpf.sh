@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Build the eBPF collector (bpf/s2collect): static for arm64 against the
+# Build the eBPF tools (bpf/s2collect, bpf/s2top): static for arm64 against the
 # BTF of a patched kernel from target/build-kernel.sh, or native x86_64
 # against the running kernel's BTF.
 set -euo pipefail
@@ -41,7 +41,7 @@ esac
 
 build() {
 	mkdir -p "$out/obj" "$out/bin/bpf"
-	make_fresh "$out" "$S2PERF_ROOT/bpf"
+	make_fresh "$out" "$S2PERF_ROOT/bpf" "$S2PERF_ROOT/common"
 	# shellcheck disable=SC2086
 	if ! make $MAKE_FRESH -C "$S2PERF_ROOT/bpf" ARCH="$arch" "${vm[@]}" OUT="$out/obj" \
 		>"$out/build.log" 2>&1; then
@@ -50,7 +50,10 @@ build() {
 	fi
 	mark_fresh "$out"
 	grep -E '^  [A-Z-]+ ' "$out/build.log" >&2 || true
-	cp -p "$out/obj/s2collect" "$out/bin/bpf/s2collect"
+	local tool
+	for tool in s2collect s2top; do
+		cp -p "$out/obj/$tool" "$out/bin/bpf/$tool"
+	done
 	echo "$out/bin"
 }
 with_cache_lock build

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Build a Debian arm64 root file system holding bpftrace, perf and trace-cmd, for the
+# Build a Debian arm64 root file system holding bpftrace, perf, trace-cmd and tmux, for the
 # target to enter with chroot (target/launch -r, s2chroot in the target).
 # The initramfs stays small and static; these tools need glibc, LLVM and
 # Python, which only a real distribution tree provides.
@@ -13,8 +13,9 @@ SUITE=bookworm
 # trace-cmd decodes events with libtraceevent straight from the ring
 # buffer: on arm64 every perf sample taken while a vCPU is loaded (the
 # stage-2 fault handler's events) is attributed to the guest, and perf
-# script drops guest samples.
-PKGS=(bpftrace linux-perf trace-cmd)
+# script drops guest samples. tmux gives a test a terminal to run a
+# full-screen tool in (bpf/s2top: send-keys, capture-pane).
+PKGS=(bpftrace linux-perf trace-cmd tmux)
 
 usage() {
 	cat <<USAGE
