@@ -132,6 +132,8 @@ static const struct metric_def registry[] = {
 	  "write-protection faults of dirty logging (KVM binary stats)" },
 	{ "kstat.fast_path_hits", "faults", N, WL, "kvm_stats.vcpu.s2_fault_fast", "value", false,
 	  "faults resolved by the lock-free fast path (KVM binary stats)" },
+	{ "kstat.hyp_hits", "faults", N, WL, "kvm_stats.vcpu.s2_fault_hyp", "value", false,
+	  "write-protection faults resolved in the VHE exit fix-up, hypfast (KVM binary stats)" },
 	{ "kstat.fault_time", "ns", L, WL, "kvm_stats.vcpu.s2_fault_time_ns", "value", false,
 	  "time in the stage-2 fault handler, all faults (KVM binary stats)" },
 	{ "kstat.fault_latency.p50", "ns", L, WL, "kvm_stats.vcpu.s2_fault_hist", "p50", false,

@@ -9,7 +9,8 @@
 #  - faults, write-protection faults, fast-path hits and TLBIs equal perf's
 #    tracepoint counts within 1% (the stats are bumped where the events fire);
 #  - write-protection faults = pages written in the logged passes, within 1%;
-#  - the fast path takes >= 99% of them under fastpath only;
+#  - the fast path takes >= 99% of them under fastpath only, the exit
+#    fix-up (path hyp) >= 99% under hypfast only;
 #  - TLBIs >= write-protection faults (each must invalidate);
 #  - mmu_lock write waits appear under exclusive (2 vCPUs faulting for write
 #    on one lock), the lock learned from kvm_s2_vm_init;
@@ -17,7 +18,7 @@
 #  - its BPF programs use under 3% of one CPU (except exclusive, whose
 #    lock contention is on most faults).
 # Detail tier (--faults: one tp_btf event per fault, timed by the kernel),
-# under rwlock and fastpath, also inside perf stat:
+# under rwlock, fastpath and hypfast, also inside perf stat:
 #  - its event counts (all, write-protection, fast, MMIO) equal the same
 #    run's binary stats (the default tier's source) and perf's, within 1%;
 #  - every fault is timed, latency by kind and path is log-linear with its
@@ -47,13 +48,14 @@ set -- -e kvm_s2:kvm_s2_fault_exit \
 	-e kvm_s2:kvm_s2_fault_exit --filter 'kind == 1 && write == 1 && path != 3' \
 	-e kvm_s2:kvm_s2_fault_exit --filter 'path == 1' \
 	-e kvm_s2:kvm_s2_fault_exit --filter 'path == 3' \
-	-e kvm_s2:kvm_s2_tlbi
-for s in exclusive rwlock rcu fastpath; do
+	-e kvm_s2:kvm_s2_tlbi \
+	-e kvm_s2:kvm_s2_fault_exit --filter 'path == 4'
+for s in exclusive rwlock rcu fastpath hypfast; do
 	s2chroot perf stat -a -x, -o def-$s.perf "$@" -- \
 		s2collect -o def-$s.json -- $W -S $s -o wl-def-$s.json >def-$s.txt 2>&1
 	echo "def-$s $?" >>status.txt
 done
-for s in rwlock fastpath; do
+for s in rwlock fastpath hypfast; do
 	s2chroot perf stat -a -x, -o det-$s.perf "$@" -- \
 		s2collect -F -o det-$s.json -- $W -S $s -o wl-det-$s.json >det-$s.txt 2>&1
 	echo "det-$s $?" >>status.txt
@@ -89,7 +91,7 @@ echo "workload $?" >>status.txt
 s2collect -o pop.json -- s2_populate -q -v 2 -b 8M -i 4 -S rwlock -o wl-pop.json >pop.txt 2>&1
 echo "pop $?" >>status.txt
 SH
-expect_status 0 launch c -r "$ROOTFS" -t 480 -I "$OUT/c.sh" -- sh c.sh
+expect_status 0 launch c -r "$ROOTFS" -t 600 -I "$OUT/c.sh" -- sh c.sh
 d=$OUT/c
 
 # check.py KIND STRATEGY WORKLOAD.json COLLECTOR.json PERF|- SUMMARY
@@ -124,13 +126,14 @@ ev = co["events"]
 if perf != "-":
     counts = [int(l.split(",")[0]) for l in open(perf)
               if l.count(",") > 2 and l.split(",")[2].startswith("kvm_s2:")]
-    ok(len(counts) == 5, "perf stat gave %d counts" % len(counts))
-    p_all, p_wp, p_fast, p_mmio, p_tlbi = counts
+    ok(len(counts) == 6, "perf stat gave %d counts" % len(counts))
+    p_all, p_wp, p_fast, p_mmio, p_tlbi, p_hyp = counts
     ok(near(st_faults, p_all), "faults: stats %d, perf %d" % (st_faults, p_all))
     ok(near(kv["s2_fault_wp"], p_wp), "wp faults: stats %d, perf %d" % (kv["s2_fault_wp"], p_wp))
     ok(near(kv["s2_fault_fast"], p_fast), "fast path: stats %d, perf %d" % (kv["s2_fault_fast"], p_fast))
     ok(near(kv["s2_fault_mmio"], p_mmio), "mmio: stats %d, perf %d" % (kv["s2_fault_mmio"], p_mmio))
     ok(near(st_tlbi, p_tlbi), "tlbi: stats %d, perf %d" % (st_tlbi, p_tlbi))
+    ok(near(kv["s2_fault_hyp"], p_hyp), "exit fix-up: stats %d, perf %d" % (kv["s2_fault_hyp"], p_hyp))
 
 if kind == "def":
     ok(co["tier"]["name"] == "default" and co["tier"]["faults"] == "stats"
@@ -167,11 +170,13 @@ else:
        % (dirty["wp_faults"]["value"], kv["s2_fault_wp"]))
     ok(near(dirty["fast_path_hits"]["value"], kv["s2_fault_fast"]), "fast path: events %d, stats %d"
        % (dirty["fast_path_hits"]["value"], kv["s2_fault_fast"]))
+    ok(near(f["by_path"]["hyp"]["value"], kv["s2_fault_hyp"]), "exit fix-up: events %d, stats %d"
+       % (f["by_path"]["hyp"]["value"], kv["s2_fault_hyp"]))
     timed = sum(h["count"] for byp in f["latency"].values() if isinstance(byp, dict)
                 for h in byp.values() if isinstance(h, dict))
     ok(timed == f["total"]["value"] and f["not_timed"]["value"] == 0,
        "%d faults counted, %d timed" % (f["total"]["value"], timed))
-    h = f["latency"]["permission"]["fast" if s == "fastpath" else "slow"]
+    h = f["latency"]["permission"][{"fastpath": "fast", "hypfast": "hyp"}.get(s, "slow")]
     ok(h["scale"]["kind"] == "log-linear" and h["scale"]["relative_error"] <= 0.0625,
        "latency log-linear, relative error %s" % h["scale"]["relative_error"])
     # the kernel's time, event by event, sums to its stat
@@ -190,10 +195,16 @@ written = sum(wl["dirty"]["pages_written"]["values"])
 wp = dirty["wp_faults"]["value"]
 ok(written <= wp <= written * 1.01, "write-protection faults %d for %d pages written" % (wp, written))
 fast = dirty["fast_path_hits"]["value"]
+hyp = f["by_path"]["hyp"]["value"]
 if s == "fastpath":
     ok(fast >= 0.99 * wp, "fast path took %d of %d write-protection faults" % (fast, wp))
+elif s == "hypfast":
+    # VHE: the exit fix-up takes them; what it gives up goes to fastpath's
+    ok(hyp >= 0.99 * wp, "the exit fix-up took %d of %d write-protection faults (%d fast)"
+       % (hyp, wp, fast))
 else:
     ok(fast == 0, "no fast-path hits (%d)" % fast)
+ok(s == "hypfast" or hyp == 0, "exit fix-up faults: %d" % hyp)
 tl = sum(v["count"]["value"] for v in co["tlbi"].values() if isinstance(v, dict) and "count" in v)
 ok(tl >= wp, "%d TLBIs for %d write-protection faults" % (tl, wp))
 ml = co["mmu_lock"]
@@ -212,7 +223,7 @@ ok(co["exits"]["kvm_run_returns"]["value"] == wl["exits"]["kvm_run_returns"]["va
 sys.exit(1 if bad else 0)
 PY
 
-for run in def-exclusive def-rwlock def-rcu def-fastpath det-rwlock det-fastpath; do
+for run in def-exclusive def-rwlock def-rcu def-fastpath def-hypfast det-rwlock det-fastpath det-hypfast; do
 	grep -q "^$run 0\$" "$d/status.txt" || { tail -n 30 "$d/$run.txt"; fail "$run: collector or workload failed"; }
 	python3 "$OUT/check.py" "${run%%-*}" "${run#*-}" "$d/wl-$run.json" "$d/$run.json" \
 		"$d/$run.perf" "$d/$run.txt" || fail "$run: the collector disagrees"

@@ -5,7 +5,8 @@
 # In the target, on the debug kernel, one boot: every strategy, every log
 # mode at least once (the ring small enough to fill), 0 misses, 0 stamp
 # errors; the kvm_s2 tracepoint must show the lock-free path under
-# fastpath with the bitmap (get, clear) and never under the others. The
+# fastpath with the bitmap (get, clear) and never under the others but
+# hypfast, and the exit fix-up's path (hyp) under hypfast only. The
 # launcher fails the run on any kernel report.
 #
 # Two things the target cannot show, measured: access-flag faults (with
@@ -47,6 +48,7 @@ run rwlock-ring -S rwlock -l ring -H 200000
 run rcu-clear -S rcu -l clear
 run fastpath-clear -S fastpath -l clear
 run fastpath-ring -S fastpath -l ring -H 200000
+run hypfast-get -S hypfast -l get
 SH
 expect_status 0 launch storm -m 2G -t 600 -I "$OUT/storm.sh" -- sh storm.sh
 d=$OUT/storm
@@ -61,12 +63,15 @@ while read -r name rc start end; do
 	[ "$(jget "$d/$name.json" 'd["strategy"]["in_force"]')" = "$s" ] || fail "$name: the VM did not run $s"
 	# Faults by kind (0 translation, 1 permission, 2 access) and path (1 fast).
 	count() { awk -v k="$1" -v p="$2" '$1 == "{" && $3 == k"," && (p == "" || $5 == p) { n += $NF } END { print n + 0 }' "$d/$name.hist"; }
-	af=$(count 2 "") fast=$(count 1 1)
+	af=$(count 2 "") fast=$(count 1 1) hyp=$(count 1 4)
 	if [ "$s" = fastpath ] && [ "$m" != ring ]; then
 		[ "$fast" -gt 0 ] || fail "$name: the fast path was never taken"
-	elif [ "$s" != fastpath ]; then
+	elif [ "$s" = hypfast ] && [ "$m" != ring ]; then
+		[ "$hyp" -gt 0 ] || fail "$name: the exit fix-up never resolved a fault"
+	elif [ "$s" != fastpath ] && [ "$s" != hypfast ]; then
 		[ "$fast" -eq 0 ] || fail "$name: $fast fast-path faults under $s"
 	fi
+	[ "$s" = hypfast ] || [ "$hyp" -eq 0 ] || fail "$name: $hyp faults resolved in the exit fix-up under $s"
 	read -r writes harvests late inval forks < <(jget "$d/$name.json" \
 		'" ".join(str(x) for x in (d["storm"]["writes"]["value"], d["storm"]["harvests"]["value"], d["storm"]["late_by_one"]["value"], d["storm"]["invalidations"]["calls"]["value"], d["storm"]["forks"]["calls"]["value"]))')
 	if [ "$m" = ring ]; then
@@ -74,9 +79,9 @@ while read -r name rc start end; do
 		[ "$full" -gt 0 ] || fail "$name: the 256-entry ring never filled"
 		m="ring, $full full rings"
 	fi
-	pass "$name (${secs}s): $writes writes, $harvests harvests ($m), 0 missed, $late late by one; $inval MADV_DONTNEED, $forks forks, $af access-flag faults, $fast fast-path faults"
+	pass "$name (${secs}s): $writes writes, $harvests harvests ($m), 0 missed, $late late by one; $inval MADV_DONTNEED, $forks forks, $af access-flag faults, $fast fast-path faults, $hyp in the exit fix-up"
 done <"$d/status.txt"
-[ "$(wc -l <"$d/status.txt")" -eq 5 ] || fail "only $(wc -l <"$d/status.txt") of 5 storms ran"
+[ "$(wc -l <"$d/status.txt")" -eq 6 ] || fail "only $(wc -l <"$d/status.txt") of 6 storms ran"
 for m in get clear ring; do
 	[[ " $modes " = *" $m "* ]] || fail "log mode $m never ran"
 done

@@ -17,7 +17,7 @@ echo rcu >$P
 if echo bogus >$P 2>bogus.err; then echo accepted >bogus.status; else echo refused >bogus.status; fi
 cat $P >bogus.after
 echo 1 >$EV/kvm_s2_vm_init/enable
-for s in exclusive rwlock rcu fastpath; do
+for s in exclusive rwlock rcu fastpath hypfast; do
 	echo $s >/sys/module/kvm/parameters/stage2_strategy || exit 1
 	echo >$T/trace
 	echo 0 >/proc/lock_stat
@@ -72,15 +72,15 @@ expect_grep 'Invalid argument' "$d/bogus.err" "the error for an unknown strategy
 expect_grep '^rcu$' "$d/bogus.after" "the parameter after a refused write"
 
 declare -A age_w
-for s in exclusive rwlock rcu fastpath; do
+for s in exclusive rwlock rcu fastpath hypfast; do
 	expect_grep "^$s\$" "$d/$s.debugfs" "$s: VM debugfs stage2_strategy"
 	expect_grep "strategy=$s mmu_lock=" "$d/$s.vminit" "$s: kvm_s2_vm_init event"
 	W=$(acq W "$d/$s.lockstat") R=$(acq R "$d/$s.lockstat")
 	trans=$(hits -1 0 "$d/$s.hist") perm=$(hits -1 1 "$d/$s.hist")
-	fast=$(hits 1 -1 "$d/$s.hist") mmio=$(hits 3 -1 "$d/$s.hist")
+	fast=$(hits 1 -1 "$d/$s.hist") mmio=$(hits 3 -1 "$d/$s.hist") hyp=$(hits 4 -1 "$d/$s.hist")
 	# MMIO faults (the guest's ucalls) are emulated without mmu_lock.
 	faults=$((trans + perm - mmio))
-	echo "$s: $trans translation + $perm permission faults ($mmio MMIO), $fast fast; mmu_lock acquisitions: $W write, $R read"
+	echo "$s: $trans translation + $perm permission faults ($mmio MMIO), $fast fast, $hyp in the exit fix-up; mmu_lock acquisitions: $W write, $R read"
 	[ "$trans" -ge 8192 ] || fail "$s: $trans translation faults for 2 x 16M of first touch"
 	[ "$perm" -ge 8192 ] || fail "$s: $perm permission faults for two logged passes over 2 x 16M"
 	case $s in
@@ -101,17 +101,26 @@ for s in exclusive rwlock rcu fastpath; do
 		[ "$fast" -ge $((perm * 9 / 10)) ] || fail "fastpath: only $fast of $perm permission faults were fast"
 		[ "$R" -lt "$faults" ] || fail "fastpath: $R read acquisitions for $faults faults"
 		;;
+	hypfast)
+		# VHE: the exit fix-up resolves them before any handler runs;
+		# what it gives up on goes to fastpath's handler.
+		[ "$hyp" -ge $((perm * 9 / 10)) ] || fail "hypfast: only $hyp of $perm permission faults were resolved in the exit fix-up"
+		[ "$R" -lt "$faults" ] || fail "hypfast: $R read acquisitions for $faults faults"
+		;;
 	esac
-	[ $s = fastpath ] || [ "$fast" -eq 0 ] || fail "$s: $fast faults took the fast path"
+	case $s in fastpath | hypfast) ;; *)
+		[ "$fast" -eq 0 ] || fail "$s: $fast faults took the fast path" ;;
+	esac
+	[ $s = hypfast ] || [ "$hyp" -eq 0 ] || fail "$s: $hyp faults took the exit fix-up path"
 	pass "$s in force"
 	age_w[$s]=$(acq W "$d/$s.age.lockstat")
 	echo "$s: aging: mmu_lock write acquisitions: ${age_w[$s]}"
 done
 # rwlock ages under mmu_lock for write, once per page marked idle;
-# rcu and fastpath age under RCU only.
+# rcu, fastpath and hypfast age under RCU only.
 [ "${age_w[rwlock]}" -ge 4096 ] || fail "rwlock: aging took mmu_lock for write only ${age_w[rwlock]} times"
-for s in rcu fastpath; do
+for s in rcu fastpath hypfast; do
 	[ "${age_w[$s]}" -le $((age_w[rwlock] / 4)) ] ||
 		fail "$s: aging took mmu_lock for write ${age_w[$s]} times (rwlock: ${age_w[rwlock]})"
 done
-pass "aging is lockless under rcu and fastpath"
+pass "aging is lockless under rcu, fastpath and hypfast"

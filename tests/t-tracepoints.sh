@@ -27,7 +27,7 @@ set -euo pipefail
 
 ROOTFS=$("$ROOT/target/build-rootfs.sh" | tail -n 1)
 [ -x "$ROOTFS/usr/bin/trace-cmd" ] || fail "no trace-cmd in $ROOTFS"
-STRATEGIES="exclusive rwlock rcu fastpath"
+STRATEGIES="exclusive rwlock rcu fastpath hypfast"
 
 cat >"$OUT/probe.sh" <<SH
 STRATEGIES="$STRATEGIES"
@@ -90,8 +90,8 @@ import collections, re, sys
 s, path = sys.argv[1], sys.argv[2]
 names = {
     "kind": {"translation", "permission", "access"},
-    "path": {"slow", "fast", "retry", "mmio"},
-    "strategy": {"exclusive", "rwlock", "rcu", "fastpath"},
+    "path": {"slow", "fast", "retry", "mmio", "hyp"},
+    "strategy": {"exclusive", "rwlock", "rcu", "fastpath", "hypfast"},
     "mmu": {"canonical", "shadow"},
     "mmu_lock": {"not_write_locked", "write_locked", "unknown"},
 }
@@ -152,7 +152,7 @@ for line in open(path):
         if tid in pending:
             pairs += 1
             mismatched += pending.pop(tid) != k
-        if k == "permission" and kv["path"] in ("slow", "fast") and kv["ret"] == "1":
+        if k == "permission" and kv["path"] in ("slow", "fast", "hyp") and kv["ret"] == "1":
             wp += 1
             wp_ok += kv["write"] == "1" and kv["exec"] == "0"
     elif ev == "kvm_s2_tlbi":
@@ -187,7 +187,7 @@ ok &= wp >= 4096 * 9 // 10 and wp_ok == wp
 print("info: %s: local TLBIs by caller's lock: %s" % (s, dict(local)))
 if s == "exclusive":
     ok &= local["write_locked"] > 0 and local["not_write_locked"] == 0
-if s == "fastpath":
+if s in ("fastpath", "hypfast"):
     ok &= local["not_write_locked"] >= 4096 * 9 // 10 and local["write_locked"] == 0
 sys.exit(0 if ok else 1)
 PY
@@ -213,7 +213,7 @@ done
 cat >"$OUT/pkvm.sh" <<'SH'
 P=/sys/module/kvm/parameters/stage2_strategy
 dmesg | grep -i 'protected nvhe mode' >mode.txt
-for s in exclusive rwlock rcu fastpath; do
+for s in exclusive rwlock rcu fastpath hypfast; do
 	if echo $s >$P 2>/dev/null; then echo "$s accepted"; else echo "$s refused"; fi
 done >verdicts.txt
 SH
@@ -225,5 +225,5 @@ if [ $rc -ne 0 ] || ! grep -qi 'initiali' "$d/mode.txt" 2>/dev/null; then
 else
 	cat "$d/verdicts.txt"
 	for s in exclusive rwlock; do expect_grep "^$s accepted$" "$d/verdicts.txt" "pKVM: $s"; done
-	for s in rcu fastpath; do expect_grep "^$s refused$" "$d/verdicts.txt" "pKVM: $s"; done
+	for s in rcu fastpath hypfast; do expect_grep "^$s refused$" "$d/verdicts.txt" "pKVM: $s"; done
 fi

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The guests/ workloads in the arm64 target, on the patched kernel, in one
-# boot: each workload under a stage-2 strategy (s2_dirty under all four and
+# boot: each workload under a stage-2 strategy (s2_dirty under all five and
 # in every log mode; s2_exit with every kind of exit, the fix-up included),
 # checked from its JSON by tests/check-workload.py, and
 # the strategy the VM reports is the one asked for. Aging works here
@@ -16,11 +16,12 @@ run() {
 }
 : >status.txt
 run populate s2_populate -v 2 -b 8M -i 2 -S exclusive
-for s in exclusive rwlock rcu fastpath; do
+for s in exclusive rwlock rcu fastpath hypfast; do
 	run dirty-$s s2_dirty -v 2 -b 8M -i 3 -S $s
 done
 run dirty-get s2_dirty -v 2 -b 8M -i 2 -l get -S rwlock
 run dirty-ring s2_dirty -v 2 -b 8M -i 2 -l ring -S fastpath
+run dirty-ring-hypfast s2_dirty -v 2 -b 8M -i 2 -l ring -e 256 -S hypfast
 run dirty-random s2_dirty -v 2 -b 4M -i 2 -A random -w 50 -S fastpath
 run access s2_access -v 2 -b 8M -i 2 -S rcu
 run unmap s2_unmap -v 2 -b 8M -i 2 -S rwlock
@@ -43,4 +44,4 @@ print(s["requested"], s["in_force"])' "$d/$name.json")
 	[ "$1" = "$2" ] || fail "$name: asked for strategy $1, the VM had $2"
 	pass "$name: $(grep -c '^ok' "$d/$name.check") facts hold, strategy $2"
 done <"$d/status.txt"
-[ "$(wc -l <"$d/status.txt")" -eq 13 ] || fail "only $(wc -l <"$d/status.txt") of 13 workloads ran"
+[ "$(wc -l <"$d/status.txt")" -eq 15 ] || fail "only $(wc -l <"$d/status.txt") of 15 workloads ran"
