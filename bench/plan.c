@@ -33,7 +33,7 @@
 static const char *const key_names[NR_PLAN_KEYS] = {
 	[PK_TARGET] = "target", [PK_PROFILE] = "profile", [PK_FLAVOUR] = "flavour",
 	[PK_KVM] = "kvm", [PK_STRATEGIES] = "strategies", [PK_REPS] = "reps",
-	[PK_COLLECT] = "collect", [PK_SEED] = "seed", [PK_TIMEOUT] = "timeout",
+	[PK_COLLECT] = "collect", [PK_COLLECTOR] = "collector", [PK_SEED] = "seed", [PK_TIMEOUT] = "timeout",
 	[PK_CPUS] = "cpus", [PK_MEMORY] = "memory", [PK_WORKLOAD] = "workload",
 };
 
@@ -57,6 +57,7 @@ static const char *const strategy_names[] = { S2_STRATEGY_NAMES };
 static const char *const profile_names[] = { "max", "neoverse-n1" };
 static const char *const flavour_names[] = { "default", "debug", "kasan" };
 static const char *const kvm_names[] = { "vhe", "nvhe" };
+static const char *const collector_names[] = { "default", "detail" };
 static const char *const target_names[] = { "qemu", "host" };
 #define IN(v, names) in_list(v, names, sizeof(names) / sizeof(names[0]))
 
@@ -461,7 +462,7 @@ static bool parse_line(struct ctx *c, struct plan *p, char **tok, int ntok)
 			break;
 	if (k == NR_PLAN_KEYS)
 		return fail(c, "unknown key '%s' (target profile flavour kvm strategies reps "
-			    "collect seed timeout cpus memory workload)", tok[0]);
+			    "collect collector seed timeout cpus memory workload)", tok[0]);
 	if (k != PK_WORKLOAD && p->key_line[k])
 		return fail(c, "%s is set twice (first on line %d)", tok[0], p->key_line[k]);
 	p->key_line[k] = c->line;
@@ -469,17 +470,21 @@ static bool parse_line(struct ctx *c, struct plan *p, char **tok, int ntok)
 	switch (k) {
 	case PK_TARGET:
 	case PK_FLAVOUR:
-	case PK_KVM: {
-		char **dst = k == PK_TARGET ? &p->target : k == PK_FLAVOUR ? &p->flavour : &p->kvm;
+	case PK_KVM:
+	case PK_COLLECTOR: {
+		char **dst = k == PK_TARGET ? &p->target : k == PK_FLAVOUR ? &p->flavour :
+			     k == PK_KVM ? &p->kvm : &p->collector;
 
 		if (!one_value(c, tok[0], ntok))
 			return false;
 		if ((k == PK_TARGET && !IN(tok[1], target_names)) ||
 		    (k == PK_FLAVOUR && !IN(tok[1], flavour_names)) ||
-		    (k == PK_KVM && !IN(tok[1], kvm_names)))
+		    (k == PK_KVM && !IN(tok[1], kvm_names)) ||
+		    (k == PK_COLLECTOR && !IN(tok[1], collector_names)))
 			return fail(c, "%s: '%s' is not one of %s", tok[0], tok[1],
 				    k == PK_TARGET ? "qemu, host" :
-				    k == PK_FLAVOUR ? "default, debug, kasan" : "vhe, nvhe");
+				    k == PK_FLAVOUR ? "default, debug, kasan" :
+				    k == PK_KVM ? "vhe, nvhe" : "default, detail");
 		free(*dst);
 		*dst = xstrdup(tok[1]);
 		return true;
@@ -675,6 +680,7 @@ bool plan_load(const char *file, const struct plan_overrides *ov, struct plan *p
 	}
 	set_default(&p->flavour, "default");
 	set_default(&p->kvm, "vhe");
+	set_default(&p->collector, "default");
 	set_default(&p->memory, "2G");
 	if (!strcmp(p->target, "host")) {
 		/* One "profile" on a host: the machine itself. */
@@ -720,6 +726,7 @@ void plan_free(struct plan *p)
 	free(p->target);
 	free(p->flavour);
 	free(p->kvm);
+	free(p->collector);
 	free(p->memory);
 	memset(p, 0, sizeof(*p));
 }
@@ -902,6 +909,8 @@ static void summary(FILE *f, const struct plan *p, const struct plan_expansion *
 	if (!strcmp(p->target, "qemu"))
 		fprintf(f, " (%s kernel, KVM %s, %ld CPUs, %s)", p->flavour,
 			!strcmp(p->kvm, "vhe") ? "VHE" : "nVHE", p->cpus, p->memory);
+	if (p->collect && !strcmp(p->collector, "detail"))
+		fprintf(f, "; collected reps in the collector's detail tier (s2collect --faults)");
 	fputc('\n', f);
 }
 
@@ -965,6 +974,8 @@ static bool write_run(const char *run, const struct plan *p, const struct plan_e
 		      "cpus", (json_int_t)p->cpus, "memory", p->memory,
 		      "reps", (json_int_t)p->reps, "collect", (json_int_t)p->collect,
 		      "timeout", (json_int_t)p->timeout);
+	if (m)
+		json_object_set_new(m, "collector", json_string(p->collector));
 	if (!m) {
 		snprintf(err, errlen, "out of memory");
 		return false;
@@ -1047,8 +1058,8 @@ static bool write_run(const char *run, const struct plan *p, const struct plan_e
 		p->name, p->target, p->flavour, p->kvm);
 	for (size_t i = 0; i < p->nprofiles; i++)
 		fprintf(mem, "%s%s", i ? " " : "", p->profiles[i]);
-	fprintf(mem, "'\nS2B_CPUS=%ld\nS2B_MEMORY=%s\nS2B_TIMEOUT=%ld\nS2B_CELLS=%zu\n",
-		p->cpus, p->memory, p->timeout, x->ncells);
+	fprintf(mem, "'\nS2B_CPUS=%ld\nS2B_MEMORY=%s\nS2B_TIMEOUT=%ld\nS2B_CELLS=%zu\nS2B_COLLECTOR=%s\n",
+		p->cpus, p->memory, p->timeout, x->ncells, p->collector);
 	fclose(mem);
 	snprintf(path, sizeof(path), "%s/run.env", run);
 	ok = write_file_atomic(path, buf, len, err, errlen);

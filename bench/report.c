@@ -356,6 +356,10 @@ static const char *wp_unavailable(const struct rset *s, const char *profile, con
 		    !strcmp(c->profile, profile))
 			return u[i].reason;
 	}
+	/* The list keeps one cell per reason: the reason another configuration gave. */
+	for (i = 0; i < nu; i++)
+		if (!strcmp(u[i].metric, RMETRIC_WP_P50))
+			return u[i].reason;
 	return "no collected cell of this configuration ran to completion";
 }
 

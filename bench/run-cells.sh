@@ -47,6 +47,13 @@ command -v setsid >/dev/null 2>&1 && setsid=setsid
 
 tab=$(printf '\t')
 mkdir -p cells
+# The collector's tier for collected cells (plan key "collector").
+collector_tier=$(sed -n 's/^S2B_COLLECTOR=//p' run.env 2>/dev/null)
+case $collector_tier in
+detail) collector_opts=-F ;;
+default | '') collector_opts= ;;
+*) echo "run-cells: run.env: unknown collector tier '$collector_tier'" >&2; exit 2 ;;
+esac
 
 say() {
 	printf '%s\n' "$*"
@@ -120,7 +127,8 @@ while IFS=$tab read -r id prof rep mode tmo argv; do
 		shift
 	done
 	set -- $argv
-	[ "$mode" = collected ] && set -- s2collect -o collector.json -- "$@"
+	# shellcheck disable=SC2086 # empty or one word
+	[ "$mode" = collected ] && set -- s2collect $collector_opts -o collector.json -- "$@"
 	(cd "$d" && exec $setsid timeout -s KILL "$tmo" "$@" -o workload.json) \
 		</dev/null >"$d/output.log" 2>&1 &
 	pid=$!

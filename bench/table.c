@@ -450,6 +450,18 @@ static enum result hist_reduce(const struct metric_def *m, struct found *f, cons
  * The number @m gives for document @d: R_VALUE (*out), R_UNAVAILABLE (the
  * reason in @msg), R_NONE (not this workload's figure) or R_MALFORMED.
  */
+/*
+ * Whether @m is a latency by kind, which only the collector's detail tier
+ * (s2collect --faults) has, and @root a document of its default tier.
+ */
+static bool detail_only(const struct metric_def *m, json_t *root)
+{
+	const char *tier = json_string_value(json_object_get(json_object_get(root, "tier"), "name"));
+
+	return !strncmp(m->path, "faults.latency.", 15) && strncmp(m->path, "faults.latency.*", 16) &&
+	       tier && !strcmp(tier, "default");
+}
+
 static enum result reduce(const struct metric_def *m, const struct doc *d, double *out,
 			  char *msg, size_t len)
 {
@@ -464,6 +476,12 @@ static enum result reduce(const struct metric_def *m, const struct doc *d, doubl
 	walk(d->root, tok, ntok, 0, false, &f);
 	if (!f.n) {
 		free(f.nodes);
+		if (!f.reason && !strcmp(m->source, CO) && detail_only(m, d->root)) {
+			snprintf(msg, len, "the collector's default tier has the kernel's fault-time "
+				 "histogram of all kinds and paths together, not one per kind: "
+				 "a plan with 'collector detail' gives it");
+			return R_UNAVAILABLE;
+		}
 		if (!f.reason)
 			return R_NONE;
 		snprintf(msg, len, "%s", f.reason);
