@@ -12,7 +12,7 @@
 #  - on an x86_64 host, with the native builds of ./run.sh host:
 #    fuzz_s2wl (the workloads' common options) and fuzz_s2collect (the
 #    collector's), both compiled in, and as root the fuzz_argv_* drivers,
-#    which run s2collect, s2_security_test and the workloads as nobody with
+#    which run s2collect, s2top, s2_security_test and the workloads as nobody with
 #    fuzzed arguments (S2FUZZ_NATIVE=0 skips all of these).
 # The long campaign (10^6 executions per harness) is tests/fuzz/run.sh.
 set -euo pipefail

@@ -33,6 +33,7 @@
 #define ARGV_S2COLLECT 1
 #define ARGV_SECURITY 2
 #define ARGV_WORKLOADS 3
+#define ARGV_S2TOP 4
 
 #if ARGV_TARGET == ARGV_S2COLLECT
 #define NAME "s2collect"
@@ -44,8 +45,10 @@
 static const char *const workloads[] = {
 	"s2_populate", "s2_dirty", "s2_access", "s2_unmap", "s2_split", "s2_exit", "s2_storm",
 };
+#elif ARGV_TARGET == ARGV_S2TOP
+#define NAME "s2top"
 #else
-#error "ARGV_TARGET must be ARGV_S2COLLECT, ARGV_SECURITY or ARGV_WORKLOADS"
+#error "ARGV_TARGET must be ARGV_S2COLLECT, ARGV_SECURITY, ARGV_WORKLOADS or ARGV_S2TOP"
 #endif
 
 __attribute__((section("__libfuzzer_extra_counters"))) static uint8_t answers[4096];

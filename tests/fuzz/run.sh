@@ -28,8 +28,8 @@ Run the libFuzzer harnesses of tests/fuzz/ one at a time under nice -n 19.
   -B          s2bench's harnesses only: no native build (./run.sh host) for the
               guests' and the collector's (on x86_64 they are built by default)
   HARNESS     fuzz_plan fuzz_table fuzz_report fuzz_compare fuzz_stats fuzz_s2bench
-              fuzz_s2wl fuzz_s2collect
-              fuzz_argv_s2collect fuzz_argv_security fuzz_argv_workloads
+              fuzz_s2wl fuzz_s2collect fuzz_s2top
+              fuzz_argv_s2collect fuzz_argv_security fuzz_argv_workloads fuzz_argv_s2top
               (default: every one that is built; see tests/fuzz/README.md)
 fuzz_s2wl and fuzz_s2collect compile the guests' and the collector's option
 parsers against the native build of ./run.sh host (KSRC, KHDR, BPF_OBJ);
@@ -79,7 +79,7 @@ if [ -n "$native" ] && [ -z "${KSRC:-}${BPF_OBJ:-}${S2FUZZ_BIN:-}" ]; then
 	BPF_OBJ=$(cd "$hb/../../obj" && pwd)
 	S2FUZZ_BIN=$out/bin
 	mkdir -p "$S2FUZZ_BIN"
-	for f in "$hb/s2collect" "$hg"/s2_*; do
+	for f in "$hb/s2collect" "$hb/s2top" "$hg"/s2_*; do
 		[ -x "$f" ] && [ "${f%.o}" = "$f" ] && ln -sf "$f" "$S2FUZZ_BIN/"
 	done
 	export KSRC KHDR BPF_OBJ S2FUZZ_BIN

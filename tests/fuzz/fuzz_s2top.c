@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * s2top's command line (bpf/s2top.c parse_args, static), in process: the
+ * tool's source is included here with its main() renamed, so that its
+ * static option state can be reset between inputs. The input is the
+ * arguments, one per line.
+ *
+ * main() parses, then calls libbpf_set_print() before anything that needs
+ * root, BPF or a terminal: the link wraps that call (and exit(), which
+ * bad_args() ends with) back into the harness. A rejected command line
+ * must be status 2 and one line; an accepted one must hold what the usage
+ * promises (an interval of 0.1 to 3600 s, a frame count >= 0, a column to
+ * sort by, not both -p and -a, and -b when there is no terminal, as here).
+ * Needs the skeleton of an x86_64 build (BPF_OBJ, see the Makefile).
+ */
+#define main s2top_main
+#include "s2top.c"
+#undef main
+
+#include "fuzz_common.h"
+
+#include <setjmp.h>
+
+#define MAX_ARGS 32
+
+void __real_exit(int status) __attribute__((noreturn));
+libbpf_print_fn_t __real_libbpf_set_print(libbpf_print_fn_t fn);
+
+static jmp_buf back;
+static bool in_call;
+static int exit_status;
+
+void __wrap_exit(int status)
+{
+	if (in_call) {
+		exit_status = status;
+		in_call = false;
+		longjmp(back, 1);
+	}
+	__real_exit(status);
+}
+
+/* The first thing main() does once the options are parsed. */
+libbpf_print_fn_t __wrap_libbpf_set_print(libbpf_print_fn_t fn)
+{
+	if (in_call) {
+		exit_status = -1;	/* accepted */
+		in_call = false;
+		longjmp(back, 1);
+	}
+	return __real_libbpf_set_print(fn);
+}
+
+static int call_main(int argc, char **argv)
+{
+	static __typeof__(opt) defaults;
+	static bool saved;
+
+	if (!saved) {
+		defaults = opt;
+		saved = true;
+	}
+	opt = defaults;
+	optind = 0;
+	if (setjmp(back)) {
+		if (exit_status != -1)
+			return exit_status;
+		if (!(opt.interval >= 0.1 && opt.interval <= 3600) || opt.count < 0 ||
+		    opt.sort < 0 || opt.sort >= NR_COLS || opt.sort == K_VM || opt.pid < 0 ||
+		    !opt.batch)
+			fuzz_die("s2top accepted interval %g, count %ld, sort %d, pid %d, batch %d\n",
+				 opt.interval, opt.count, opt.sort, opt.pid, opt.batch);
+		return 0;
+	}
+	in_call = true;
+	s2top_main(argc, argv);
+	in_call = false;
+	fuzz_die("s2top's main() returned before libbpf_set_print()\n");
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char *argv[MAX_ARGS + 2], *words, *w, *nl;
+	const char *err;
+	int argc = 0, rc;
+
+	fuzz_setup("s2top");
+	fuzz_clean();
+	words = strndup((const char *)data, size);
+	argv[argc++] = "s2top";
+	for (w = words; w && argc < MAX_ARGS + 1; w = nl) {
+		nl = strchr(w, '\n');
+		if (nl)
+			*nl++ = 0;
+		else if (!*w)
+			break;
+		argv[argc++] = w;
+	}
+	argv[argc] = NULL;
+	rc = fuzz_call(call_main, argc, argv, &err);
+	fuzz_check_status("s2top", rc, err, 0);
+	free(words);
+	return 0;
+}
