@@ -210,6 +210,12 @@ static char *family_label(const char *cfg, const char *const *letters)
 
 typedef char *(*value_fn)(const struct rset *s, const char *cfg);
 
+/* One figure a family is compared on: @metrics summed per rep. */
+struct family_view {
+	const char *const *metrics;	/* NULL ends a list of views */
+	const char *what;		/* "pass + log harvest per pass" */
+};
+
 struct family_q {
 	const char *title;		/* "Dirty bitmap vs clear-log vs ring" */
 	const char *const *workloads;	/* which configurations take part */
@@ -217,9 +223,9 @@ struct family_q {
 	const char *const *letters;	/* their options, left out of the label */
 	value_fn value;			/* a member's name: "ring/4096 entries" */
 	const char *reference;		/* the member others are divided by, if present */
-	const char *const *metrics;	/* summed per rep */
-	const char *what;		/* "pass + log harvest" */
+	struct family_view views[4];	/* each told apart, in this order */
 	const char *missing;		/* what plan would give it */
+	const char *note;		/* how to read the answers, or NULL */
 };
 
 static char *log_value(const struct rset *s, const char *cfg)
@@ -242,17 +248,18 @@ static char *backing_value(const struct rset *s, const char *cfg)
 	return strdup(b ? b : "default backing");
 }
 
-static const char *const eager_keys[] = { "eager_split_chunk", "eager_chunk", "split_chunk", NULL };
+/* s2_split -E: the manifest's name for it (plan.c) */
+static const char *const eager_keys[] = { "eager_split_chunk", NULL };
 
 static char *eager_value(const struct rset *s, const char *cfg)
 {
-	json_t *p = rconfig_params(s, cfg);
-	const char *const *k;
+	const char *e = json_string_value(json_object_get(rconfig_params(s, cfg), eager_keys[0]));
 
-	for (k = eager_keys; *k; k++)
-		if (json_is_string(json_object_get(p, *k)))
-			return rstrf("chunk %s", json_string_value(json_object_get(p, *k)));
-	return strdup("default chunk");
+	if (!e)
+		return strdup("kernel default");
+	if (!strcmp(e, "0"))
+		return strdup("off");
+	return rstrf("chunk %s", e);
 }
 
 static bool in_list(const char *v, const char *const *list)
@@ -268,6 +275,7 @@ static void advise_family(struct rdoc *d, const struct rset *s, const struct fam
 	char **keys = calloc(s->nconfigs, sizeof(*keys));
 	bool *done = calloc(s->nconfigs, sizeof(*done)), told = false, families = false;
 	size_t i, j, pi, k, m;
+	const struct family_view *vw;
 	const char *members[64];
 
 	for (i = 0; i < s->nconfigs; i++)
@@ -304,7 +312,8 @@ static void advise_family(struct rdoc *d, const struct rset *s, const struct fam
 		}
 		label = family_label(members[0], q->letters);
 		for (pi = 0; pi < s->nprofiles; pi++)
-			for (k = 0; k < s->nstrategies; k++) {
+			for (k = 0; k < s->nstrategies; k++)
+			for (vw = q->views; vw->metrics; vw++) {
 				const char *prof = s->profiles[pi], *strat = s->strategies[k];
 				struct series base, x;
 				char *text, *refname, med[48], buf[256];
@@ -312,18 +321,18 @@ static void advise_family(struct rdoc *d, const struct rset *s, const struct fam
 				double best_ratio = 1;
 				char *worse;
 
-				if (!config_series(s, prof, members[0], strat, q->metrics, &base))
+				if (!config_series(s, prof, members[0], strat, vw->metrics, &base))
 					continue;
 				worse = strdup("");
 				refname = q->value(s, members[0]);
 				rfmt_auto(med, sizeof(med), series_median(&base), "ns");
-				text = rstrf("%s, %s [%s]: %s per pass against %s (%s):", label, strat,
-					     prof, q->what, refname, med);
+				text = rstrf("%s, %s [%s]: %s against %s (%s):", label, strat,
+					     prof, vw->what, refname, med);
 				for (m = 1; m < nm; m++) {
 					struct rratio r;
 					char *v = q->value(s, members[m]), *t;
 
-					if (!config_series(s, prof, members[m], strat, q->metrics, &x)) {
+					if (!config_series(s, prof, members[m], strat, vw->metrics, &x)) {
 						t = rstrf("%s %s: no values;", text, v);
 					} else {
 						rratio_of(x.rep, x.v, x.n, base.rep, base.v, base.n, &r);
@@ -363,6 +372,8 @@ static void advise_family(struct rdoc *d, const struct rset *s, const struct fam
 			}
 		free(label);
 	}
+	if (told && q->note)
+		rdoc_para(d, "%s", q->note);
 	if (!told && families)
 		rdoc_para(d, "Not measured in this run: the configurations are in the plan, but "
 			  "their cells have no values (failed or skipped).");
@@ -384,30 +395,44 @@ void advice_build(struct rdoc *d, const struct rset *s)
 	static const char *const v_backing[] = { "backing", NULL };
 	static const char *const l_backing[] = { "-s", NULL };
 	static const char *const pass_only[] = { "dirty.pass_time", NULL };
-	static const char *const none[] = { NULL };
+	static const char *const l_eager[] = { "-E", NULL };
+	static const char *const split_pass[] = { "split.split_pass_time", NULL };
+	/* eager splitting moves the split from the first pass to these ioctls */
+	static const char *const split_all[] = {
+		"split.split_pass_time", "dirty.enable_logging_time", "dirty.initial_clear_time", NULL
+	};
+	static const char *const later_passes[] = { "split.steady_pass_time", NULL };
 	const struct family_q logq = {
 		"Dirty bitmap vs clear-log vs ring", dirty, v_log, l_log, log_value, "get",
-		pass_and_harvest, "pass + log harvest",
+		{ { pass_and_harvest, "pass + log harvest per pass" } },
 		"every s2_dirty configuration uses one log mode. A plan with `workload s2_dirty "
 		"-v 2 -b 64M -i 8 -l get,clear,ring` (ring sizes on a line of their own: "
 		"`workload s2_dirty -v 2 -b 64M -i 8 -l ring -e 1024,4096,16384`) answers which "
-		"mode, and which ring size, costs least per pass."
+		"mode, and which ring size, costs least per pass.", NULL
 	};
 	const struct family_q backq = {
 		"THP vs 4K pages under dirty logging", logging, v_backing, l_backing,
-		backing_value, "anonymous", pass_only, "dirty pass",
+		backing_value, "anonymous", { { pass_only, "dirty pass per pass" } },
 		"no s2_dirty or s2_split configuration differs only in its backing. A plan with "
 		"`workload s2_dirty -v 2 -b 64M -i 8 -s anonymous,anonymous_thp` (and `workload "
 		"s2_split -v 2 -b 64M -s anonymous_thp,anonymous_hugetlb`) answers whether huge "
-		"pages pay off once logging splits them."
+		"pages pay off once logging splits them.", NULL
 	};
 	const struct family_q eagerq = {
-		"Eager split chunk size", split, eager_keys, none, eager_value, NULL,
-		pass_only, "dirty pass",
-		"no configuration sets the eager split chunk size (KVM_CAP_ARM_EAGER_SPLIT_CHUNK_SIZE); "
-		"s2_split has no option for it yet. With one, a plan listing sizes "
-		"(e.g. 0 = off, 2M, 1G) on `workload s2_split -s anonymous_hugetlb` answers it "
-		"from the split pass against the later passes."
+		"Eager split chunk size", split, eager_keys, l_eager, eager_value, "off",
+		{ { split_pass, "split pass" },
+		  { split_all, "split pass + log enabling (+ initial clear)" },
+		  { later_passes, "later passes (median)" } },
+		"no two s2_split configurations differ only in the eager split chunk size "
+		"(`-E`, KVM_CAP_ARM_EAGER_SPLIT_CHUNK_SIZE, arm64). A plan with `workload s2_split "
+		"-v 2 -b 64M -i 4 -s anonymous_thp -E 0,2M` (on the target or an arm64 host: "
+		"x86_64 has no such capability) answers whether splitting when the log is enabled "
+		"beats splitting on the first pass's write faults.",
+		"Eager splitting (a chunk size other than 0) splits the block mappings when the log "
+		"is enabled (in the initial clear with `-l clear` and KVM_DIRTY_LOG_INITIALLY_SET) "
+		"instead of on the first pass's write faults: the split pass gets cheaper and "
+		"enabling the log dearer. Their sum says which does the whole job faster; later "
+		"passes should not differ."
 	};
 
 	rdoc_heading(d, 2, "advice", "Tuning advice");

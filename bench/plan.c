@@ -45,7 +45,7 @@ static const struct wl_def {
 	{ "s2_dirty", "le" },
 	{ "s2_access", "" },
 	{ "s2_unmap", "mup" },
-	{ "s2_split", "le" },
+	{ "s2_split", "leE" },
 	{ "s2_exit", "nk" },
 };
 #define NWORKLOADS (sizeof(workloads) / sizeof(workloads[0]))
@@ -82,6 +82,7 @@ static const char *param_name(char letter)
 	case 'c': return "pin";
 	case 'l': return "log";
 	case 'e': return "ring_entries";
+	case 'E': return "eager_split_chunk";
 	case 'm': return "invalidate";
 	case 'u': return "chunk";
 	case 'p': return "pause_us";
@@ -266,6 +267,11 @@ static bool check_value(struct ctx *c, char letter, const char *v)
 	case 'e':
 		if (!parse_ll(v, 1, 1 << 30, &n) || (n & (n - 1)))
 			return fail(c, "-e: '%s' is not a power of two", v);
+		return true;
+	case 'E':
+		/* which powers of two are block sizes, the host's kernel decides (a skip) */
+		if (strcmp(v, "0") && (!parse_size(v, &u) || (u & (u - 1))))
+			return fail(c, "-E: '%s' is not 0 or a power-of-two size (e.g. 2M)", v);
 		return true;
 	case 'm':
 		if (strcmp(v, "dontneed") && strcmp(v, "mprotect"))

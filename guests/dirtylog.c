@@ -7,10 +7,12 @@
  * that every page the guest wrote in that pass (the guest stamps it with the
  * pass number) is in the log; one missed page fails the run.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "kvm_util.h"
@@ -25,7 +27,12 @@ static struct {
 	uint32_t ring_entries;	/* 0: sized from the memory */
 	uint64_t *bitmap;	/* this pass's log, one bit per guest page */
 	uint64_t nr_pages;
+	bool eager_set;		/* -E given (s2_split only) */
+	uint64_t eager_chunk;	/* its bytes; 0: eager splitting off */
 } dl;
+
+/* s2_dirty or s2_split: what the help says and how the passes are told. */
+static const struct s2_dirtylog *kind;
 
 static int dl_opt(struct s2wl *wl, int opt, const char *arg)
 {
@@ -46,12 +53,17 @@ static int dl_opt(struct s2wl *wl, int opt, const char *arg)
 			s2wl_bad_arg(wl, "-e: '%s' is not a power of two", arg);
 		dl.ring_entries = v;
 		return 0;
+	case 'E':
+		/* The kernel's rule for the form: 0 or a power of two (which ones, it says). */
+		v = 0;
+		if (!kind->split || (strcmp(arg, "0") && (s2_parse_size(arg, &v) || (v & (v - 1)))))
+			s2wl_bad_arg(wl, "-E: '%s' is not 0 or a power-of-two size (e.g. 2M)", arg);
+		dl.eager_chunk = v;
+		dl.eager_set = true;
+		return 0;
 	}
 	return -1;
 }
-
-/* s2_dirty or s2_split: what the help says and how the passes are told. */
-static const struct s2_dirtylog *kind;
 
 static void dl_help(void)
 {
@@ -62,6 +74,11 @@ static void dl_help(void)
 	       "            (default: clear where the kernel offers it, else get)\n"
 	       "  -e N      dirty ring entries per vCPU, a power of two (default: enough for\n"
 	       "            one pass, at most the kernel's limit)\n");
+	if (kind->split)
+		printf("  -E BYTES  eager split chunk size (KVM_CAP_ARM_EAGER_SPLIT_CHUNK_SIZE, arm64):\n"
+		       "            enabling the log splits blocks in chunks of BYTES, a block size\n"
+		       "            of the kernel (KVM_CAP_ARM_SUPPORTED_BLOCK_SIZES; 4K pages:\n"
+		       "            4K, 2M, 1G); 0 = off (default: not set, the kernel's 0 = off)\n");
 }
 
 static inline void dl_set(uint64_t *bm, uint64_t bit)
@@ -118,6 +135,8 @@ struct dl_run {
 	uint64_t n_get, n_clear, n_reset;
 	uint64_t t_populate, t_enable, t_initial, t_disable;
 	int64_t huge_kb;	/* huge pages backing the process after populate, -1: unknown */
+	uint64_t block_sizes;	/* KVM_CAP_ARM_SUPPORTED_BLOCK_SIZES, 0: no eager split cap */
+	int64_t eager_in_force;	/* the VM's chunk size, -1: unknown */
 };
 
 static bool dl_initially_set(const struct dl_run *r)
@@ -157,6 +176,96 @@ static void dl_choose_mode(struct dl_run *r)
 	}
 }
 
+/* "4K 2M 1G": the block sizes of bitmap @sizes. */
+static const char *dl_size_list(uint64_t sizes, char *buf, size_t len)
+{
+	static const char units[] = "KMGTPE";
+	size_t n = 0;
+	int bit;
+
+	buf[0] = 0;
+	for (bit = 10; bit < 64 && n < len; bit++)
+		if (sizes >> bit & 1)
+			n += snprintf(buf + n, len - n, "%s%llu%c", n ? " " : "",
+				      1ull << (bit % 10), units[bit / 10 - 1]);
+	return buf;
+}
+
+/*
+ * The kernel takes the chunk size only while the VM has no memslot
+ * (kvm_vm_ioctl_enable_cap(), arch/arm64/kvm/arm.c): set it from there.
+ */
+static void dl_enable_eager_split(struct s2wl *wl, int vm_fd)
+{
+	struct kvm_enable_cap cap = {
+		.cap = KVM_CAP_ARM_EAGER_SPLIT_CHUNK_SIZE,
+		.args = { dl.eager_chunk },
+	};
+	char why[128];
+
+	if (ioctl(vm_fd, KVM_ENABLE_CAP, &cap)) {
+		snprintf(why, sizeof(why), "KVM_ENABLE_CAP(KVM_CAP_ARM_EAGER_SPLIT_CHUNK_SIZE, %" PRIu64
+			 "): %s", dl.eager_chunk, strerror(errno));
+		exit(s2wl_finish(wl, S2WL_EXIT_FAIL, why));
+	}
+}
+
+/*
+ * s2_split: whether the kernel has eager splitting, and whether it takes
+ * the chunk size asked; what was asked goes in the document's params.
+ * KVM_CAP_ARM_EAGER_SPLIT_CHUNK_SIZE itself answers 0 (its default) on a
+ * kernel that has it, so its companion KVM_CAP_ARM_SUPPORTED_BLOCK_SIZES
+ * (same series, 6.4) tells whether it exists.
+ */
+static void dl_choose_eager_split(struct dl_run *r)
+{
+	char sizes[64];
+
+	if (!kind->split)
+		return;
+	r->block_sizes = kvm_check_cap(KVM_CAP_ARM_SUPPORTED_BLOCK_SIZES);
+	r->wl.params = json_pack("{s:{s:o}}", "eager_split_chunk_size", "asked",
+				 dl.eager_set ? s2_jint(dl.eager_chunk, "bytes") : json_null());
+	if (!r->block_sizes) {
+#ifdef __aarch64__
+		const char *why = "this kernel has no KVM_CAP_ARM_EAGER_SPLIT_CHUNK_SIZE "
+				  "(KVM_CAP_ARM_SUPPORTED_BLOCK_SIZES is 0; both came in 6.4)";
+#else
+		const char *why = "KVM_CAP_ARM_EAGER_SPLIT_CHUNK_SIZE is an arm64 KVM capability; "
+				  "this kernel has none";
+#endif
+		json_object_set_new(json_object_get(r->wl.params, "eager_split_chunk_size"),
+				    "in_force", s2_junavail(why));
+		if (dl.eager_chunk)
+			s2wl_skip(&r->wl, "-E: %s", why);
+		return;
+	}
+	dl_size_list(r->block_sizes, sizes, sizeof(sizes));
+	json_object_set_new(json_object_get(r->wl.params, "eager_split_chunk_size"),
+			    "kernel_block_sizes", json_string(sizes));
+	if (dl.eager_chunk && !(dl.eager_chunk & r->block_sizes))
+		s2wl_skip(&r->wl, "-E: %" PRIu64 " bytes is not a block size of this kernel's "
+			  "stage 2 (KVM_CAP_ARM_SUPPORTED_BLOCK_SIZES: %s)", dl.eager_chunk, sizes);
+	if (dl.eager_set)
+		r->wl.before_memslots = dl_enable_eager_split;
+}
+
+/* The chunk size the VM has, as the kernel reports it. */
+static void dl_eager_split_in_force(struct dl_run *r)
+{
+	json_t *o;
+
+	r->eager_in_force = -1;
+	if (!kind->split || !r->block_sizes)
+		return;
+	r->eager_in_force = vm_check_cap(r->wl.vm, KVM_CAP_ARM_EAGER_SPLIT_CHUNK_SIZE);
+	if (dl.eager_set && r->eager_in_force != (int64_t)dl.eager_chunk)
+		TEST_FAIL("asked for an eager split chunk of %" PRIu64 " bytes, the VM has %" PRId64,
+			  dl.eager_chunk, r->eager_in_force);
+	o = json_object_get(r->wl.params, "eager_split_chunk_size");
+	json_object_set_new(o, "in_force", s2_jint(r->eager_in_force, "bytes"));
+}
+
 static void dl_alloc(struct dl_run *r)
 {
 	int k = r->k;
@@ -181,6 +290,7 @@ static void dl_create_vm(struct dl_run *r)
 	dl.nr_pages = r->wl.pages_per_vcpu * r->wl.p.vcpus;
 	dl.bitmap = calloc((dl.nr_pages + 63) / 64, sizeof(uint64_t));
 	TEST_ASSERT(dl.bitmap, "out of memory");
+	dl_eager_split_in_force(r);
 	if (dl.mode == LOG_CLEAR)
 		vm_enable_cap(r->wl.vm, KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2,
 			      r->caps & (KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE |
@@ -401,6 +511,12 @@ static void dl_print(const struct dl_run *r)
 		fprintf(out, "  split pass       %10.1f ms   (first logged pass; %" PRId64
 			" MiB of huge pages backed the process after populate)\n",
 			r->pass_t[0] / 1e6, r->huge_kb >> 10);
+		if (dl.eager_set && r->eager_in_force > 0)
+			fprintf(out, "  eager split      %10" PRId64 " KiB chunks (blocks split when the log "
+				"is enabled or first cleared)\n", r->eager_in_force >> 10);
+		else if (dl.eager_set)
+			fprintf(out, "  eager split             off (-E 0%s)\n",
+				r->eager_in_force < 0 ? "; this kernel has no such capability" : "");
 		if (k > 1)
 			s2wl_print_series(wl, "later passes", r->pass_t + 1, k - 1, 1e6, "ms", NULL);
 	} else {
@@ -426,7 +542,7 @@ int s2_dirtylog_main(int argc, char **argv, const struct s2_dirtylog *dirtylog)
 	const struct s2wl_cli cli = {
 		.name = dirtylog->name,
 		.iterations = "passes over the memory after the first touch",
-		.opts = "l:e:",
+		.opts = dirtylog->split ? "l:e:E:" : "l:e:",
 		.opt = dl_opt,
 		.help = dl_help,
 	};
@@ -440,6 +556,7 @@ int s2_dirtylog_main(int argc, char **argv, const struct s2_dirtylog *dirtylog)
 	r.k = r.wl.p.iterations;
 
 	dl_choose_mode(&r);
+	dl_choose_eager_split(&r);
 	dl_alloc(&r);
 	dl_create_vm(&r);
 	dl_populate(&r);

@@ -16,7 +16,10 @@ struct s2_dirtylog {
 	const char *name;
 	const char *about;		/* what it does: the help's first paragraph */
 	struct s2wl_params defaults;
-	/* The first logged pass splits block mappings: report it apart. */
+	/*
+	 * The first logged pass splits block mappings: report it apart, and
+	 * offer -E (KVM_CAP_ARM_EAGER_SPLIT_CHUNK_SIZE).
+	 */
 	bool split;
 };
 

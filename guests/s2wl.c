@@ -95,6 +95,14 @@ uint64_t s2wl_now_ns(void)
  */
 static uint64_t s2wl_kvm_run_calls, s2wl_kvm_run_eintr;
 
+/*
+ * The workload whose before_memslots() is due. __vm_create() adds slot 0
+ * before it returns the VM, and some VM capabilities can only be set while
+ * a VM has no memslot at all; the first memslot ioctl on the VM's fd is
+ * the one moment between the two, and the wrapper below sees it.
+ */
+static struct s2wl *s2wl_memslot_hook;
+
 int __real_ioctl(int fd, unsigned long req, ...);
 int __wrap_ioctl(int fd, unsigned long req, ...)
 {
@@ -105,6 +113,13 @@ int __wrap_ioctl(int fd, unsigned long req, ...)
 	va_start(ap, req);
 	arg = va_arg(ap, void *);
 	va_end(ap);
+	if (s2wl_memslot_hook && (req == KVM_SET_USER_MEMORY_REGION ||
+				  req == KVM_SET_USER_MEMORY_REGION2)) {
+		struct s2wl *wl = s2wl_memslot_hook;
+
+		s2wl_memslot_hook = NULL;
+		wl->before_memslots(wl, fd);
+	}
 	r = __real_ioctl(fd, req, arg);
 	if (req == KVM_RUN) {
 		int err = errno;
@@ -363,7 +378,9 @@ void s2wl_create_vm(struct s2wl *wl, uint32_t ring_bytes)
 	 * the guest page-table pool for them (it also adds them to slot 0,
 	 * which is never touched and so costs only address space).
 	 */
+	s2wl_memslot_hook = wl->before_memslots ? wl : NULL;
 	wl->vm = __vm_create(VM_SHAPE_DEFAULT, p->vcpus, total_pages);
+	TEST_ASSERT(!s2wl_memslot_hook, "the VM was created without a memslot ioctl");
 	if (old[0] && s2_set_strategy(old, why, sizeof(why)))
 		fprintf(stderr, "%s: warning: could not restore kvm.stage2_strategy=%s: %s\n",
 			wl->name, old, why);

@@ -115,6 +115,14 @@ struct s2wl {
 	char *hva;			/* host view of the test memslot */
 	uint32_t ring_entries;		/* dirty ring per vCPU, 0: none */
 	s2wl_exit_fn on_exit;
+	/*
+	 * Called once with the new VM's fd before its first memslot (the
+	 * framework's slot 0) exists: what a VM may only be told while it has
+	 * no memory, such as s2_split's eager split chunk size. NULL: nothing.
+	 */
+	void (*before_memslots)(struct s2wl *wl, int vm_fd);
+	/* The workload's own entries under "params" in the document, or NULL. */
+	json_t *params;
 	/* Exits of VMs already destroyed (s2_populate makes several). */
 	uint64_t old_ring_full_exits;
 

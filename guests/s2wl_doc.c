@@ -199,6 +199,8 @@ static json_t *s2wl_doc_head(struct s2wl *wl, int status, const char *why)
 		json_object_set_new(o, "backing_page_size", s2_jint(wl->host_page_size, "bytes"));
 	json_object_set_new(o, "pin", p->pin ? json_string(p->pin) : json_null());
 	json_object_set_new(o, "guest_mode", json_string(vm_guest_mode_string(VM_MODE_DEFAULT)));
+	if (wl->params)
+		json_object_update(o, wl->params);
 	json_object_set_new(doc, "params", o);
 	if (!json_object_get(wl->doc, "strategy"))
 		json_object_set_new(doc, "strategy",

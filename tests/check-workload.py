@@ -108,6 +108,15 @@ def dirty(doc, p):
         if p["backing"] != "anonymous":
             check("value" in huge and value(huge) > 0,
                   f"huge pages backed guest memory after populate ({huge})")
+        # -E: the VM has the eager split chunk size asked (or the kernel
+        # has no such capability, said with its reason)
+        eager = p["eager_split_chunk_size"]
+        force = eager["in_force"]
+        check("value" in force or force.get("reason"),
+              f"eager split chunk size in force: {force}")
+        if eager["asked"] is not None and "value" in force:
+            check(value(force) == value(eager["asked"]),
+                  f"eager split chunk {value(force)} bytes in force = {value(eager['asked'])} asked")
 
 
 def access(doc, p):

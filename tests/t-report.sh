@@ -108,7 +108,20 @@ expect_grep '\| collector.fault_latency.permission.p50 \|  \| unavailable \|.*th
 expect_grep 'Best: ring/4096 entries' modes/report.md "log-mode advice"
 expect_grep 'anonymous_thp .* Best: default backing; significantly worse: anonymous_thp' \
 	modes/report.md "THP advice"
-expect_grep 'Not measured in this run: no configuration sets the eager split chunk size' modes/report.md
+expect_grep 'Not measured in this run: no two s2_split configurations differ only in the eager split chunk size' \
+	modes/report.md "no eager split advice without -E in the plan"
+
+# eager: s2_split with -E 0,2M; the eager split chunk size answered from
+# the split pass, the whole split and the later passes
+run 0 report-eager "$S2B" report -q --no-plots eager
+golden eager/report.txt "$DATA/eager/golden/report.txt"
+golden eager/report.md "$DATA/eager/golden/report.md"
+expect_grep 'anonymous_thp -l clear, rwlock \[max\]: split pass against off \([0-9.]+ ms\): chunk 2M [0-9.]+ ms = 0\.[0-9]+x, 95% CI [0-9.-]+ \(p=0\.008, n=8\)\. Best: chunk 2M' \
+	eager/report.md "eager split advice: the split pass"
+expect_grep 'rwlock \[max\]: split pass \+ log enabling \(\+ initial clear\) against off .* Best: chunk 2M' \
+	eager/report.md "eager split advice: the whole split"
+expect_grep 'fastpath \[max\]: later passes \(median\) against off .*, no significant difference\. No significant difference from off\.' \
+	eager/report.md "eager split advice: later passes, no significant difference"
 
 cp -r "$DATA/modes" noplots
 run 0 report-noplots "$S2B" report -q --no-plots noplots

@@ -48,6 +48,10 @@ if grep -q '\[never\]' /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null; 
 else
 	run split 0 s2_split -v 2 -b 8M
 fi
+# -E sets KVM_CAP_ARM_EAGER_SPLIT_CHUNK_SIZE, an arm64 capability: here a
+# skip that says why (before the backing is looked at).
+run split-eager 4 s2_split -v 2 -b 8M -E 2M
+expect_grep '"reason": "-E: KVM_CAP_ARM_EAGER_SPLIT_CHUNK_SIZE is an arm64' "$OUT/split-eager.json" "the skip reason"
 if [ -e /sys/kernel/mm/page_idle/bitmap ]; then
 	run access 0 s2_access -v 2 -b 8M -i 2
 else
@@ -87,6 +91,15 @@ for bad in "-v 0" "-b 12Q" "-S bogus" "-s nope" "-w 101" "-A sideways" "-x" "-l 
 	[ ! -s "$OUT/bad.out" ] || fail "s2_dirty $bad: wrote to stdout"
 	pass "s2_dirty $bad: exit 2, $(cat "$OUT/bad.err")"
 done
+for bad in "-E 3M" "-E x" "-E -2M" "-E 00" "-E"; do
+	rc=0
+	# shellcheck disable=SC2086
+	"$G/s2_split" $bad >"$OUT/bad.out" 2>"$OUT/bad.err" || rc=$?
+	[ "$rc" -eq 2 ] || fail "s2_split $bad: exit $rc, expected 2"
+	[ "$(wc -l <"$OUT/bad.err")" -eq 1 ] || fail "s2_split $bad: not a one-line error"
+	[ ! -s "$OUT/bad.out" ] || fail "s2_split $bad: wrote to stdout"
+	pass "s2_split $bad: exit 2, $(cat "$OUT/bad.err")"
+done
 for bad in "-n 0" "-n x" "-k bogus" "-k ," "-i 0"; do
 	rc=0
 	# shellcheck disable=SC2086
@@ -98,4 +111,6 @@ done
 "$G/s2_exit" -h | grep -q -- '-k LIST' || fail "s2_exit -h does not list -k"
 "$G/s2_unmap" -h | grep -q -- '-p USEC' || fail "s2_unmap -h does not list -p"
 "$G/s2_dirty" -h | grep -q 'default 4)' || fail "s2_dirty -h does not give its defaults"
+if "$G/s2_dirty" -h | grep -q -- '-E BYTES'; then fail "s2_dirty -h offers -E"; fi
+"$G/s2_split" -h | grep -q -- '-E BYTES' || fail "s2_split -h does not list -E"
 pass "-h lists workload options and defaults"

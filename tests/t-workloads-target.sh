@@ -4,7 +4,8 @@
 # in every log mode; s2_exit with every kind of exit, the fix-up included),
 # checked from its JSON by tests/check-workload.py, and
 # the strategy the VM reports is the one asked for. Aging works here
-# (CONFIG_IDLE_PAGE_TRACKING), and split runs on THP and on hugetlb.
+# (CONFIG_IDLE_PAGE_TRACKING), and split runs on THP and on hugetlb, and
+# with eager splitting in 2M chunks (-E 2M).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -27,6 +28,7 @@ run access s2_access -v 2 -b 8M -i 2 -S rcu
 run unmap s2_unmap -v 2 -b 8M -i 2 -S rwlock
 run exit s2_exit -v 2 -i 3 -n 1000 -S fastpath
 run split-thp s2_split -v 2 -b 8M -s anonymous_thp -S fastpath
+run split-eager s2_split -v 2 -b 8M -s anonymous_thp -E 2M -S fastpath
 echo 16 >/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
 run split-hugetlb s2_split -v 2 -b 8M -s anonymous_hugetlb -S exclusive
 SH
@@ -44,4 +46,11 @@ print(s["requested"], s["in_force"])' "$d/$name.json")
 	[ "$1" = "$2" ] || fail "$name: asked for strategy $1, the VM had $2"
 	pass "$name: $(grep -c '^ok' "$d/$name.check") facts hold, strategy $2"
 done <"$d/status.txt"
-[ "$(wc -l <"$d/status.txt")" -eq 15 ] || fail "only $(wc -l <"$d/status.txt") of 15 workloads ran"
+[ "$(wc -l <"$d/status.txt")" -eq 16 ] || fail "only $(wc -l <"$d/status.txt") of 16 workloads ran"
+# -E 2M: the VM has eager splitting on in 2M chunks (check-workload.py
+# compared it with what was asked; here it must not be the default 0)
+chunk=$(python3 -c '
+import json, sys
+print(json.load(open(sys.argv[1]))["params"]["eager_split_chunk_size"]["in_force"]["value"])' "$d/split-eager.json")
+[ "$chunk" -eq 2097152 ] || fail "split-eager: eager split chunk in force $chunk, asked 2M"
+pass "split-eager: KVM_CAP_ARM_EAGER_SPLIT_CHUNK_SIZE in force: $chunk bytes"
