@@ -33,7 +33,8 @@
 static const char *const key_names[NR_PLAN_KEYS] = {
 	[PK_TARGET] = "target", [PK_PROFILE] = "profile", [PK_FLAVOUR] = "flavour",
 	[PK_KVM] = "kvm", [PK_STRATEGIES] = "strategies", [PK_REPS] = "reps",
-	[PK_COLLECT] = "collect", [PK_COLLECTOR] = "collector", [PK_SEED] = "seed", [PK_TIMEOUT] = "timeout",
+	[PK_COLLECT] = "collect", [PK_COLLECTOR] = "collector", [PK_ORDER] = "order",
+	[PK_SEED] = "seed", [PK_TIMEOUT] = "timeout",
 	[PK_CPUS] = "cpus", [PK_MEMORY] = "memory", [PK_WORKLOAD] = "workload",
 };
 
@@ -58,6 +59,7 @@ static const char *const profile_names[] = { "max", "neoverse-n1" };
 static const char *const flavour_names[] = { "default", "debug", "kasan" };
 static const char *const kvm_names[] = { "vhe", "nvhe" };
 static const char *const collector_names[] = { "default", "detail" };
+static const char *const order_names[] = { "sequential", "interleaved" };
 static const char *const target_names[] = { "qemu", "host" };
 #define IN(v, names) in_list(v, names, sizeof(names) / sizeof(names[0]))
 
@@ -468,7 +470,7 @@ static bool parse_line(struct ctx *c, struct plan *p, char **tok, int ntok)
 			break;
 	if (k == NR_PLAN_KEYS)
 		return fail(c, "unknown key '%s' (target profile flavour kvm strategies reps "
-			    "collect collector seed timeout cpus memory workload)", tok[0]);
+			    "collect collector order seed timeout cpus memory workload)", tok[0]);
 	if (k != PK_WORKLOAD && p->key_line[k])
 		return fail(c, "%s is set twice (first on line %d)", tok[0], p->key_line[k]);
 	p->key_line[k] = c->line;
@@ -477,20 +479,23 @@ static bool parse_line(struct ctx *c, struct plan *p, char **tok, int ntok)
 	case PK_TARGET:
 	case PK_FLAVOUR:
 	case PK_KVM:
-	case PK_COLLECTOR: {
+	case PK_COLLECTOR:
+	case PK_ORDER: {
 		char **dst = k == PK_TARGET ? &p->target : k == PK_FLAVOUR ? &p->flavour :
-			     k == PK_KVM ? &p->kvm : &p->collector;
+			     k == PK_KVM ? &p->kvm : k == PK_COLLECTOR ? &p->collector : &p->order;
 
 		if (!one_value(c, tok[0], ntok))
 			return false;
 		if ((k == PK_TARGET && !IN(tok[1], target_names)) ||
 		    (k == PK_FLAVOUR && !IN(tok[1], flavour_names)) ||
 		    (k == PK_KVM && !IN(tok[1], kvm_names)) ||
-		    (k == PK_COLLECTOR && !IN(tok[1], collector_names)))
+		    (k == PK_COLLECTOR && !IN(tok[1], collector_names)) ||
+		    (k == PK_ORDER && !IN(tok[1], order_names)))
 			return fail(c, "%s: '%s' is not one of %s", tok[0], tok[1],
 				    k == PK_TARGET ? "qemu, host" :
 				    k == PK_FLAVOUR ? "default, debug, kasan" :
-				    k == PK_KVM ? "vhe, nvhe" : "default, detail");
+				    k == PK_KVM ? "vhe, nvhe" :
+				    k == PK_COLLECTOR ? "default, detail" : "sequential, interleaved");
 		free(*dst);
 		*dst = xstrdup(tok[1]);
 		return true;
@@ -687,6 +692,7 @@ bool plan_load(const char *file, const struct plan_overrides *ov, struct plan *p
 	set_default(&p->flavour, "default");
 	set_default(&p->kvm, "vhe");
 	set_default(&p->collector, "default");
+	set_default(&p->order, "sequential");
 	set_default(&p->memory, "2G");
 	if (!strcmp(p->target, "host")) {
 		/* One "profile" on a host: the machine itself. */
@@ -733,6 +739,7 @@ void plan_free(struct plan *p)
 	free(p->flavour);
 	free(p->kvm);
 	free(p->collector);
+	free(p->order);
 	free(p->memory);
 	memset(p, 0, sizeof(*p));
 }
@@ -791,6 +798,48 @@ static bool add_config(struct ctx *c, struct plan_expansion *x, const struct pla
 			    (int)json_integer_value(json_object_get(seen, cfg->config)));
 	json_object_set_new(seen, cfg->config, json_integer(cfg->line));
 	return true;
+}
+
+/*
+ * order interleaved: round r runs timed rep r and collected rep reps + r,
+ * all their cells in one shuffle, so that the collector's cost is measured
+ * against bare runs made at the same time (drift lands on both alike) and
+ * the pair (r, reps + r) of a cell can be compared rep by rep.
+ */
+static void interleave(const struct plan *p, struct plan_expansion *x, size_t per_rep,
+		       gsl_rng *rng)
+{
+	long rounds = p->reps > p->collect ? p->reps : p->collect;
+	size_t n = 0;
+
+	for (size_t pr = 0; pr < p->nprofiles; pr++) {
+		for (long r = 1; r <= rounds; r++) {
+			size_t m = 0, *order = xcalloc(2 * per_rep, sizeof(size_t));
+
+			/* i < per_rep: timed rep r; i >= per_rep: collected rep reps + r */
+			for (size_t i = 0; i < per_rep; i++) {
+				if (r <= p->reps)
+					order[m++] = i;
+				if (r <= p->collect)
+					order[m++] = per_rep + i;
+			}
+			gsl_rng_set(rng, mix_seed(p->seed, pr, r));
+			gsl_ran_shuffle(rng, order, m, sizeof(size_t));
+			for (size_t i = 0; i < m; i++) {
+				struct plan_cell *cell = &x->cells[n];
+				bool collected = order[i] >= per_rep;
+				size_t o = order[i] % per_rep;
+
+				cell->index = ++n;
+				cell->rep = collected ? p->reps + r : r;
+				cell->profile = p->profiles[pr];
+				cell->mode = collected ? "collected" : "timed";
+				cell->cfg = &x->configs[o / p->nstrategies];
+				cell->strategy = p->strategies[o % p->nstrategies];
+			}
+			free(order);
+		}
+	}
 }
 
 bool plan_expand(const struct plan *p, struct plan_expansion *x, char *err, size_t errlen)
@@ -858,6 +907,11 @@ bool plan_expand(const struct plan *p, struct plan_expansion *x, char *err, size
 		snprintf(err, errlen, "out of memory");
 		return false;
 	}
+	if (!strcmp(p->order, "interleaved")) {
+		interleave(p, x, per_rep, rng);
+		gsl_rng_free(rng);
+		return true;
+	}
 	for (size_t pr = 0; pr < p->nprofiles; pr++) {
 		for (long rep = 1; rep <= reps; rep++) {
 			/*
@@ -917,6 +971,8 @@ static void summary(FILE *f, const struct plan *p, const struct plan_expansion *
 			!strcmp(p->kvm, "vhe") ? "VHE" : "nVHE", p->cpus, p->memory);
 	if (p->collect && !strcmp(p->collector, "detail"))
 		fprintf(f, "; collected reps in the collector's detail tier (s2collect --faults)");
+	if (p->collect && !strcmp(p->order, "interleaved"))
+		fprintf(f, "; timed and collected reps interleaved");
 	fputc('\n', f);
 }
 
@@ -980,8 +1036,10 @@ static bool write_run(const char *run, const struct plan *p, const struct plan_e
 		      "cpus", (json_int_t)p->cpus, "memory", p->memory,
 		      "reps", (json_int_t)p->reps, "collect", (json_int_t)p->collect,
 		      "timeout", (json_int_t)p->timeout);
-	if (m)
+	if (m) {
 		json_object_set_new(m, "collector", json_string(p->collector));
+		json_object_set_new(m, "order", json_string(p->order));
+	}
 	if (!m) {
 		snprintf(err, errlen, "out of memory");
 		return false;

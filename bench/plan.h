@@ -34,7 +34,7 @@ struct plan_workload {
 /* Where a key was set (0: not in the plan, the default holds). */
 enum plan_key {
 	PK_TARGET, PK_PROFILE, PK_FLAVOUR, PK_KVM, PK_STRATEGIES, PK_REPS, PK_COLLECT,
-	PK_SEED, PK_TIMEOUT, PK_CPUS, PK_MEMORY, PK_WORKLOAD, PK_COLLECTOR, NR_PLAN_KEYS,
+	PK_SEED, PK_TIMEOUT, PK_CPUS, PK_MEMORY, PK_WORKLOAD, PK_COLLECTOR, PK_ORDER, NR_PLAN_KEYS,
 };
 
 struct plan {
@@ -43,6 +43,8 @@ struct plan {
 	int key_line[NR_PLAN_KEYS];
 	char *target, *flavour, *kvm, *memory;
 	char *collector;	/* the tier of collected reps: default, detail */
+	char *order;		/* sequential: collected reps after the timed ones;
+				 * interleaved: timed rep r and collected rep r shuffled together */
 	char **profiles;
 	size_t nprofiles;
 	char **strategies;
