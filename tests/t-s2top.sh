@@ -176,8 +176,11 @@ $W -o wl-live.json >wl-live.txt 2>&1 &
 wpid=$!
 echo $wpid >wl-live.pid
 i=0
+# Every second: the dirty-log calls come two at a time at the end of each
+# ~2.4 s pass, so a 1-s frame shows them only now and then (in one run all
+# 6 captures taken every 2 s missed them).
 while kill -0 $wpid 2>/dev/null; do
-	sleep 2
+	sleep 1
 	i=$((i + 1))
 	tm capture-pane -p -t top >cap-$i.txt
 done
