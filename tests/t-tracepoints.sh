@@ -53,12 +53,18 @@ for s in $STRATEGIES; do
 	pid=$!
 	# The VM's debugfs mmu_lock, to root and with kptr_restrict=2.
 	while kill -0 $pid 2>/dev/null; do
+		# A VM may go between the glob and the read (the test makes
+		# more than one): only two reads of a file still there count.
 		for f in /sys/kernel/debug/kvm/*/mmu_lock; do
 			[ -f "$f" ] || continue
-			cat "$f" >$s.mmu_lock.root 2>&1
+			root=$(cat "$f" 2>/dev/null) || continue
 			echo 2 >/proc/sys/kernel/kptr_restrict
-			cat "$f" >$s.mmu_lock.restricted 2>&1
+			restricted=$(cat "$f" 2>/dev/null)
+			rc=$?
 			echo 0 >/proc/sys/kernel/kptr_restrict
+			[ $rc -eq 0 ] || continue
+			echo "$root" >$s.mmu_lock.root
+			echo "$restricted" >$s.mmu_lock.restricted
 		done
 		[ -s $s.mmu_lock.restricted ] && break
 		sleep 0.05
