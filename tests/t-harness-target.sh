@@ -99,6 +99,29 @@ print("ok: env.json: %s, %s" % (e["kernel"]["release"], e["qemu"]["version"]))
 PY
 pass "small plan: 2 timed rows per configuration and strategy, collector metrics in every collected cell"
 
+# compare on this real run: with itself nothing differs (exit 0); against a
+# copy whose dirty passes are all 20% slower, n = 2 + 2 is too few to test,
+# so every such row must say UNKNOWN (run more), never SAME or DIFFERENT,
+# and nothing gates (exit 0). (Detection itself, at n = 10, is t-report's
+# and t-stats' on known data: on a real emulated default run a planted +20%
+# stays UNKNOWN too, its CV being up to 80%.)
+S2B=$ROOT/bench/.output/s2bench
+rc=0
+"$S2B" compare "$run" "$run" >"$OUT/cmp-self.txt" 2>&1 || rc=$?
+[ $rc -eq 0 ] || { cat "$OUT/cmp-self.txt"; fail "compare of the run with itself exited $rc"; }
+grep -q ' 0 DIFFERENT' "$OUT/cmp-self.txt" || { tail -n 3 "$OUT/cmp-self.txt"; fail "compare found a difference between a run and itself"; }
+cp -r "$run" "$OUT/shifted"
+awk -F, 'BEGIN { OFS = "," } NR > 1 && $8 == "dirty.pass_time" { $10 = $10 * 1.2 } { print }' \
+	"$run/metrics.csv" >"$OUT/shifted/metrics.csv"
+rc=0
+"$S2B" compare --all "$run" "$OUT/shifted" --threshold 5 >"$OUT/cmp-shift.txt" 2>&1 || rc=$?
+[ $rc -eq 0 ] || { cat "$OUT/cmp-shift.txt"; fail "compare gated on n = 2 + 2 (exit $rc)"; }
+rows=$(grep -c '^dirty.pass_time ' "$OUT/cmp-shift.txt" || true)
+unknown=$(grep '^dirty.pass_time ' "$OUT/cmp-shift.txt" | grep -c 'UNKNOWN$' || true)
+[ "$rows" -gt 0 ] && [ "$rows" -eq "$unknown" ] ||
+	{ grep '^dirty.pass_time ' "$OUT/cmp-shift.txt"; fail "compare: $unknown of $rows shifted rows UNKNOWN"; }
+pass "compare on the real run: itself 0 DIFFERENT, exit 0; +20% dirty passes at n = 2 + 2: all $rows rows UNKNOWN, exit 0"
+
 # ---- a hung collected cell: nothing of it survives ----
 H=$OUT/hung
 mkdir -p "$H"
