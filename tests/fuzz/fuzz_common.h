@@ -259,6 +259,29 @@ static inline int fuzz_call(int (*fn)(int, char **), int argc, char **argv, cons
 	return rc;
 }
 
+/*
+ * Append the input's lines, one word each, to @argv (which holds @argc
+ * words already), at most up to @max words; an empty last line ends it.
+ * The words point into *@words, which the caller frees. Returns argc.
+ */
+static inline int fuzz_words(const uint8_t *data, size_t size, char **argv, int argc, int max,
+			     char **words)
+{
+	char *w, *nl;
+
+	*words = strndup((const char *)data, size);
+	for (w = *words; w && argc < max; w = nl) {
+		nl = strchr(w, '\n');
+		if (nl)
+			*nl++ = 0;
+		else if (!*w)
+			break;
+		argv[argc++] = w;
+	}
+	argv[argc] = NULL;
+	return argc;
+}
+
 static inline size_t fuzz_lines(const char *s)
 {
 	size_t n = 0;

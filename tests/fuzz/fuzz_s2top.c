@@ -18,38 +18,10 @@
 #undef main
 
 #include "fuzz_common.h"
-
-#include <setjmp.h>
+#define FUZZ_WRAP_LIBBPF
+#include "fuzz_inproc.h"
 
 #define MAX_ARGS 32
-
-void __real_exit(int status) __attribute__((noreturn));
-libbpf_print_fn_t __real_libbpf_set_print(libbpf_print_fn_t fn);
-
-static jmp_buf back;
-static bool in_call;
-static int exit_status;
-
-void __wrap_exit(int status)
-{
-	if (in_call) {
-		exit_status = status;
-		in_call = false;
-		longjmp(back, 1);
-	}
-	__real_exit(status);
-}
-
-/* The first thing main() does once the options are parsed. */
-libbpf_print_fn_t __wrap_libbpf_set_print(libbpf_print_fn_t fn)
-{
-	if (in_call) {
-		exit_status = -1;	/* accepted */
-		in_call = false;
-		longjmp(back, 1);
-	}
-	return __real_libbpf_set_print(fn);
-}
 
 static int call_main(int argc, char **argv)
 {
@@ -62,9 +34,9 @@ static int call_main(int argc, char **argv)
 	}
 	opt = defaults;
 	optind = 0;
-	if (setjmp(back)) {
-		if (exit_status != -1)
-			return exit_status;
+	if (setjmp(fuzz_back)) {
+		if (fuzz_exit_status != -1)
+			return fuzz_exit_status;
 		if (!(opt.interval >= 0.1 && opt.interval <= 3600) || opt.count < 0 ||
 		    opt.sort < 0 || opt.sort >= NR_COLS || opt.sort == K_VM || opt.pid < 0 ||
 		    !opt.batch)
@@ -72,31 +44,21 @@ static int call_main(int argc, char **argv)
 				 opt.interval, opt.count, opt.sort, opt.pid, opt.batch);
 		return 0;
 	}
-	in_call = true;
+	fuzz_in_call = true;
 	s2top_main(argc, argv);
-	in_call = false;
+	fuzz_in_call = false;
 	fuzz_die("s2top's main() returned before libbpf_set_print()\n");
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *argv[MAX_ARGS + 2], *words, *w, *nl;
+	char *argv[MAX_ARGS + 2] = { "s2top" }, *words;
 	const char *err;
-	int argc = 0, rc;
+	int argc, rc;
 
 	fuzz_setup("s2top");
 	fuzz_clean();
-	words = strndup((const char *)data, size);
-	argv[argc++] = "s2top";
-	for (w = words; w && argc < MAX_ARGS + 1; w = nl) {
-		nl = strchr(w, '\n');
-		if (nl)
-			*nl++ = 0;
-		else if (!*w)
-			break;
-		argv[argc++] = w;
-	}
-	argv[argc] = NULL;
+	argc = fuzz_words(data, size, argv, 1, MAX_ARGS + 1, &words);
 	rc = fuzz_call(call_main, argc, argv, &err);
 	fuzz_check_status("s2top", rc, err, 0);
 	free(words);

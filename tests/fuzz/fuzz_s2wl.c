@@ -24,22 +24,7 @@
 
 #define MAX_ARGS 32
 
-void __real_exit(int status) __attribute__((noreturn));
-
-static jmp_buf back;
-static bool in_call;
-static int exit_status;
-
-/* exit() of the code under test returns to the harness; libFuzzer's is real. */
-void __wrap_exit(int status)
-{
-	if (in_call) {
-		exit_status = status;
-		in_call = false;
-		longjmp(back, 1);
-	}
-	__real_exit(status);
-}
+#include "fuzz_inproc.h"
 
 /* The framework's assertions (test_util.c, linked for the backing names) are findings. */
 void test_assert(bool exp, const char *exp_str, const char *file, unsigned int line,
@@ -109,12 +94,12 @@ static int call_init(int argc, char **argv)
 
 	wl = (struct s2wl){ .p = S2WL_PARAMS() };
 	optind = 0;	/* glibc: a full reset of getopt between calls */
-	exit_status = -1;
-	if (setjmp(back))
-		return exit_status;
-	in_call = true;
+	fuzz_exit_status = -1;
+	if (setjmp(fuzz_back))
+		return fuzz_exit_status;
+	fuzz_in_call = true;
 	s2wl_parse_args(&wl, &cli, argc, argv);
-	in_call = false;
+	fuzz_in_call = false;
 	if (wl.p.vcpus < 1 || wl.p.vcpus > S2WL_MAX_VCPUS || wl.p.iterations < 1 ||
 	    wl.p.write_pct < 0 || wl.p.write_pct > 100 || !wl.p.bytes_per_vcpu)
 		fuzz_die("s2wl_parse_args accepted vcpus %d, iterations %d, write %d%%, %lu bytes\n",
