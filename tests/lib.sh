@@ -41,3 +41,16 @@ ensure_tracefs() {
 		fail "the kernel has tracefs but mounting it at /sys/kernel/tracing failed"
 	pass "mounted tracefs at /sys/kernel/tracing"
 }
+
+# hits PATH KIND HIST: the kvm_s2_fault_exit count of a hist trigger dump
+# (keys path,kind) for that path and kind, -1 meaning any.
+hits() {
+	awk -v p="$1" -v k="$2" '
+		/hitcount:/ { gsub(/[{},]/, " ")
+			  for (i = 1; i <= NF; i++) {
+				  if ($i == "path:") pp = $(i + 1)
+				  if ($i == "kind:") kk = $(i + 1)
+				  if ($i == "hitcount:") n = $(i + 1) }
+			  if ((p < 0 || pp == p) && (k < 0 || kk == k)) s += n }
+		END { print s + 0 }' "$3"
+}

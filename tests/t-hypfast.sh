@@ -40,16 +40,6 @@ expect_grep '^hypfast$' "$d/param.after" "the parameter takes hypfast"
 
 expect_grep '^# VM strategy: hypfast$' "$d/security.txt" "s2_security_test's VM strategy"
 
-hits() {
-	awk -v p="$1" -v k="$2" '
-		/hitcount:/ { gsub(/[{},]/, " ")
-			  for (i = 1; i <= NF; i++) {
-				  if ($i == "path:") pp = $(i + 1)
-				  if ($i == "kind:") kk = $(i + 1)
-				  if ($i == "hitcount:") n = $(i + 1) }
-			  if ((p < 0 || pp == p) && (k < 0 || kk == k)) s += n }
-		END { print s + 0 }' "$3"
-}
 while read -r name rc; do
 	[ "$rc" -eq 0 ] || { cat "$d/$name.txt"; fail "$name exited $rc in the target"; }
 	pass "$name exited 0"

@@ -55,17 +55,6 @@ acq() {
 		END { if (w == "" && r == "") w = plain
 		      print (mode == "W" ? w + 0 : r + 0) }' "$2"
 }
-# Fault count from a hist dump: hits(PATH, KIND), -1 meaning any.
-hits() {
-	awk -v p="$1" -v k="$2" '
-		/hitcount:/ { gsub(/[{},]/, " ")
-			  for (i = 1; i <= NF; i++) {
-				  if ($i == "path:") pp = $(i + 1)
-				  if ($i == "kind:") kk = $(i + 1)
-				  if ($i == "hitcount:") n = $(i + 1) }
-			  if ((p < 0 || pp == p) && (k < 0 || kk == k)) s += n }
-		END { print s + 0 }' "$3"
-}
 
 expect_grep '^refused$' "$d/bogus.status" "an unknown strategy"
 expect_grep 'Invalid argument' "$d/bogus.err" "the error for an unknown strategy"
