@@ -24,6 +24,7 @@
 
 #include "plan.h"
 #include "s2bench.h"
+#include "s2parse.h"
 #include "s2strategy.h"
 
 #define MANIFEST_SCHEMA "s2perf.manifest/1"
@@ -178,30 +179,14 @@ static bool parse_ull(const char *s, unsigned long long *out)
 	return !errno && !*end;
 }
 
-/* As the workloads parse sizes (s2wl_parse_size): 512M, 2G, 4096, 64KB. */
+/* As the workloads parse sizes: one parser, ../common/s2parse.h. */
 static bool parse_size(const char *s, unsigned long long *out)
 {
-	unsigned long long v;
-	int shift = 0;
-	char *end;
+	uint64_t v;
 
-	if (!*s || *s == '-' || *s == '+')
+	if (s2_parse_size(s, &v))
 		return false;
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || end == s)
-		return false;
-	switch (*end) {
-	case 'k': case 'K': shift = 10; end++; break;
-	case 'm': case 'M': shift = 20; end++; break;
-	case 'g': case 'G': shift = 30; end++; break;
-	case 't': case 'T': shift = 40; end++; break;
-	}
-	if (*end == 'b' || *end == 'B')
-		end++;
-	if (*end || !v || v > (~0ull >> shift))
-		return false;
-	*out = v << shift;
+	*out = v;
 	return true;
 }
 

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "s2parse.h"
 #include "s2strategy.h"
 
 struct kvm_vm;
@@ -26,12 +27,7 @@ struct kvm_vm;
 #define S2_EXIT_USAGE 2
 #define S2_EXIT_SKIP 4
 
-/*
- * Option values: a size ("512M", "2G", "4096"; not 0) and a whole number
- * up to @max. Return 0, or -1 (and leave *out alone) for anything else.
- */
-int s2_parse_size(const char *s, uint64_t *out);
-int s2_parse_uint(const char *s, uint64_t max, uint64_t *out);
+/* Option values: s2_parse_size(), s2_parse_uint() (../common/s2parse.h). */
 
 /*
  * A bad argument: one line on stderr, "@prog: <message> (see @prog -h)",

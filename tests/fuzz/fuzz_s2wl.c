@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The workloads' common command line (guests/: s2wl_parse_args in
- * s2wl_opts.c, s2_parse_size and s2_parse_uint in s2common.c), compiled
+ * s2wl_opts.c; s2_parse_size and s2_parse_uint, common/s2parse.h), compiled
  * from the guests' own source and called here.
  * The input is the arguments, one per line; the first line names the
  * workload (its name is in the messages and the help). Each word is also
