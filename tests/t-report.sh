@@ -181,7 +181,19 @@ assert d["summary"]["gated_regressions"] == len(diff) and d["exit"] == 1
 assert all(r["verdict"] == "UNKNOWN" for r in rows if not r["tested"])
 tested = [r for r in rows if r["tested"]]
 assert all(r["p_holm"] >= r["p"] for r in tested)
-print(f"ok: {len(rows)} rows, {len(tested)} tested, {len(diff)} DIFFERENT")
+# Holm by hand, within each family (gated rows; the others)
+for fam in ("gated", "other"):
+    f = [r for r in tested if r["family"] == fam]
+    assert all((r["family"] == "gated") == r["gated"] for r in f)
+    order = sorted(range(len(f)), key=lambda i: f[i]["p"])
+    run = 0.0
+    for rank, i in enumerate(order):
+        run = max(run, min(1.0, (len(f) - rank) * f[i]["p"]))
+        assert abs(f[i]["p_holm"] - run) <= 1e-9 * max(1.0, run), (fam, f[i], run)
+ng = sum(r["gated"] for r in tested)
+assert d["summary"]["tested_gated"] == ng and 0 < ng < len(tested), d["summary"]
+print(f"ok: {len(rows)} rows, {len(tested)} tested ({ng} gated), {len(diff)} DIFFERENT; "
+      "Holm within each family as computed here")
 PY
 pass "compare's JSON: only dirty.pass_time differs, by +20%, gated"
 
