@@ -87,14 +87,17 @@ host_check() {
 	done
 	pass "bad arguments and no terminal: one line, status 2; -h lists options and keys"
 
-	"$top" -b -c -i 0.5 >"$OUT/host-batch.txt" 2>"$OUT/host-batch.err" &
+	# s2top finds a VMM at its first look after the VM's fd appears: the
+	# workload must outlive a few looks (CI's quiet machine ran 4 passes
+	# of 16M in under 0.5 s, between two looks, and no row was seen)
+	"$top" -b -c -i 0.25 >"$OUT/host-batch.txt" 2>"$OUT/host-batch.err" &
 	local tpid=$! wpid
 	# attached once it prints the legend: then start the workload
 	for n in $(seq 100); do
 		grep -q '^FLT faults' "$OUT/host-batch.txt" && break
 		sleep 0.1
 	done
-	"$s2_dirty" -q -v 2 -b 16M -i 4 -l clear -o "$OUT/host-wl.json" >"$OUT/host-wl.txt" 2>&1 &
+	"$s2_dirty" -q -v 2 -b 16M -i 24 -l clear -o "$OUT/host-wl.json" >"$OUT/host-wl.txt" 2>&1 &
 	wpid=$!
 	wait "$wpid" || fail "the host workload failed: $(tail -n 5 "$OUT/host-wl.txt")"
 	sleep 1.2
