@@ -59,7 +59,7 @@ static const char *const strategy_names[] = { S2_STRATEGY_NAMES };
 static const char *const profile_names[] = { "max", "neoverse-n1" };
 static const char *const flavour_names[] = { "default", "debug", "kasan" };
 static const char *const kvm_names[] = { "vhe", "nvhe" };
-static const char *const collector_names[] = { "default", "detail" };
+static const char *const collector_names[] = { "default", "detail", "bpftrace" };
 static const char *const order_names[] = { "sequential", "interleaved" };
 static const char *const target_names[] = { "qemu", "host" };
 #define IN(v, names) in_list(v, names, sizeof(names) / sizeof(names[0]))
@@ -464,23 +464,20 @@ static bool parse_line(struct ctx *c, struct plan *p, char **tok, int ntok)
 	case PK_TARGET:
 	case PK_FLAVOUR:
 	case PK_KVM:
-	case PK_COLLECTOR:
 	case PK_ORDER: {
 		char **dst = k == PK_TARGET ? &p->target : k == PK_FLAVOUR ? &p->flavour :
-			     k == PK_KVM ? &p->kvm : k == PK_COLLECTOR ? &p->collector : &p->order;
+			     k == PK_KVM ? &p->kvm : &p->order;
 
 		if (!one_value(c, tok[0], ntok))
 			return false;
 		if ((k == PK_TARGET && !IN(tok[1], target_names)) ||
 		    (k == PK_FLAVOUR && !IN(tok[1], flavour_names)) ||
 		    (k == PK_KVM && !IN(tok[1], kvm_names)) ||
-		    (k == PK_COLLECTOR && !IN(tok[1], collector_names)) ||
 		    (k == PK_ORDER && !IN(tok[1], order_names)))
 			return fail(c, "%s: '%s' is not one of %s", tok[0], tok[1],
 				    k == PK_TARGET ? "qemu, host" :
 				    k == PK_FLAVOUR ? "default, debug, kasan" :
-				    k == PK_KVM ? "vhe, nvhe" :
-				    k == PK_COLLECTOR ? "default, detail" : "sequential, interleaved");
+				    k == PK_KVM ? "vhe, nvhe" : "sequential, interleaved");
 		free(*dst);
 		*dst = xstrdup(tok[1]);
 		return true;
@@ -488,6 +485,10 @@ static bool parse_line(struct ctx *c, struct plan *p, char **tok, int ntok)
 	case PK_PROFILE:
 		return parse_list_key(c, "profile", tok, ntok, profile_names, 2,
 				      &p->profiles, &p->nprofiles);
+	case PK_COLLECTOR:
+		return parse_list_key(c, "collector", tok, ntok, collector_names,
+				      sizeof(collector_names) / sizeof(collector_names[0]),
+				      &p->collectors, &p->ncollectors);
 	case PK_STRATEGIES:
 		return parse_list_key(c, "strategies", tok, ntok, strategy_names, S2_NR_STRATEGIES,
 				      &p->strategies, &p->nstrategies);
@@ -676,7 +677,6 @@ bool plan_load(const char *file, const struct plan_overrides *ov, struct plan *p
 	}
 	set_default(&p->flavour, "default");
 	set_default(&p->kvm, "vhe");
-	set_default(&p->collector, "default");
 	set_default(&p->order, "sequential");
 	set_default(&p->memory, "2G");
 	if (!strcmp(p->target, "host")) {
@@ -691,6 +691,11 @@ bool plan_load(const char *file, const struct plan_overrides *ov, struct plan *p
 		p->profiles = xcalloc(1, sizeof(char *));
 		p->profiles[0] = xstrdup("max");
 		p->nprofiles = 1;
+	}
+	if (!p->ncollectors) {
+		p->collectors = xcalloc(1, sizeof(char *));
+		p->collectors[0] = xstrdup("default");
+		p->ncollectors = 1;
 	}
 	if (!p->nstrategies) {
 		p->strategies = xcalloc(S2_NR_STRATEGIES, sizeof(char *));
@@ -723,7 +728,9 @@ void plan_free(struct plan *p)
 	free(p->target);
 	free(p->flavour);
 	free(p->kvm);
-	free(p->collector);
+	for (size_t i = 0; i < p->ncollectors; i++)
+		free(p->collectors[i]);
+	free(p->collectors);
 	free(p->order);
 	free(p->memory);
 	memset(p, 0, sizeof(*p));
@@ -786,41 +793,60 @@ static bool add_config(struct ctx *c, struct plan_expansion *x, const struct pla
 }
 
 /*
- * order interleaved: round r runs timed rep r and collected rep reps + r,
- * all their cells in one shuffle, so that the collector's cost is measured
- * against bare runs made at the same time (drift lands on both alike) and
- * the pair (r, reps + r) of a cell can be compared rep by rep.
+ * The mode of the collected reps of tier @t: "collected" when the plan
+ * names one s2collect tier (as before tiers could be listed), else
+ * "collected-<tier>" for each s2collect tier, and "bpftrace" (no collector
+ * document, the workload's own figures only) for bpftrace.
+ */
+static const char *tier_mode(const struct plan *p, size_t t)
+{
+	if (!strcmp(p->collectors[t], "bpftrace"))
+		return "bpftrace";
+	if (p->ncollectors == 1)
+		return "collected";
+	return !strcmp(p->collectors[t], "detail") ? "collected-detail" : "collected-default";
+}
+
+/* Group g of a round: 0 the timed rep, 1 + t the reps of tier t. */
+static void set_cell(const struct plan *p, struct plan_expansion *x, struct plan_cell *cell,
+		     size_t pr, size_t g, long r, size_t o)
+{
+	cell->rep = g ? p->reps + (long)(g - 1) * p->collect + r : r;
+	cell->profile = p->profiles[pr];
+	cell->mode = g ? tier_mode(p, g - 1) : "timed";
+	cell->cfg = &x->configs[o / p->nstrategies];
+	cell->strategy = p->strategies[o % p->nstrategies];
+}
+
+/*
+ * order interleaved: round r runs timed rep r and rep r of every tier
+ * (reps + r for the first, reps + collect + r for the second, ...), all
+ * their cells in one shuffle, so that each tier's cost is measured against
+ * bare runs made at the same time (drift lands on all alike) and the reps
+ * of a cell can be compared round by round.
  */
 static void interleave(const struct plan *p, struct plan_expansion *x, size_t per_rep,
 		       gsl_rng *rng)
 {
 	long rounds = p->reps > p->collect ? p->reps : p->collect;
-	size_t n = 0;
+	size_t groups = 1 + p->ncollectors, n = 0;
 
 	for (size_t pr = 0; pr < p->nprofiles; pr++) {
 		for (long r = 1; r <= rounds; r++) {
-			size_t m = 0, *order = xcalloc(2 * per_rep, sizeof(size_t));
+			size_t m = 0, *order = xcalloc(groups * per_rep, sizeof(size_t));
 
-			/* i < per_rep: timed rep r; i >= per_rep: collected rep reps + r */
-			for (size_t i = 0; i < per_rep; i++) {
-				if (r <= p->reps)
-					order[m++] = i;
-				if (r <= p->collect)
-					order[m++] = per_rep + i;
-			}
+			/* order[] = group * per_rep + (configuration, strategy) */
+			for (size_t g = 0; g < groups; g++)
+				for (size_t i = 0; i < per_rep; i++)
+					if (r <= (g ? p->collect : p->reps))
+						order[m++] = g * per_rep + i;
 			gsl_rng_set(rng, mix_seed(p->seed, pr, r));
 			gsl_ran_shuffle(rng, order, m, sizeof(size_t));
 			for (size_t i = 0; i < m; i++) {
 				struct plan_cell *cell = &x->cells[n];
-				bool collected = order[i] >= per_rep;
-				size_t o = order[i] % per_rep;
 
 				cell->index = ++n;
-				cell->rep = collected ? p->reps + r : r;
-				cell->profile = p->profiles[pr];
-				cell->mode = collected ? "collected" : "timed";
-				cell->cfg = &x->configs[o / p->nstrategies];
-				cell->strategy = p->strategies[o % p->nstrategies];
+				set_cell(p, x, cell, pr, order[i] / per_rep, r, order[i] % per_rep);
 			}
 			free(order);
 		}
@@ -831,7 +857,7 @@ bool plan_expand(const struct plan *p, struct plan_expansion *x, char *err, size
 {
 	struct ctx c = { .file = p->file, .err = err, .errlen = errlen };
 	size_t total = 0, i, k, per_rep, n = 0;
-	long reps = p->reps + p->collect;
+	long reps = p->reps + p->collect * (long)p->ncollectors;
 	gsl_rng *rng;
 	json_t *seen;
 
@@ -914,11 +940,11 @@ bool plan_expand(const struct plan *p, struct plan_expansion *x, char *err, size
 				struct plan_cell *cell = &x->cells[n];
 
 				cell->index = ++n;
-				cell->rep = rep;
-				cell->profile = p->profiles[pr];
-				cell->mode = rep <= p->reps ? "timed" : "collected";
-				cell->cfg = &x->configs[order[i] / p->nstrategies];
-				cell->strategy = p->strategies[order[i] % p->nstrategies];
+				if (rep <= p->reps)
+					set_cell(p, x, cell, pr, 0, rep, order[i]);
+				else
+					set_cell(p, x, cell, pr, 1 + (rep - p->reps - 1) / p->collect,
+						 1 + (rep - p->reps - 1) % p->collect, order[i]);
 			}
 			free(order);
 		}
@@ -945,17 +971,27 @@ void plan_expansion_free(struct plan_expansion *x)
 
 static void summary(FILE *f, const struct plan *p, const struct plan_expansion *x)
 {
+	long reps = p->reps + p->collect * (long)p->ncollectors;
+
 	fprintf(f, "%s: %zu configuration%s x %zu strateg%s x %ld repetition%s (%ld timed, "
-		"%ld collected) x %zu profile%s = %zu cells, timeout %ld s each, target %s",
+		"%ld collected%s) x %zu profile%s = %zu cells, timeout %ld s each, target %s",
 		p->name, x->nconfigs, x->nconfigs == 1 ? "" : "s", p->nstrategies,
-		p->nstrategies == 1 ? "y" : "ies", p->reps + p->collect,
-		p->reps + p->collect == 1 ? "" : "s", p->reps, p->collect, p->nprofiles,
+		p->nstrategies == 1 ? "y" : "ies", reps, reps == 1 ? "" : "s", p->reps,
+		p->collect, p->ncollectors > 1 ? " per tier" : "", p->nprofiles,
 		p->nprofiles == 1 ? "" : "s", x->ncells, p->timeout, p->target);
 	if (!strcmp(p->target, "qemu"))
 		fprintf(f, " (%s kernel, KVM %s, %ld CPUs, %s)", p->flavour,
 			!strcmp(p->kvm, "vhe") ? "VHE" : "nVHE", p->cpus, p->memory);
-	if (p->collect && !strcmp(p->collector, "detail"))
+	if (p->collect && p->ncollectors == 1 && !strcmp(p->collectors[0], "detail"))
 		fprintf(f, "; collected reps in the collector's detail tier (s2collect --faults)");
+	if (p->collect && (p->ncollectors > 1 || !strcmp(p->collectors[0], "bpftrace"))) {
+		fprintf(f, "; collected reps under ");
+		for (size_t t = 0; t < p->ncollectors; t++)
+			fprintf(f, "%s%s (mode %s)", t ? t + 1 == p->ncollectors ? " and " : ", " : "",
+				!strcmp(p->collectors[t], "bpftrace") ? "bpftrace bpf/s2faults.bt" :
+				!strcmp(p->collectors[t], "detail") ? "s2collect --faults" : "s2collect",
+				tier_mode(p, t));
+	}
 	if (p->collect && !strcmp(p->order, "interleaved"))
 		fprintf(f, "; timed and collected reps interleaved");
 	fputc('\n', f);
@@ -1022,7 +1058,8 @@ static bool write_run(const char *run, const struct plan *p, const struct plan_e
 		      "reps", (json_int_t)p->reps, "collect", (json_int_t)p->collect,
 		      "timeout", (json_int_t)p->timeout);
 	if (m) {
-		json_object_set_new(m, "collector", json_string(p->collector));
+		json_object_set_new(m, "collector", json_string(p->collectors[0]));
+		json_object_set_new(m, "collectors", str_array(p->collectors, p->ncollectors));
 		json_object_set_new(m, "order", json_string(p->order));
 	}
 	if (!m) {
@@ -1108,7 +1145,11 @@ static bool write_run(const char *run, const struct plan *p, const struct plan_e
 	for (size_t i = 0; i < p->nprofiles; i++)
 		fprintf(mem, "%s%s", i ? " " : "", p->profiles[i]);
 	fprintf(mem, "'\nS2B_CPUS=%ld\nS2B_MEMORY=%s\nS2B_TIMEOUT=%ld\nS2B_CELLS=%zu\nS2B_COLLECTOR=%s\n",
-		p->cpus, p->memory, p->timeout, x->ncells, p->collector);
+		p->cpus, p->memory, p->timeout, x->ncells, p->collectors[0]);
+	/* bpftrace runs from the Debian root file system (launch -r, s2chroot) */
+	for (size_t t = 0; t < p->ncollectors; t++)
+		if (p->collect && !strcmp(p->collectors[t], "bpftrace"))
+			fprintf(mem, "S2B_ROOTFS=1\n");
 	fclose(mem);
 	snprintf(path, sizeof(path), "%s/run.env", run);
 	ok = write_file_atomic(path, buf, len, err, errlen);

@@ -42,7 +42,9 @@ struct plan {
 	int last_line;
 	int key_line[NR_PLAN_KEYS];
 	char *target, *flavour, *kvm, *memory;
-	char *collector;	/* the tier of collected reps: default, detail */
+	char **collectors;	/* what runs beside collected reps, each in its own reps:
+				 * default, detail (s2collect's tiers), bpftrace */
+	size_t ncollectors;
 	char *order;		/* sequential: collected reps after the timed ones;
 				 * interleaved: timed rep r and collected rep r shuffled together */
 	char **profiles;

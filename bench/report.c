@@ -285,7 +285,7 @@ static void build_header(struct rdoc *d, const struct rset *s, bool *failed)
 	for (i = 0; i < s->ng; i++) {
 		if (!strcmp(s->g[i].mode, "timed") && s->g[i].n > timed_reps)
 			timed_reps = s->g[i].n;
-		if (!strcmp(s->g[i].mode, "collected") && s->g[i].n > coll_reps)
+		if (mode_collected(s->g[i].mode) && s->g[i].n > coll_reps)
 			coll_reps = s->g[i].n;
 	}
 	rdoc_para(d, "Timed and collected reps are told apart: timing metrics (the workload's "
@@ -407,6 +407,174 @@ static void headline_rows(struct rtable *t, const struct rset *s, const char *pr
 		label = "";
 		(void)config;
 	}
+}
+
+/* The round of an instrumented cell's rep: reps + t * collect + round. */
+static int *rounds_of(const struct rset *s, const struct rgroup *g)
+{
+	long reps = manifest_int(s, "reps", 0), collect = manifest_int(s, "collect", 0);
+	int *r = calloc(g->n + 1, sizeof(*r));
+
+	for (size_t k = 0; k < g->n; k++)
+		r[k] = collect > 0 && g->rep[k] > reps ? (int)((g->rep[k] - reps - 1) % collect + 1) :
+			-g->rep[k];
+	return r;
+}
+
+static const struct rgroup *ig_find(const struct rset *s, const struct rgroup *like,
+				    const char *mode)
+{
+	for (size_t i = 0; i < s->nig; i++) {
+		const struct rgroup *g = &s->ig[i];
+
+		if (g->def == like->def && !strcmp(g->mode, mode) &&
+		    !strcmp(g->profile, like->profile) && !strcmp(g->config, like->config) &&
+		    !strcmp(g->strategy, like->strategy))
+			return g;
+	}
+	return NULL;
+}
+
+static const char *mode_what(const char *mode)
+{
+	if (!strcmp(mode, "bpftrace"))
+		return "bpftrace s2faults.bt";
+	if (!strcmp(mode, "collected-detail"))
+		return "s2collect --faults";
+	if (!strcmp(mode, "collected-default"))
+		return "s2collect";
+	return "s2collect (the plan's tier)";
+}
+
+/*
+ * What the instruments cost: each gated workload figure measured under a
+ * collector or bpftrace, over the same figure of the timed rep of the same
+ * round (order interleaved: run side by side), as paired ratios.
+ */
+static void build_overhead(struct rdoc *d, const struct rset *s)
+{
+	static const char *const spec[] = { "profile", "config", "metric", "strategy", "under",
+					    ">bare", ">under it", ">ratio", ">CI of ratio", ">p",
+					    ">pairs", "verdict" };
+	static const char *const modes[] = { "collected", "collected-default", "collected-detail",
+					     "bpftrace" };
+	const char *order = manifest_str(s, "order");
+	struct rtable *t = NULL;
+	size_t i, k, nsorted = 0, untested = 0;
+	const struct rgroup **sorted = calloc(s->nig + 1, sizeof(*sorted));
+
+	/* in the report's order: profile, config, strategy, then the tiers as planned */
+	for (size_t pi = 0; pi < s->nprofiles; pi++)
+		for (size_t ci = 0; ci < s->nconfigs; ci++)
+			for (size_t si = 0; si < s->nstrategies; si++)
+				for (size_t mi = 0; mi < sizeof(modes) / sizeof(modes[0]); mi++)
+					for (k = 0; k < s->nig; k++)
+						if (!strcmp(s->ig[k].profile, s->profiles[pi]) &&
+						    !strcmp(s->ig[k].config, s->configs[ci]) &&
+						    !strcmp(s->ig[k].strategy, s->strategies[si]) &&
+						    !strcmp(s->ig[k].mode, modes[mi]))
+							sorted[nsorted++] = &s->ig[k];
+
+	for (i = 0; i < nsorted; i++) {
+		const struct rgroup *g = sorted[i];
+		const struct rgroup *base = g->def->gated ?
+			rset_find(s, g->profile, g->config, g->strategy, g->def->name) : NULL;
+		char bare[48], under[48], ratio[32], rci[48], p[16], n[16], verdict[96];
+		struct rscale sc;
+		struct rratio r;
+		int *rr;
+
+		if (!base)
+			continue;
+		rr = rounds_of(s, g);
+		rratio_of(rr, g->v, g->n, base->rep, base->v, base->n, &r);
+		free(rr);
+		if (!r.t.tested) {
+			untested++;
+			continue;
+		}
+		if (!t) {
+			rdoc_heading(d, 2, "overhead", "What the instruments cost");
+			rdoc_para(d, "Each gated figure of the workload measured under an instrument "
+				  "over the same figure of the bare (timed) rep of the same round: the "
+				  "median of the paired ratios, its bootstrap 95%% CI and the Wilcoxon "
+				  "signed-rank p (two-sided). Above 1: the instrument slows the "
+				  "workload. %s", order && !strcmp(order, "interleaved") ?
+				  "The plan interleaves them (order interleaved): each pair ran side "
+				  "by side in one shuffle." : "The plan runs them in sequence (order "
+				  "sequential): drift between the timed and the collected reps lands "
+				  "in the ratio; order interleaved pairs them properly.");
+			t = rdoc_table(d, "overhead-table", 12, spec);
+		}
+		sc = rscale_for(base->s.median, base->unit);
+		rfmt(bare, sizeof(bare), base->s.median, sc, true);
+		rfmt(under, sizeof(under), g->s.median, sc, true);
+		ratio[0] = rci[0] = p[0] = 0;
+		snprintf(n, sizeof(n), "%zu", r.n);
+		if (r.n)
+			snprintf(ratio, sizeof(ratio), "%.3fx", r.median);
+		if (r.has_ci)
+			snprintf(rci, sizeof(rci), "%.3f-%.3f", r.lo, r.hi);
+		else if (r.n)
+			snprintf(rci, sizeof(rci), "n<%d: no CI", STATS_MIN_N_CI);
+		if (r.t.tested)
+			rfmt_p(p, sizeof(p), r.t.p);
+		if (rratio_significant(&r))
+			snprintf(verdict, sizeof(verdict), "%s by %.1f%%", r.median > 1 ? "slower" :
+				 "faster", fabs(r.median - 1) * 100);
+		else
+			snprintf(verdict, sizeof(verdict), "~ no significant difference");
+		rtable_row(t, (const char *[]){ g->profile, g->config, g->def->name, g->strategy,
+			   mode_what(g->mode), bare, under, ratio, rci, p, n, verdict });
+	}
+	if (!t) {
+		if (untested)
+			rdoc_para(d, "What the instruments cost: %zu figure%s measured under an "
+				  "instrument, none with the %d pairs with a bare rep of the same "
+				  "round a test needs (a plan with collect >= %d and order "
+				  "interleaved tells it).", untested, untested > 1 ? "s" : "",
+				  STATS_MIN_N_TEST, STATS_MIN_N_CI);
+		free(sorted);
+		return;
+	}
+	if (untested)
+		rdoc_para(d, "%zu more figure%s under an instrument with too few pairs to test "
+			  "(n<%d) are not listed.", untested, untested > 1 ? "s" : "", STATS_MIN_N_TEST);
+
+	/* detail against bpftrace, pair by pair: the "at most half" */
+	for (i = 0; i < nsorted; i++) {
+		const struct rgroup *g = sorted[i], *b, *base;
+		char ci[48], p[32], share[64];
+		struct rratio rd, rb, rx;
+		int *r1, *r2;
+
+		if (strcmp(g->mode, "collected-detail") || !g->def->gated ||
+		    !(b = ig_find(s, g, "bpftrace")) ||
+		    !(base = rset_find(s, g->profile, g->config, g->strategy, g->def->name)))
+			continue;
+		r1 = rounds_of(s, g);
+		r2 = rounds_of(s, b);
+		rratio_of(r1, g->v, g->n, r2, b->v, b->n, &rx);
+		rratio_of(r1, g->v, g->n, base->rep, base->v, base->n, &rd);
+		rratio_of(r2, b->v, b->n, base->rep, base->v, base->n, &rb);
+		free(r1);
+		free(r2);
+		if (!rx.n || !rd.n || !rb.n)
+			continue;
+		snprintf(ci, sizeof(ci), rx.has_ci ? "%.3f-%.3f" : "none", rx.lo, rx.hi);
+		snprintf(p, sizeof(p), rx.t.tested ? "%.3g" : "untested", rx.t.p);
+		if (rb.median > 1 && rd.median >= 1)
+			snprintf(share, sizeof(share), "%.2f", (rd.median - 1) / (rb.median - 1));
+		else
+			snprintf(share, sizeof(share), rb.median > 1 ? "nothing measurable" :
+				 "an undefined share (bpftrace shows no slowdown)");
+		rdoc_item(d, "%s, %s [%s], %s: s2collect --faults over bpftrace %.3fx "
+			  "(95%% CI %s, p %s, %zu pairs); slowdowns %+.1f%% and %+.1f%% (medians "
+			  "of the paired ratios): the detail tier costs %s of what bpftrace costs.",
+			  g->def->name, g->config, g->profile, g->strategy, rx.median, ci, p, rx.n,
+			  (rd.median - 1) * 100, (rb.median - 1) * 100, share);
+	}
+	free(sorted);
 }
 
 static void note_metric(const struct metric_def **used, size_t *n, const struct metric_def *m)
@@ -663,7 +831,7 @@ int cmd_report(int argc, char **argv)
 	struct unavail *unav;
 	struct rset s;
 	size_t head_end, nunav;
-	bool failed, quiet = false, ok;
+	bool failed, quiet = false, ok, interleaved;
 	int c;
 
 	optind = 1;
@@ -702,10 +870,16 @@ int cmd_report(int argc, char **argv)
 	unav = load_unavailable(&s, &nunav);
 	build_header(&d, &s, &failed);
 	build_headline(&d, &s, unav, nunav);
+	/* a plan made to measure it (order interleaved) has it in its headline */
+	interleaved = manifest_str(&s, "order") && !strcmp(manifest_str(&s, "order"), "interleaved");
+	if (interleaved)
+		build_overhead(&d, &s);
 	head_end = d.n;
 	advice_build(&d, &s);
 	rplot_all(&d, &s, &po);
 	build_tables(&d, &s);
+	if (!interleaved)
+		build_overhead(&d, &s);
 	build_unavailable(&d, unav, nunav);
 	free_unavailable(unav, nunav);
 

@@ -43,6 +43,13 @@ struct rset {
 	const char **configs, **profiles, **strategies;
 	size_t nconfigs, nprofiles, nstrategies;
 	size_t rows_left_out;	/* workload rows of collected cells, ... */
+	/*
+	 * The workload's figures from the cells run under an instrument
+	 * (collected and bpftrace modes), grouped as g is: they tell the
+	 * instrument's cost against the timed groups, and nothing else.
+	 */
+	struct rgroup *ig;
+	size_t nig;
 };
 
 /* run_load() plus the groups and their summaries. */

@@ -193,10 +193,12 @@ static bool same_group(const struct xrow *x, const struct xrow *y)
 	       !strcmp(x->cell->mode, y->cell->mode) && x->def == y->def;
 }
 
+static void make_groups(struct xrow *rows, size_t n, struct rgroup **out, size_t *nout);
+
 bool rset_load(const char *dir, struct rset *s, char *err, size_t errlen)
 {
-	struct xrow *rows = NULL;
-	size_t n = 0, cap, i, j;
+	struct xrow *rows = NULL, *irows = NULL;
+	size_t n = 0, ni = 0, cap, i;
 
 	memset(s, 0, sizeof(*s));
 	/* On failure nothing is left to free: callers print err and exit. */
@@ -235,26 +237,45 @@ bool rset_load(const char *dir, struct rset *s, char *err, size_t errlen)
 			snprintf(err, errlen, "%s/metrics.csv: metric '%s' is not in the registry",
 				 dir, r->metric);
 			free(rows);
+			free(irows);
 			rset_free(s);
 			return false;
 		}
 		collector = !strcmp(m->source, "collector");
-		if (strcmp(r->cell->mode, collector ? "collected" : "timed")) {
+		if (collector ? !mode_collected(r->cell->mode) : strcmp(r->cell->mode, "timed")) {
 			s->rows_left_out++;
+			/* a workload figure under an instrument: its overhead only */
+			if (!collector) {
+				irows = xrealloc(irows, (ni + 1) * sizeof(*irows));
+				irows[ni++] = (struct xrow){ r->cell, m, r->unit, r->value };
+			}
 			continue;
 		}
 		rows[n++] = (struct xrow){ r->cell, m, r->unit, r->value };
 	}
-	qsort(rows, n, sizeof(*rows), cmp_xrow);
+	make_groups(rows, n, &s->g, &s->ng);
+	make_groups(irows, ni, &s->ig, &s->nig);
+	free(rows);
+	free(irows);
+	return true;
+}
 
+/* Sort @rows and make one group of each run of the same key. */
+static void make_groups(struct xrow *rows, size_t n, struct rgroup **out, size_t *nout)
+{
+	size_t i, j;
+
+	if (!n)
+		return;
+	qsort(rows, n, sizeof(*rows), cmp_xrow);
 	for (i = 0; i < n; i = j) {
 		struct rgroup *g;
 		size_t k;
 
 		for (j = i + 1; j < n && same_group(&rows[i], &rows[j]); j++)
 			;
-		s->g = xrealloc(s->g, (s->ng + 1) * sizeof(*s->g));
-		g = &s->g[s->ng++];
+		*out = xrealloc(*out, (*nout + 1) * sizeof(**out));
+		g = &(*out)[(*nout)++];
 		memset(g, 0, sizeof(*g));
 		g->profile = rows[i].cell->profile;
 		g->config = rows[i].cell->config;
@@ -274,8 +295,6 @@ bool rset_load(const char *dir, struct rset *s, char *err, size_t errlen)
 		}
 		stats_summarise(g->v, g->n, STATS_DEFAULT_SEED, &g->s);
 	}
-	free(rows);
-	return true;
 }
 
 void rset_free(struct rset *s)
@@ -288,6 +307,12 @@ void rset_free(struct rset *s)
 		free(s->g[i].cells);
 	}
 	free(s->g);
+	for (i = 0; i < s->nig; i++) {
+		free(s->ig[i].rep);
+		free(s->ig[i].v);
+		free(s->ig[i].cells);
+	}
+	free(s->ig);
 	free(s->configs);
 	free(s->profiles);
 	free(s->strategies);

@@ -244,7 +244,7 @@ const char *rheadline_dirty_config(const struct rset *s, const char *profile)
 
 static bool collected_ok(const struct cell *c)
 {
-	return c->mode && !strcmp(c->mode, "collected") && rcell_ok(c);
+	return c->mode && mode_collected(c->mode) && rcell_ok(c);
 }
 
 const char *rcollector_config(const struct rset *s, const char **profile)

@@ -47,13 +47,20 @@ command -v setsid >/dev/null 2>&1 && setsid=setsid
 
 tab=$(printf '\t')
 mkdir -p cells
-# The collector's tier for collected cells (plan key "collector").
+# The collector's tier for cells of mode "collected" (plan key "collector"
+# with one s2collect tier); modes collected-default, collected-detail and
+# bpftrace name theirs.
 collector_tier=$(sed -n 's/^S2B_COLLECTOR=//p' run.env 2>/dev/null)
 case $collector_tier in
 detail) collector_opts=-F ;;
-default | '') collector_opts= ;;
+default | bpftrace | '') collector_opts= ;;
 *) echo "run-cells: run.env: unknown collector tier '$collector_tier'" >&2; exit 2 ;;
 esac
+# bpftrace: in the emulated target from the Debian root file system
+# (launch -r; s2chroot), on a host its own. The script sits in the run
+# directory (run-plan.sh puts it there).
+bpftrace=bpftrace
+command -v s2chroot >/dev/null 2>&1 && [ -d /rootfs/usr ] && bpftrace="s2chroot bpftrace"
 
 say() {
 	printf '%s\n' "$*"
@@ -126,16 +133,33 @@ while IFS=$tab read -r id prof rep mode tmo argv; do
 		[ "$1" = -S ] && { strategy=$2; break; }
 		shift
 	done
-	set -- $argv
+	# shellcheck disable=SC2086 # the cell's words
+	set -- $argv -o workload.json
+	case $mode in
+	timed) ;;
 	# shellcheck disable=SC2086 # empty or one word
-	[ "$mode" = collected ] && set -- s2collect $collector_opts -o collector.json -- "$@"
-	(cd "$d" && exec $setsid timeout -s KILL "$tmo" "$@" -o workload.json) \
+	collected) set -- s2collect $collector_opts -o collector.json -- "$@" ;;
+	collected-default) set -- s2collect -o collector.json -- "$@" ;;
+	collected-detail) set -- s2collect -F -o collector.json -- "$@" ;;
+	bpftrace)
+		# bpftrace -c starts the command once every probe is attached
+		# (its LLVM compile is not in the workload's figures) and takes
+		# one word list, no shell: a script runs the workload and keeps
+		# its status, which bpftrace's own does not carry.
+		printf '%s\necho $? >workload.status\n' "$*" >"$d/workload.sh"
+		# shellcheck disable=SC2086 # one or two words
+		set -- $bpftrace -q -c "/bin/sh $PWD/$d/workload.sh" "$PWD/s2faults.bt" ;;
+	*) echo "run-cells: cell $id: unknown mode '$mode'" >&2; exit 2 ;;
+	esac
+	(cd "$d" && exec $setsid timeout -s KILL "$tmo" "$@") \
 		</dev/null >"$d/output.log" 2>&1 &
 	pid=$!
 	st=0
 	# (bash reports a killed job on the shell's stderr: the status says it)
 	wait "$pid" 2>/dev/null || st=$?
 	[ -n "$setsid" ] && kill -KILL -"$pid" 2>/dev/null
+	# under bpftrace: the workload's own status, when it ran
+	[ "$mode" = bpftrace ] && [ "$st" -eq 0 ] && st=$(cat "$d/workload.status" 2>/dev/null || echo 1)
 	pid=
 	t1=$(now)
 	el=$(secs_between "$t0" "$t1")

@@ -231,6 +231,8 @@ boot_once() {
 	local p=$1 left=$2 out=$3 nv=() last since n rc=0 seen follower
 	[ "$S2B_KVM" = nvhe ] && nv=(-n)
 	seen=$(cat "$run/runner.log" 2>/dev/null | wc -l)
+	# bpftrace cells: the Debian root file system and the script
+	[ "${S2B_ROOTFS:-}" = 1 ] && nv+=(-r "$ROOTFS" -I "$ROOT/bpf/s2faults.bt")
 	"$ROOT/target/launch" -k "$KDIR" -i "$INITRD" -o "$run" -p "$p" "${nv[@]}" \
 		-c "$S2B_CPUS" -m "$S2B_MEMORY" -t $((left * S2B_TIMEOUT + 600)) \
 		-I "$ROOT/bench/run-cells.sh" -- sh run-cells.sh . "$p" >"$out" &
@@ -268,6 +270,8 @@ boot_once() {
 
 run_qemu() {
 	build_all "$S2B_FLAVOUR"
+	ROOTFS=
+	[ "${S2B_ROOTFS:-}" = 1 ] && ROOTFS=$("$ROOT/target/build-rootfs.sh" | tail -n 1)
 	record_env qemu
 	local p left after rc stalled boot nboot
 	nboot=$(find "$run/boots" -name '*.console.log' | wc -l)
@@ -325,6 +329,10 @@ run_host() {
 	esac
 	record_env host
 	cp "$ROOT/bench/run-cells.sh" "$run/"
+	if [ "${S2B_ROOTFS:-}" = 1 ]; then
+		command -v bpftrace >/dev/null || bad "the plan runs bpftrace and this machine has none (target/deps.sh)"
+		cp "$ROOT/bpf/s2faults.bt" "$run/"
+	fi
 	# In the background (so that SIGINT reaches only this script, which
 	# passes it on as TERM): the runner removes the cell it was running.
 	PATH=$bins:$PATH sh "$run/run-cells.sh" "$run" host &

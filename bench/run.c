@@ -230,9 +230,9 @@ bool run_load_cells(const char *dir, struct run *r, char *err, size_t errlen)
 		    !cell_str(c, "workload", &cl->workload, mf, i, err, errlen) ||
 		    !cell_str(c, "config", &cl->config, mf, i, err, errlen))
 			return false;
-		if (strcmp(cl->mode, "timed") && strcmp(cl->mode, "collected"))
-			return fail(err, errlen, "%s/%s: cells[%zu]: mode '%s' is not timed or collected",
-				    dir, mf, i, cl->mode);
+		if (!mode_known(cl->mode))
+			return fail(err, errlen, "%s/%s: cells[%zu]: mode '%s' is not timed, collected, "
+				    "collected-default, collected-detail or bpftrace", dir, mf, i, cl->mode);
 		/* Ids become paths: nothing that leaves cells/. */
 		if (!*cl->id || strchr(cl->id, '/') || cl->id[0] == '.')
 			return fail(err, errlen, "%s/%s: cells[%zu]: bad id '%s'", dir, mf, i, cl->id);

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <jansson.h>
 
@@ -29,6 +30,23 @@ struct metric_def {
 };
 const struct metric_def *metric_find(const char *name);
 const struct metric_def *metric_registry(size_t *n);
+
+/*
+ * Cell modes: "timed" (bare), "collected" (under the plan's one s2collect
+ * tier), "collected-default" and "collected-detail" (a plan of several
+ * tiers), "bpftrace" (under bpf/s2faults.bt: the workload's figures only).
+ * A collected mode has a collector document.
+ */
+static inline bool mode_collected(const char *mode)
+{
+	return !strcmp(mode, "collected") || !strcmp(mode, "collected-default") ||
+	       !strcmp(mode, "collected-detail");
+}
+
+static inline bool mode_known(const char *mode)
+{
+	return !strcmp(mode, "timed") || !strcmp(mode, "bpftrace") || mode_collected(mode);
+}
 
 struct cell {
 	char *id;

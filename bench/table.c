@@ -789,7 +789,7 @@ int cmd_table(int argc, char **argv)
 				goto out;
 			}
 		}
-		if (!strcmp(c->mode, "collected") &&
+		if (mode_collected(c->mode) &&
 		    !load_doc(dir, c, "collector.json", "s2perf.collector/1", &docs[1], paths[1],
 			      sizeof(paths[1]), err, sizeof(err))) {
 			s2b_err("table: %s", err);

@@ -284,6 +284,88 @@ rc=0
 	{ cat "$OUT/syn.err"; fail "a figure in the wrong unit did not fail the table (exit $rc)"; }
 pass "wrong unit: $(cat "$OUT/syn.err")"
 
+# ---- several instruments in one plan: the rounds, and what each costs ----
+# Every round holds one bare rep and one rep under each tier of every
+# (configuration, strategy), shuffled; reps are numbered tier after tier.
+I=$OUT/instr
+cat >"$OUT/instr.plan" <<'EOF'
+reps 8
+collect 8
+collector default detail bpftrace
+order interleaved
+seed 5
+strategies rwlock fastpath
+workload s2_dirty -v 1 -i 3
+EOF
+"$S2B" plan expand "$OUT/instr.plan" "$I" >"$OUT/instr.out" || fail "the instruments plan does not expand"
+"$S2B" plan expand "$OUT/instr.plan" "$OUT/instr2" >/dev/null
+cmp -s "$I/cells.txt" "$OUT/instr2/cells.txt" || fail "the same plan and seed expanded to other cells"
+grep -q '^S2B_ROOTFS=1$' "$I/run.env" || fail "a plan with bpftrace does not ask for the root file system"
+printf 'reps 2\ncollect 2\ncollector detail\nworkload s2_dirty -v 1\n' >"$OUT/one.plan"
+"$S2B" plan expand "$OUT/one.plan" "$OUT/one" >/dev/null
+[ "$(cut -f4 "$OUT/one/cells.txt" | sort -u | tr '\n' ' ')" = "collected timed " ] ||
+	fail "a plan of one s2collect tier has modes other than timed and collected"
+grep -q S2B_ROOTFS "$OUT/one/run.env" && fail "a plan without bpftrace asks for the root file system"
+python3 - "$I" <<'PY' || fail "the instruments plan's cells are wrong"
+import collections, sys
+cells = [l.rstrip("\n").split("\t") for l in open(sys.argv[1] + "/cells.txt")]
+assert len(cells) == 64, len(cells)
+first = {"timed": 1, "collected-default": 9, "collected-detail": 17, "bpftrace": 25}
+for r in range(8):
+    block = cells[r * 8:(r + 1) * 8]
+    keys = collections.Counter((c[3], c[5].split()[2]) for c in block)
+    assert len(keys) == 8 and set(k[0] for k in keys) == set(first), (r, keys)
+    for c in block:
+        assert int(c[2]) == first[c[3]] + r, (r, c)
+orders = set(tuple(c[3] for c in cells[r * 8:(r + 1) * 8]) for r in range(8))
+assert len(orders) > 1, "every round in the same order: not shuffled"
+print("ok: 8 rounds of 8 cells, one of each (mode, strategy) a round, reps numbered tier by tier")
+PY
+pass "several instruments: rounds hold one rep of each, shuffled, reproducible"
+
+# Documents with known costs: under s2collect 1.02x the bare rep of its
+# round, under --faults 1.10x, under bpftrace 1.30x, over a drift that
+# the pairing must take out.
+python3 - "$I" <<'PY'
+import json, os, sys
+run = sys.argv[1]
+cost = {"timed": 1.0, "collected-default": 1.02, "collected-detail": 1.10, "bpftrace": 1.30}
+first = {"timed": 1, "collected-default": 9, "collected-detail": 17, "bpftrace": 25}
+for l in open(run + "/cells.txt"):
+    cid, _, rep, mode, _, argv = l.rstrip("\n").split("\t")
+    rnd = int(rep) - first[mode] + 1
+    base = 100e6 * (1 + 0.3 * rnd) * (1.5 if "fastpath" in argv else 1)
+    v = base * cost[mode]
+    wl = {"schema": "s2perf.workload/1", "workload": "dirty", "status": "ok", "reason": None,
+          "dirty": {"pass_time": {"unit": "ns", "n": 3, "values": [v, v, v]}}}
+    d = "%s/cells/%s" % (run, cid)
+    os.makedirs(d)
+    open(d + "/status", "w").write("0\n")
+    json.dump(wl, open(d + "/workload.json", "w"))
+    if mode.startswith("collected"):
+        json.dump({"schema": "s2perf.collector/1"}, open(d + "/collector.json", "w"))
+PY
+"$S2B" table "$I" >"$OUT/instr-table.out" 2>&1 && "$S2B" report -q --no-plots "$I" >"$OUT/instr-report.out" 2>&1 || { cat "$OUT/instr-report.out"; fail "report on the instruments run failed"; }
+python3 - "$I/report.txt" <<'PY' || { sed -n '/What the instruments cost/,/^$/p' "$I/report.txt" | head -40; fail "the instruments' cost is wrong"; }
+import re, sys
+text = open(sys.argv[1]).read()
+sec = text[text.index("What the instruments cost"):]
+want = {"s2collect": "1.020x", "s2collect --faults": "1.100x", "bpftrace s2faults.bt": "1.300x"}
+for strat in ("rwlock", "fastpath"):
+    for under, ratio in want.items():
+        row = [l for l in sec.splitlines() if " dirty.pass_time " in l and " %s " % strat in l
+               and re.search(r"\s%s\s{2,}\d" % re.escape(under), l)]
+        assert len(row) == 1, (strat, under, row)
+        assert ratio in row[0] and " 8 " in row[0], row[0]
+        assert "slower by %.1f%%" % ((float(ratio[:-1]) - 1) * 100) in row[0], row[0]
+        p = float(row[0].split()[-5])
+        assert p < 0.01, row[0]
+    line = [l for l in sec.split("  - ") if l.startswith("dirty.pass_time") and strat in l.split(":")[0]]
+    assert line and "0.846x" in line[0] and "costs 0.33 of what bpftrace costs" in line[0], line
+print("ok: paired ratios 1.020x, 1.100x, 1.300x per strategy (8 pairs, p < 0.01); detail 0.33 of bpftrace")
+PY
+pass "what the instruments cost: the paired ratios of the documents, the drift taken out"
+
 # ---- run-plan.sh on this machine, interrupted and resumed; then the table ----
 [ "$(uname -m)" = x86_64 ] && [ -c /dev/kvm ] || skip "the rest needs an x86_64 host with /dev/kvm"
 ensure_tracefs
