@@ -498,8 +498,8 @@ static void build_overhead(struct rdoc *d, const struct rset *s)
 			rdoc_para(d, "Each gated figure of the workload measured under an instrument "
 				  "over the same figure of the bare (timed) rep of the same round: the "
 				  "median of the paired ratios, its bootstrap 95%% CI and the Wilcoxon "
-				  "signed-rank p (two-sided). Above 1: the instrument slows the "
-				  "workload. %s", order && !strcmp(order, "interleaved") ?
+				  "signed-rank p (two-sided, not corrected for the number of rows). "
+				  "Above 1: the instrument slows the workload. %s", order && !strcmp(order, "interleaved") ?
 				  "The plan interleaves them (order interleaved): each pair ran side "
 				  "by side in one shuffle." : "The plan runs them in sequence (order "
 				  "sequential): drift between the timed and the collected reps lands "
@@ -544,7 +544,7 @@ static void build_overhead(struct rdoc *d, const struct rset *s)
 	/* detail against bpftrace, pair by pair: the "at most half" */
 	for (i = 0; i < nsorted; i++) {
 		const struct rgroup *g = sorted[i], *b, *base;
-		char ci[48], p[32], share[64];
+		char ci[48], p[32], share[128];
 		struct rratio rd, rb, rx;
 		int *r1, *r2;
 
@@ -563,14 +563,18 @@ static void build_overhead(struct rdoc *d, const struct rset *s)
 			continue;
 		snprintf(ci, sizeof(ci), rx.has_ci ? "%.3f-%.3f" : "none", rx.lo, rx.hi);
 		snprintf(p, sizeof(p), rx.t.tested ? "%.3g" : "untested", rx.t.p);
-		if (rb.median > 1 && rd.median >= 1)
-			snprintf(share, sizeof(share), "%.2f", (rd.median - 1) / (rb.median - 1));
+		/* a share of bpftrace's cost only where bpftrace has a cost to share */
+		if (!rratio_significant(&rb) || rb.median <= 1)
+			snprintf(share, sizeof(share), "no share of what bpftrace costs: bpftrace's "
+				 "own slowdown is not significant");
+		else if (rd.median >= 1)
+			snprintf(share, sizeof(share), "the detail tier costs %.2f of what bpftrace "
+				 "costs", (rd.median - 1) / (rb.median - 1));
 		else
-			snprintf(share, sizeof(share), rb.median > 1 ? "nothing measurable" :
-				 "an undefined share (bpftrace shows no slowdown)");
+			snprintf(share, sizeof(share), "the detail tier costs nothing measurable");
 		rdoc_item(d, "%s, %s [%s], %s: s2collect --faults over bpftrace %.3fx "
 			  "(95%% CI %s, p %s, %zu pairs); slowdowns %+.1f%% and %+.1f%% (medians "
-			  "of the paired ratios): the detail tier costs %s of what bpftrace costs.",
+			  "of the paired ratios): %s.",
 			  g->def->name, g->config, g->profile, g->strategy, rx.median, ci, p, rx.n,
 			  (rd.median - 1) * 100, (rb.median - 1) * 100, share);
 	}
