@@ -15,7 +15,10 @@
 /* Below these, no CI / no test is given (benchstat's limits). */
 #define STATS_MIN_N_CI 6
 #define STATS_MIN_N_TEST 4
+/* Bootstrap resamples per CI; the fuzz harnesses build with fewer (a loop bound, not a path). */
+#ifndef STATS_BOOT_RESAMPLES
 #define STATS_BOOT_RESAMPLES 10000
+#endif
 #define STATS_DEFAULT_SEED 1
 #define STATS_ALPHA 0.05
 #define STATS_CV_HIGH 0.10
