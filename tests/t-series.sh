@@ -22,6 +22,19 @@ for p in "${patches[@]}"; do
 	pass "$(basename "$p"): $(grep '^total:' "$OUT/$(basename "$p").checkpatch")"
 done
 
+# The cover letter: [PATCH 0/N] for the N patches of series, its shortlog
+# names each patch's subject in order, and it is not itself in series.
+cover=$PATCH_DIR/0000-cover-letter.patch
+[ -f "$cover" ] || fail "no kernel-patches/0000-cover-letter.patch"
+grep -q '0000-cover-letter' "$PATCH_DIR/series" && fail "series names the cover letter"
+grep -q "^Subject: \[PATCH 0/${#patches[@]}\] KVM: " "$cover" || fail "the cover letter's subject is not [PATCH 0/${#patches[@]}] KVM: ..."
+for p in "${patches[@]}"; do
+	subj=$(sed -n '/^Subject: /{N;s/\n / /;s/^Subject: \[PATCH [0-9]*\/[0-9]*\] //;p;q}' "$p" | head -n 1)
+	grep -qF "  $subj" "$cover" || fail "the cover letter's shortlog lacks '$subj'"
+done
+sed -n '/^ *[0-9]* files\? changed/p' "$cover" | grep -q . || fail "the cover letter has no diffstat"
+pass "cover letter: [PATCH 0/${#patches[@]}], shortlog of every patch, diffstat"
+
 bdir=$S2PERF_CACHE/build/$(ksrc_version)-$FLAVOUR
 [ -f "$bdir/.config" ] || skip "no configured $FLAVOUR build directory"
 
