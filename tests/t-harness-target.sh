@@ -15,6 +15,9 @@
 #  - a collected cell that hangs in the target: busybox's timeout kills
 #    s2collect, and the workload it started is killed with the cell's
 #    session (none left when the next cell runs);
+#  - compare on a real run of 12 reps (one hypfast dirty-logging cell)
+#    against a +20% copy: p, Holm p and verdicts as scipy's, exit status
+#    as the gated verdicts;
 #  - resume: a run whose qemu is killed mid-way boots again by itself (the
 #    running cell is marked died, not rerun); interrupted, then
 #    --resume, it completes; no finished cell ran twice or had its files
@@ -121,6 +124,79 @@ unknown=$(grep '^dirty.pass_time ' "$OUT/cmp-shift.txt" | grep -c 'UNKNOWN$' || 
 [ "$rows" -gt 0 ] && [ "$rows" -eq "$unknown" ] ||
 	{ grep '^dirty.pass_time ' "$OUT/cmp-shift.txt"; fail "compare: $unknown of $rows shifted rows UNKNOWN"; }
 pass "compare on the real run: itself 0 DIFFERENT, exit 0; +20% dirty passes at n = 2 + 2: all $rows rows UNKNOWN, exit 0"
+
+# compare as a CI gate on real emulated data: 12 reps of one dirty-logging
+# cell under hypfast (its dirty pass varies least) against a copy whose
+# dirty passes are 20% slower. Every tested row's p, Holm p (within the
+# gated metrics' family and the others') and verdict must be what scipy's
+# Mann-Whitney and Holm by hand make of the same values, and the exit
+# status must follow the gated verdicts; whether +20% was detected at this
+# run's noise is printed (detection on known data is t-report's).
+cat >"$OUT/gate" <<'EOF'
+# the suite's gate plan: one dirty-logging cell under hypfast, 12 reps
+target     qemu
+profile    max
+strategies hypfast
+reps       12
+collect    0
+seed       3
+timeout    300
+workload   s2_dirty -v 2 -b 16M -i 4 -l get
+EOF
+rc=0
+"$RP" --plan "$OUT/gate" --flavour "$FLAVOUR" --out "$OUT/g" >"$OUT/gate.log" 2>&1 || rc=$?
+grun=$(sed -n 's/^run-plan: run directory: //p' "$OUT/gate.log" | head -n 1)
+[ $rc -eq 0 ] && [ -d "$grun" ] || { tail -n 30 "$OUT/gate.log"; fail "run-plan --plan gate exited $rc"; }
+cp -r "$grun" "$OUT/gshift"
+awk -F, 'BEGIN { OFS = "," } NR > 1 && $8 == "dirty.pass_time" { $10 = $10 * 1.2 } { print }' \
+	"$grun/metrics.csv" >"$OUT/gshift/metrics.csv"
+rc=0
+"$S2B" compare "$grun" "$grun" >/dev/null 2>&1 || rc=$?
+[ $rc -eq 0 ] || fail "compare of the gate run with itself exited $rc"
+grc=0
+"$S2B" compare -o "$OUT/gate-cmp.json" "$grun" "$OUT/gshift" >"$OUT/gate-cmp.txt" 2>&1 || grc=$?
+[ $grc -eq 0 ] || [ $grc -eq 1 ] || { cat "$OUT/gate-cmp.txt"; fail "compare of the gate run and its shifted copy exited $grc"; }
+/usr/bin/python3 - "$OUT/gate-cmp.json" "$grun/metrics.csv" "$OUT/gshift/metrics.csv" "$grc" <<'PY' ||
+import collections, csv, json, sys
+from scipy import stats
+d = json.load(open(sys.argv[1]))
+def vals(path):
+    v = collections.defaultdict(list)
+    for r in csv.DictReader(open(path)):
+        if r["mode"] == "timed":
+            v[(r["config"], r["strategy"], r["metric"])].append(float(r["value"]))
+    return v
+b, n = vals(sys.argv[2]), vals(sys.argv[3])
+def holm(ps):
+    order = sorted(range(len(ps)), key=lambda i: ps[i])
+    out, run = [0.0] * len(ps), 0.0
+    for rank, i in enumerate(order):
+        run = max(run, min(1.0, (len(ps) - rank) * ps[i]))
+        out[i] = run
+    return out
+tested = [r for r in d["rows"] if r["tested"]]
+assert tested, "no tested row"
+for r in tested:
+    a, c = b[(r["config"], r["strategy"], r["metric"])], n[(r["config"], r["strategy"], r["metric"])]
+    ref = stats.mannwhitneyu(a, c, alternative="two-sided", use_continuity=True,
+                             method="exact" if r["exact"] else "asymptotic")
+    assert abs(r["p"] - ref.pvalue) <= 1e-6 * max(1.0, ref.pvalue), (r["metric"], r["p"], ref.pvalue)
+for fam in ("gated", "other"):
+    f = [r for r in tested if r["family"] == fam]
+    for r, h in zip(f, holm([r["p"] for r in f])):
+        assert abs(r["p_holm"] - h) <= 1e-9, (r["metric"], r["p_holm"], h)
+        assert (r["verdict"] == "DIFFERENT") == (h < 0.05), (r["metric"], r["verdict"], h)
+gated = [r for r in tested if r["gated_regression"]]
+assert all(r["gated"] and r["change"] == "regression" and r["delta"] > 0.05 for r in gated), gated
+assert int(sys.argv[4]) == (1 if gated else 0), (sys.argv[4], len(gated))
+pt = [r for r in tested if r["metric"] == "dirty.pass_time"][0]
+print("ok: %d tested rows (%d gated) agree with scipy and Holm by hand; dirty.pass_time +20%% at "
+      "n = %d + %d, CV %.1f%%: p %.3g, Holm p %.3g, %s, exit %s" % (
+      len(tested), sum(r["gated"] for r in tested), pt["base"]["n"], pt["new"]["n"],
+      pt["base"]["cv"] * 100, pt["p"], pt["p_holm"], pt["verdict"], sys.argv[4]))
+PY
+	{ cat "$OUT/gate-cmp.txt"; fail "compare on the real gate run disagrees with scipy"; }
+pass "compare as a gate on a real run: itself exit 0; +20% copy: p, Holm p per family and verdicts as scipy's, exit $grc"
 
 # ---- a hung collected cell: nothing of it survives ----
 H=$OUT/hung
