@@ -435,6 +435,21 @@ static const struct rgroup *ig_find(const struct rset *s, const struct rgroup *l
 	return NULL;
 }
 
+/* The median of @metric over the cells of @g's mode (collector figures). */
+static const struct rgroup *mode_group(const struct rset *s, const struct rgroup *g,
+				       const char *metric)
+{
+	for (size_t i = 0; i < s->ng; i++) {
+		const struct rgroup *h = &s->g[i];
+
+		if (!strcmp(h->def->name, metric) && !strcmp(h->mode, g->mode) &&
+		    !strcmp(h->profile, g->profile) && !strcmp(h->config, g->config) &&
+		    !strcmp(h->strategy, g->strategy))
+			return h;
+	}
+	return NULL;
+}
+
 static const char *mode_what(const char *mode)
 {
 	if (!strcmp(mode, "bpftrace"))
@@ -455,7 +470,7 @@ static void build_overhead(struct rdoc *d, const struct rset *s)
 {
 	static const char *const spec[] = { "profile", "config", "metric", "strategy", "under",
 					    ">bare", ">under it", ">ratio", ">CI of ratio", ">p",
-					    ">pairs", "verdict" };
+					    ">pairs", "verdict", ">its CPU" };
 	static const char *const modes[] = { "collected", "collected-default", "collected-detail",
 					     "bpftrace" };
 	const char *order = manifest_str(s, "order");
@@ -479,7 +494,8 @@ static void build_overhead(struct rdoc *d, const struct rset *s)
 		const struct rgroup *g = sorted[i];
 		const struct rgroup *base = g->def->gated ?
 			rset_find(s, g->profile, g->config, g->strategy, g->def->name) : NULL;
-		char bare[48], under[48], ratio[32], rci[48], p[16], n[16], verdict[96];
+		char bare[48], under[48], ratio[32], rci[48], p[16], n[16], verdict[96], cpu[64];
+		const struct rgroup *bpf, *own;
 		struct rscale sc;
 		struct rratio r;
 		int *rr;
@@ -499,12 +515,15 @@ static void build_overhead(struct rdoc *d, const struct rset *s)
 				  "over the same figure of the bare (timed) rep of the same round: the "
 				  "median of the paired ratios, its bootstrap 95%% CI and the Wilcoxon "
 				  "signed-rank p (two-sided, not corrected for the number of rows). "
-				  "Above 1: the instrument slows the workload. %s", order && !strcmp(order, "interleaved") ?
+				  "Above 1: the instrument slows the workload. Its CPU: the medians "
+				  "of what s2collect's BPF programs ran and what its own process used "
+				  "while it watched, in %% of one CPU (the collector's document; "
+				  "bpftrace reports neither). %s", order && !strcmp(order, "interleaved") ?
 				  "The plan interleaves them (order interleaved): each pair ran side "
 				  "by side in one shuffle." : "The plan runs them in sequence (order "
 				  "sequential): drift between the timed and the collected reps lands "
 				  "in the ratio; order interleaved pairs them properly.");
-			t = rdoc_table(d, "overhead-table", 12, spec);
+			t = rdoc_table(d, "overhead-table", 13, spec);
 		}
 		sc = rscale_for(base->s.median, base->unit);
 		rfmt(bare, sizeof(bare), base->s.median, sc, true);
@@ -524,8 +543,20 @@ static void build_overhead(struct rdoc *d, const struct rset *s)
 				 "faster", fabs(r.median - 1) * 100);
 		else
 			snprintf(verdict, sizeof(verdict), "~ no significant difference");
+		/* what the collector itself used: its BPF programs and its process */
+		bpf = mode_group(s, g, "collector.overhead.cpu_share");
+		own = mode_group(s, g, "collector.overhead.own_cpu_share");
+		if (!strcmp(g->mode, "bpftrace"))
+			snprintf(cpu, sizeof(cpu), "not measured");
+		else if (bpf && own)
+			snprintf(cpu, sizeof(cpu), "%.2f%% + %.2f%%", bpf->s.median * 100,
+				 own->s.median * 100);
+		else if (bpf)
+			snprintf(cpu, sizeof(cpu), "%.2f%% (BPF only)", bpf->s.median * 100);
+		else
+			snprintf(cpu, sizeof(cpu), "not in the documents");
 		rtable_row(t, (const char *[]){ g->profile, g->config, g->def->name, g->strategy,
-			   mode_what(g->mode), bare, under, ratio, rci, p, n, verdict });
+			   mode_what(g->mode), bare, under, ratio, rci, p, n, verdict, cpu });
 	}
 	if (!t) {
 		if (untested)

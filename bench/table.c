@@ -232,6 +232,10 @@ static const struct metric_def registry[] = {
 	  "events the collector's programs handled" },
 	{ "collector.overhead.per_event", "ns", L, CO, "overhead.per_event", "value", false,
 	  "the collector's cost per event" },
+	{ "collector.overhead.cpu_share", "cpus", L, CO, "overhead.cpu_share", "value", false,
+	  "the collector's BPF programs' run time, in CPUs" },
+	{ "collector.overhead.own_cpu_share", "cpus", L, CO, "overhead.own_cpu_share", "value", false,
+	  "the collector process's own CPU time while it watched, in CPUs" },
 };
 
 #define NREG (sizeof(registry) / sizeof(registry[0]))

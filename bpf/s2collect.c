@@ -35,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -411,6 +412,19 @@ void kfig_now(const struct state *s, struct kfig *f)
 			watch_collect((struct s2_watch *)&s->watches[i].w, f);
 }
 
+/* Our own CPU time so far, user and system (not the command's: a child). */
+static struct timeval own_cpu(void)
+{
+	struct rusage ru;
+	struct timeval t = { 0, 0 };
+
+	if (!getrusage(RUSAGE_SELF, &ru)) {
+		t.tv_sec = ru.ru_utime.tv_sec + ru.ru_stime.tv_sec;
+		t.tv_usec = ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
+	}
+	return t;
+}
+
 static double now_since(const struct timespec *t0)
 {
 	struct timespec t;
@@ -462,7 +476,7 @@ static bool target_gone(struct state *s)
 
 int main(int argc, char **argv)
 {
-	struct state s = { .child_status = -1, .fpf_fixed = -1 };
+	struct state s = { .child_status = -1, .fpf_fixed = -1, .own_cpu_ns = -1 };
 	struct s2collect_bpf *skel = NULL;
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct bpf_program *progs[NR_PROBES];
@@ -669,6 +683,7 @@ int main(int argc, char **argv)
 	}
 
 	clock_gettime(CLOCK_MONOTONIC, &s.t0);
+	s.cpu0 = own_cpu();
 	if (env.cmd && release_held()) {
 		fprintf(stderr, "failed to start %s: %s\n", env.cmd[0], strerror(errno));
 		err = 1;
@@ -726,6 +741,12 @@ int main(int argc, char **argv)
 		}
 	}
 	secs = now_since(&s.t0);
+	{
+		/* what watching cost us, loading and attaching not counted */
+		struct timeval c1 = own_cpu();
+
+		s.own_cpu_ns = (c1.tv_sec - s.cpu0.tv_sec) * 1e9 + (c1.tv_usec - s.cpu0.tv_usec) * 1e3;
+	}
 
 	/*
 	 * Stop counting before reading, so that the document is consistent:

@@ -757,6 +757,11 @@ json_t *json_doc(const struct state *s, double secs)
 				    junavail("no time elapsed"));
 		json_object_set_new(o, "recursion_misses", jcount(rec, "events"));
 	}
+	/* the collector process's own CPU while it watched: stats and map reads, fd scans */
+	json_object_set_new(o, "own_cpu", s->own_cpu_ns >= 0 ? jscalar(s->own_cpu_ns, "ns") :
+			    junavail("not measured: the collector ended before it watched"));
+	json_object_set_new(o, "own_cpu_share", s->own_cpu_ns >= 0 && secs > 0 ?
+			    jscalar(s->own_cpu_ns / (secs * 1e9), "cpus") : junavail("no time elapsed"));
 	json_object_set_new(o, "dropped_fault_starts", jcount(b->counts[C_DROP_FAULT_START], "events"));
 	json_object_set_new(o, "dropped_starts", jcount(b->counts[C_DROP_START], "events"));
 	json_object_set_new(o, "dropped_vms", jcount(b->counts[C_DROP_WATCH], "vms"));

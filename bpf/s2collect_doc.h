@@ -100,6 +100,8 @@ struct state {
 	struct debugfs_vm dvms[16];
 	int child_status;	/* wait status, or -1 */
 	double canary_off;	/* when the canary was detached (s), or 0 */
+	struct timeval cpu0;	/* our own CPU time (user + system) at t0 */
+	double own_cpu_ns;	/* ... spent from t0 to the end, or -1 */
 	enum tier tier;
 	bool kstats;		/* the kernel keeps the stage-2 binary stats, and we can read them */
 	char kstats_why[256];	/* if not, why */

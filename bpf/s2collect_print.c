@@ -208,6 +208,10 @@ void s2collect_print(FILE *out, json_t *doc)
 			       jval(e, "run_cnt.value"), json_real_value(jget(e, "per_event.value")));
 		}
 	}
+	if (json_is_real(jget(v, "own_cpu.value")))
+		fprintf(out, "own CPU while watching: %.1f ms (%.4f CPUs)\n",
+			json_real_value(jget(v, "own_cpu.value")) / 1e6,
+			json_real_value(jget(v, "own_cpu_share.value")));
 	if (jval(v, "dropped_fault_starts.value") || jval(v, "dropped_starts.value") ||
 	    jval(v, "dropped_vms.value"))
 		fprintf(out, "dropped: %lld fault start times (no storage; those faults are not timed), "

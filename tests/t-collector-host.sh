@@ -127,6 +127,12 @@ else:
 ov = co["overhead"]
 ok(isinstance(ov.get("programs"), list) and ov["events"]["value"] > 0,
    "overhead: %d events, %.0f ns/event" % (ov["events"]["value"], ov["per_event"]["value"]))
+# its own process's CPU while it watched: some (it wakes every 100 ms), less than all of one CPU
+wall = wl["wall_time"]["value"]
+ok(ov["own_cpu"]["unit"] == "ns" and 0 < ov["own_cpu"]["value"] < wall * 1.5 and
+   0 < ov["own_cpu_share"]["value"] < 1,
+   "own CPU while watching: %.2f ms, %.4f CPUs (the workload ran %.2f s)" % (
+       ov["own_cpu"]["value"] / 1e6, ov["own_cpu_share"]["value"], wall / 1e9))
 sys.exit(1 if bad else 0)
 PY
 
