@@ -363,6 +363,21 @@ static const char *wp_unavailable(const struct rset *s, const char *profile, con
 	return "no collected cell of this configuration ran to completion";
 }
 
+/* A paired ratio's table cells: "1.234x", its CI (or why none), its p. */
+static void ratio_cells(const struct rratio *r, char *ratio, size_t rlen, char *rci, size_t clen,
+			char *p, size_t plen)
+{
+	ratio[0] = rci[0] = p[0] = 0;
+	if (r->n)
+		snprintf(ratio, rlen, "%.3fx", r->median);
+	if (r->has_ci)
+		snprintf(rci, clen, "%.3f-%.3f", r->lo, r->hi);
+	else if (r->n)
+		snprintf(rci, clen, "n<%d: no CI", STATS_MIN_N_CI);
+	if (r->t.tested)
+		rfmt_p(p, plen, r->t.p);
+}
+
 static void headline_rows(struct rtable *t, const struct rset *s, const char *profile,
 			  const char *config, const struct rgroup *any, bool *first)
 {
@@ -391,14 +406,7 @@ static void headline_rows(struct rtable *t, const struct rset *s, const char *pr
 			snprintf(verdict, sizeof(verdict), "no rwlock cells to pair with");
 		} else {
 			rratio_groups(g, base, &r);
-			if (r.n)
-				snprintf(ratio, sizeof(ratio), "%.3fx", r.median);
-			if (r.has_ci)
-				snprintf(rci, sizeof(rci), "%.3f-%.3f", r.lo, r.hi);
-			else if (r.n)
-				snprintf(rci, sizeof(rci), "n<%d: no CI", STATS_MIN_N_CI);
-			if (r.t.tested)
-				rfmt_p(p, sizeof(p), r.t.p);
+			ratio_cells(&r, ratio, sizeof(ratio), rci, sizeof(rci), p, sizeof(p));
 			verdict_text(g, &r, verdict, sizeof(verdict));
 		}
 		rtable_row(t, (const char *[]){ *first ? profile : "", *first ? config : "",
@@ -528,16 +536,8 @@ static void build_overhead(struct rdoc *d, const struct rset *s)
 		sc = rscale_for(base->s.median, base->unit);
 		rfmt(bare, sizeof(bare), base->s.median, sc, true);
 		rfmt(under, sizeof(under), g->s.median, sc, true);
-		ratio[0] = rci[0] = p[0] = 0;
 		snprintf(n, sizeof(n), "%zu", r.n);
-		if (r.n)
-			snprintf(ratio, sizeof(ratio), "%.3fx", r.median);
-		if (r.has_ci)
-			snprintf(rci, sizeof(rci), "%.3f-%.3f", r.lo, r.hi);
-		else if (r.n)
-			snprintf(rci, sizeof(rci), "n<%d: no CI", STATS_MIN_N_CI);
-		if (r.t.tested)
-			rfmt_p(p, sizeof(p), r.t.p);
+		ratio_cells(&r, ratio, sizeof(ratio), rci, sizeof(rci), p, sizeof(p));
 		if (rratio_significant(&r))
 			snprintf(verdict, sizeof(verdict), "%s by %.1f%%", r.median > 1 ? "slower" :
 				 "faster", fabs(r.median - 1) * 100);
