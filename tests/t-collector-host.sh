@@ -55,8 +55,8 @@ for args in "-p" "--tlbi -a" "--no-such-option -a"; do
 	[ "$n" -eq 1 ] || fail "'s2collect $args' printed $n lines on stderr, not one"
 done
 pass "bad arguments: one line on stderr each"
-"$COLL" -h | grep -q -- '--interval' || fail "-h does not list every option"
-"$COLL" -h | grep -q -- '--faults' || fail "-h does not list --faults"
+"$COLL" -h | grep -- '--interval' >/dev/null || fail "-h does not list every option"
+"$COLL" -h | grep -- '--faults' >/dev/null || fail "-h does not list --faults"
 
 # check.py WORKLOAD.json COLLECTOR.json MODE: prints ok/FAIL lines.
 cat >"$OUT/check.py" <<'PY'

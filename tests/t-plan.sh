@@ -50,8 +50,8 @@ done
 expect_status 2 "$S2B" plan check "$OUT/no-such-plan"
 expect_status 2 "$S2B" plan expand "$ROOT/bench/plans/quick"
 expect_status 2 "$S2B" plan expand --target cloud "$ROOT/bench/plans/quick" "$OUT/x"
-"$S2B" --help | grep -q 'table' || fail "s2bench --help does not list table"
-"$S2B" plan -h | grep -q -- '--profile' || fail "s2bench plan -h does not list --profile"
+"$S2B" --help | grep 'table' >/dev/null || fail "s2bench --help does not list table"
+"$S2B" plan -h | grep -- '--profile' >/dev/null || fail "s2bench plan -h does not list --profile"
 
 # ---- expansion ----
 cat >"$OUT/exp" <<'EOF'

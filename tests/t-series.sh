@@ -32,7 +32,7 @@ for p in "${patches[@]}"; do
 	subj=$(sed -n '/^Subject: /{N;s/\n / /;s/^Subject: \[PATCH [0-9]*\/[0-9]*\] //;p;q}' "$p" | head -n 1)
 	grep -qF "  $subj" "$cover" || fail "the cover letter's shortlog lacks '$subj'"
 done
-sed -n '/^ *[0-9]* files\? changed/p' "$cover" | grep -q . || fail "the cover letter has no diffstat"
+grep -q '^ *[0-9]* files\? changed' "$cover" || fail "the cover letter has no diffstat"
 pass "cover letter: [PATCH 0/${#patches[@]}], shortlog of every patch, diffstat"
 
 bdir=$S2PERF_CACHE/build/$(ksrc_version)-$FLAVOUR

@@ -126,5 +126,5 @@ for bad in "-l nope" "-e 100" "-t x" "-W -1" "-u 3000" "-p 0" "-H x" "-x bogus" 
 	[ $rc -eq 2 ] && [ "$(wc -l <"$OUT/bad.err")" -eq 1 ] && [ ! -s "$OUT/bad.out" ] ||
 		fail "s2_storm $bad: exit $rc, $(wc -l <"$OUT/bad.err") lines on stderr"
 done
-"$G/s2_storm" -h | grep -q -- '-x LIST' || fail "s2_storm -h does not list -x"
+"$G/s2_storm" -h | grep -- '-x LIST' >/dev/null || fail "s2_storm -h does not list -x"
 pass "bad arguments: exit 2 with one line; -h lists the storm options"
