@@ -599,8 +599,8 @@ static void build_overhead(struct rdoc *d, const struct rset *s)
 			snprintf(share, sizeof(share), "no share of what bpftrace costs: bpftrace's "
 				 "own slowdown is not significant");
 		else if (rd.median >= 1)
-			snprintf(share, sizeof(share), "the detail tier costs %.2f of what bpftrace "
-				 "costs", (rd.median - 1) / (rb.median - 1));
+			snprintf(share, sizeof(share), "the detail tier's slowdown is %.2fx "
+				 "bpftrace's", (rd.median - 1) / (rb.median - 1));
 		else
 			snprintf(share, sizeof(share), "the detail tier costs nothing measurable");
 		rdoc_item(d, "%s, %s [%s], %s: s2collect --faults over bpftrace %.3fx "
