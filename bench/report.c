@@ -443,7 +443,7 @@ static const struct rgroup *ig_find(const struct rset *s, const struct rgroup *l
 	return NULL;
 }
 
-/* The median of @metric over the cells of @g's mode (collector figures). */
+/* The group of collector figure @metric of @g's profile, config, strategy and mode. */
 static const struct rgroup *mode_group(const struct rset *s, const struct rgroup *g,
 				       const char *metric)
 {
