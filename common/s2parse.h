@@ -10,7 +10,9 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /*
  * A size: a number (decimal, 0x hex or 0 octal) and an optional binary
@@ -57,6 +59,37 @@ static inline int s2_parse_uint(const char *s, uint64_t max, uint64_t *out)
 	if (errno || end == s || *end || v > max)
 		return -1;
 	*out = v;
+	return 0;
+}
+
+/*
+ * A comma-separated list of names out of @names[0..@n-1] (@n <= 64) into
+ * @mask, bit i for names[i]; empty items are skipped. Returns 0, or -1
+ * with the first unknown item in @bad (cut to @badlen) and *mask left
+ * alone. Nothing is allocated, so a caller that exits on -1 leaks nothing.
+ */
+static inline int s2_parse_names(const char *s, const char *const *names, int n,
+				 uint64_t *mask, char *bad, size_t badlen)
+{
+	uint64_t m = 0;
+	size_t len;
+	int i;
+
+	for (; s && *s; s += len + (s[len] == ',')) {
+		len = strcspn(s, ",");
+		if (!len)
+			continue;
+		for (i = 0; i < n; i++)
+			if (strlen(names[i]) == len && !strncmp(s, names[i], len))
+				break;
+		if (i == n) {
+			if (badlen)
+				snprintf(bad, badlen, "%.*s", (int)len, s);
+			return -1;
+		}
+		m |= 1ull << i;
+	}
+	*mask = m;
 	return 0;
 }
 

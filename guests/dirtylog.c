@@ -536,19 +536,25 @@ static void dl_print(const struct dl_run *r)
 		r->missed, r->content_err);
 }
 
-int s2_dirtylog_main(int argc, char **argv, const struct s2_dirtylog *dirtylog)
+void s2_dirtylog_cli(const struct s2_dirtylog *dirtylog, struct s2wl_cli *cli)
 {
-	static struct dl_run r;
-	const struct s2wl_cli cli = {
+	kind = dirtylog;
+	*cli = (struct s2wl_cli){
 		.name = dirtylog->name,
 		.iterations = "passes over the memory after the first touch",
 		.opts = dirtylog->split ? "l:e:E:" : "l:e:",
 		.opt = dl_opt,
 		.help = dl_help,
 	};
+}
+
+int s2_dirtylog_main(int argc, char **argv, const struct s2_dirtylog *dirtylog)
+{
+	static struct dl_run r;
+	struct s2wl_cli cli;
 	const char *drop = getenv("S2PERF_TEST_DROP_DIRTY");
 
-	kind = dirtylog;
+	s2_dirtylog_cli(dirtylog, &cli);
 	r.wl.p = kind->defaults;
 	/* S2PERF_TEST_DROP_DIRTY=N: forget N logged pages after the first pass. */
 	r.drop = drop ? strtoull(drop, NULL, 0) : 0;

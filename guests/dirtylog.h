@@ -25,4 +25,10 @@ struct s2_dirtylog {
 
 int s2_dirtylog_main(int argc, char **argv, const struct s2_dirtylog *kind);
 
+/* The command line of @kind (its own options: -l, -e, and -E when it splits). */
+void s2_dirtylog_cli(const struct s2_dirtylog *kind, struct s2wl_cli *cli);
+
+/* s2_dirty.c's and s2_split.c's (external for tests/fuzz/fuzz_s2wl). */
+extern const struct s2_dirtylog s2_dirty_kind, s2_split_kind;
+
 #endif

@@ -82,7 +82,7 @@ static uint64_t idle_bits(int fd, const uint64_t *pfns, uint64_t n, bool mark)
 	return idle;
 }
 
-static const struct s2wl_cli cli = {
+const struct s2wl_cli s2_access_cli = {
 	.name = "s2_access",
 	.iterations = "passes over the memory after the first touch",
 	.help = help,
@@ -96,7 +96,7 @@ int main(int argc, char **argv)
 	int fd, it, k;
 	FILE *out;
 
-	s2wl_init(&wl, &cli, argc, argv);
+	s2wl_init(&wl, &s2_access_cli, argc, argv);
 	k = wl.p.iterations;
 	fd = open(PAGE_IDLE_BITMAP, O_RDWR);
 	if (fd < 0)

@@ -2,7 +2,7 @@
 /* s2_dirty: see dirtylog.c. */
 #include "dirtylog.h"
 
-static const struct s2_dirtylog s2_dirty = {
+const struct s2_dirtylog s2_dirty_kind = {
 	.name = "s2_dirty",
 	.about = "Live-migration style dirty logging: first touch, enable logging, then\n"
 		 "passes of guest writes, each followed by collecting the dirty log. Checks\n"
@@ -12,5 +12,5 @@ static const struct s2_dirtylog s2_dirty = {
 
 int main(int argc, char **argv)
 {
-	return s2_dirtylog_main(argc, argv, &s2_dirty);
+	return s2_dirtylog_main(argc, argv, &s2_dirty_kind);
 }

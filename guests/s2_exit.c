@@ -253,7 +253,7 @@ static bool exit_on_exit(struct s2wl_vcpu *v, struct kvm_run *run)
 
 static int exit_opt(struct s2wl *wl, int opt, const char *arg)
 {
-	char *copy, *tok, *save;
+	char bad[64];
 	uint64_t v;
 	int k;
 
@@ -265,22 +265,13 @@ static int exit_opt(struct s2wl *wl, int opt, const char *arg)
 		ex.n = v;
 		return 0;
 	case 'k':
-		memset(ex.want, 0, sizeof(ex.want));
-		copy = strdup(arg);
-		for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-			for (k = 0; k < NR_KINDS; k++)
-				if (!strcmp(tok, kind_name[k]))
-					break;
-			if (k == NR_KINDS)
-				s2wl_bad_arg(wl, "-k: '%s' is not null_hypercall, mmio_user, fixup "
-					     "or hvc_vector", tok);
-			ex.want[k] = true;
-		}
-		free(copy);
-		for (k = 0; k < NR_KINDS && !ex.want[k]; k++)
-			;
-		if (k == NR_KINDS)
+		if (s2_parse_names(arg, kind_name, NR_KINDS, &v, bad, sizeof(bad)))
+			s2wl_bad_arg(wl, "-k: '%s' is not null_hypercall, mmio_user, fixup "
+				     "or hvc_vector", bad);
+		if (!v)
 			s2wl_bad_arg(wl, "-k: empty list of kinds");
+		for (k = 0; k < NR_KINDS; k++)
+			ex.want[k] = v & (1ull << k);
 		return 0;
 	}
 	return -1;
@@ -398,7 +389,7 @@ static void exit_probe_kinds(void)
 #endif
 }
 
-static const struct s2wl_cli cli = {
+const struct s2wl_cli s2_exit_cli = {
 	.name = "s2_exit",
 	.iterations = "passes over the memory after the first touch",
 	.opts = "n:k:",
@@ -421,7 +412,7 @@ int main(int argc, char **argv)
 
 	for (k = 0; k < NR_KINDS; k++)
 		ex.want[k] = true;
-	s2wl_init(&wl, &cli, argc, argv);
+	s2wl_init(&wl, &s2_exit_cli, argc, argv);
 	exit_probe_kinds();
 	for (k = 0; k < NR_KINDS; k++)
 		if (ex.want[k] && !kind_unavailable[k])

@@ -18,7 +18,7 @@ static void help(void)
 	       "per second, and checks that every page was written.\n\n");
 }
 
-static const struct s2wl_cli cli = {
+const struct s2wl_cli s2_populate_cli = {
 	.name = "s2_populate",
 	.iterations = "VMs created and populated, one after another",
 	.help = help,
@@ -31,7 +31,7 @@ int main(int argc, char **argv)
 	int it, v, status = S2WL_EXIT_OK;
 	FILE *out;
 
-	s2wl_init(&wl, &cli, argc, argv);
+	s2wl_init(&wl, &s2_populate_cli, argc, argv);
 	times = calloc(wl.p.iterations, sizeof(*times));
 	rates = calloc(wl.p.iterations, sizeof(*rates));
 	vtimes = calloc((size_t)wl.p.iterations * wl.p.vcpus, sizeof(*vtimes));

@@ -38,6 +38,8 @@
 #include "test_util.h"
 #include "ucall_common.h"
 
+#include "s2_security_test.h"
+
 #include "s2common.h"
 
 #define TEST_SLOT	1
@@ -335,14 +337,13 @@ static void help(void)
 	       NAME, s2_strategy_list(names, sizeof(names), NULL), MAX_PAGES, MAX_ROUNDS);
 }
 
-int main(int argc, char *argv[])
+void s2_security_parse_args(int argc, char **argv, struct s2_security_args *a)
 {
-	const char *strategy = NULL;
-	uint64_t npages = 256, rounds = 3;
-	struct test t = {};
 	char buf[128];
-	int opt, i;
+	uint64_t v;
+	int opt;
 
+	*a = (struct s2_security_args){ .npages = 256, .rounds = 3 };
 	opterr = 0;
 	while ((opt = getopt(argc, argv, ":S:n:r:h")) != -1) {
 		switch (opt) {
@@ -350,26 +351,43 @@ int main(int argc, char *argv[])
 			if (s2_strategy_index(optarg) < 0)
 				s2_bad_arg(NAME, "-S: '%s' is not %s", optarg,
 					   s2_strategy_list(buf, sizeof(buf), "or"));
-			strategy = optarg;
+			a->strategy = optarg;
 			break;
 		case 'n':
-			if (s2_parse_uint(optarg, MAX_PAGES, &npages) || !npages)
+			if (s2_parse_uint(optarg, MAX_PAGES, &v) || !v)
 				s2_bad_arg(NAME, "-n: '%s' is not a page count (1-%u)", optarg, MAX_PAGES);
+			a->npages = v;
 			break;
 		case 'r':
-			if (s2_parse_uint(optarg, MAX_ROUNDS, &rounds) || !rounds)
+			if (s2_parse_uint(optarg, MAX_ROUNDS, &v) || !v)
 				s2_bad_arg(NAME, "-r: '%s' is not a number of rounds (1-%u)", optarg,
 					   MAX_ROUNDS);
+			a->rounds = v;
 			break;
 		case 'h':
 			help();
-			return 0;
+			exit(0);
 		default:
 			s2_bad_option(NAME, opt, argv);
 		}
 	}
 	if (optind < argc)
 		s2_bad_arg(NAME, "unexpected argument '%s'", argv[optind]);
+}
+
+int main(int argc, char *argv[])
+{
+	struct s2_security_args args;
+	const char *strategy;
+	uint64_t npages, rounds;
+	struct test t = {};
+	char buf[128];
+	int i;
+
+	s2_security_parse_args(argc, argv, &args);
+	strategy = args.strategy;
+	npages = args.npages;
+	rounds = args.rounds;
 
 	if (strategy && s2_set_strategy(strategy, buf, sizeof(buf))) {
 		printf("# SKIP: %s\n", buf);

@@ -2,7 +2,7 @@
 /* s2_split: see dirtylog.c. */
 #include "dirtylog.h"
 
-static const struct s2_dirtylog s2_split = {
+const struct s2_dirtylog s2_split_kind = {
 	.name = "s2_split",
 	.about = "Block-mapping splits under dirty logging: guest memory on huge-page backing\n"
 		 "is first touched (block mappings where the backing allows), then logging is\n"
@@ -15,5 +15,5 @@ static const struct s2_dirtylog s2_split = {
 
 int main(int argc, char **argv)
 {
-	return s2_dirtylog_main(argc, argv, &s2_split);
+	return s2_dirtylog_main(argc, argv, &s2_split_kind);
 }

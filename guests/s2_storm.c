@@ -201,7 +201,10 @@ enum log_mode { LOG_GET, LOG_CLEAR, LOG_RING };
 static const char *const log_names[] = { "get", "clear", "ring" };
 
 enum disturber { D_DONTNEED, D_AGE, D_RECLAIM, D_FORK, NR_DIST };
-static const char *const dist_names[NR_DIST] = { "dontneed", "age", "reclaim", "fork" };
+/* The disturbers' names; -x also takes the two after them: all (NR_DIST), none. */
+static const char *const dist_names[NR_DIST + 2] = {
+	"dontneed", "age", "reclaim", "fork", "all", "none"
+};
 
 #define STORM_MAX_MISSES_LISTED 16
 /* A vCPU that makes no access for this long is stuck, not slow. */
@@ -231,7 +234,7 @@ static struct {
 
 static int storm_opt(struct s2wl *wl, int o, const char *arg)
 {
-	char *copy, *tok, *save;
+	char bad[64];
 	uint64_t v;
 	int d;
 
@@ -271,23 +274,11 @@ static int storm_opt(struct s2wl *wl, int o, const char *arg)
 			s2wl_bad_arg(wl, "-H: '%s' is not a number of microseconds (0-10000000)", arg);
 		return 0;
 	case 'x':
-		copy = strdup(arg);
-		for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-			if (!strcmp(tok, "all")) {
-				for (d = 0; d < NR_DIST; d++)
-					opt.off[d] = true;
-				continue;
-			}
-			if (!strcmp(tok, "none"))
-				continue;
-			for (d = 0; d < NR_DIST; d++)
-				if (!strcmp(tok, dist_names[d]))
-					break;
-			if (d == NR_DIST)
-				s2wl_bad_arg(wl, "-x: '%s' is not dontneed, age, reclaim, fork, all or none", tok);
-			opt.off[d] = true;
-		}
-		free(copy);
+		if (s2_parse_names(arg, dist_names, NR_DIST + 2, &v, bad, sizeof(bad)))
+			s2wl_bad_arg(wl, "-x: '%s' is not dontneed, age, reclaim, fork, all or none", bad);
+		for (d = 0; d < NR_DIST; d++)
+			if (v & (1ull << d | 1ull << NR_DIST))	/* the name, or all */
+				opt.off[d] = true;
 		return 0;
 	}
 	return -1;
@@ -1086,7 +1077,7 @@ static uint64_t popcount_bm(const uint64_t *bm)
 	return n;
 }
 
-static const struct s2wl_cli cli = {
+const struct s2wl_cli s2_storm_cli = {
 	.name = "s2_storm",
 	.iterations = "passes over the memory after the first touch",
 	.opts = "l:e:H:t:W:u:p:x:",
@@ -1109,7 +1100,7 @@ int main(int argc, char **argv)
 	bool have_stats;
 	FILE *out;
 
-	s2wl_init(&wl, &cli, argc, argv);
+	s2wl_init(&wl, &s2_storm_cli, argc, argv);
 	st.wl = &wl;
 	st.drop_left = getenv("S2PERF_TEST_DROP_DIRTY") ?
 		strtoull(getenv("S2PERF_TEST_DROP_DIRTY"), NULL, 0) : 0;

@@ -62,7 +62,7 @@ static void help(void)
 	       "            back in before it goes again (default 100)\n");
 }
 
-static const struct s2wl_cli cli = {
+const struct s2wl_cli s2_unmap_cli = {
 	.name = "s2_unmap",
 	.iterations = "passes each vCPU makes while the host invalidates",
 	.opts = "m:u:p:",
@@ -79,7 +79,7 @@ int main(int argc, char **argv)
 	int v;
 	FILE *out;
 
-	s2wl_init(&wl, &cli, argc, argv);
+	s2wl_init(&wl, &s2_unmap_cli, argc, argv);
 	if (um.how == INVAL_MPROTECT && wl.p.write_pct)
 		s2wl_bad_arg(&wl, "-m mprotect needs -w 0 (guest writes to read-only memory fail KVM_RUN)");
 	total = wl.p.bytes_per_vcpu * wl.p.vcpus;

@@ -32,4 +32,13 @@ void s2wl_parse_args(struct s2wl *wl, const struct s2wl_cli *cli, int argc, char
 void __attribute__((noreturn, format(printf, 2, 3)))
 s2wl_bad_arg(const struct s2wl *wl, const char *fmt, ...);
 
+/*
+ * Each workload's command line with its own option handler, kept external
+ * (not static in its main file) so that tests/fuzz/fuzz_s2wl parses every
+ * workload's options in process with the real handlers. s2_dirty and
+ * s2_split build theirs with s2_dirtylog_cli() (dirtylog.h).
+ */
+extern const struct s2wl_cli s2_populate_cli, s2_access_cli, s2_unmap_cli,
+	s2_exit_cli, s2_storm_cli;
+
 #endif

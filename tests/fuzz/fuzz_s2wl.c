@@ -1,26 +1,26 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The workloads' common command line (guests/: s2wl_parse_args in
- * s2wl_opts.c; s2_parse_size and s2_parse_uint, common/s2parse.h), compiled
- * from the guests' own source and called here.
+ * The workloads' command lines (guests/: s2wl_parse_args in s2wl_opts.c
+ * with each workload's own option handler, s2_security_test's
+ * s2_security_parse_args; s2_parse_size, s2_parse_uint and s2_parse_names,
+ * common/s2parse.h), compiled from the guests' own source and called here.
  * The input is the arguments, one per line; the first line names the
- * workload (its name is in the messages and the help). Each word is also
- * given to the two parsers on their own.
+ * program (its name is in the messages and the help) and so chooses whose
+ * options are parsed. Each word is also given to the parsers on their own.
  *
- * s2wl_parse_args ends a rejected command line with exit(2) (s2wl_bad_arg): the
- * link wraps exit() so that the call comes back here with its status,
+ * A rejected command line ends with exit(2) (s2wl_bad_arg, s2_bad_arg):
+ * the link wraps exit() so that the call comes back here with its status,
  * which must be 2 with exactly one line on stderr. Nothing that needs KVM
- * runs: the VM is created later, by each workload's main().
- *
- * Each workload's own options (-l, -e, -m, ...) are parsed in its main
- * file, next to its VM code: fuzz_argv_workloads runs the real binaries
- * for those.
+ * runs: the VM is created later, by each program's main(), which the
+ * link renames and drops.
  */
 #include "fuzz_common.h"
 
 #include <setjmp.h>
 
 #include "s2wl.h"
+#include "dirtylog.h"
+#include "s2_security_test.h"
 
 #define MAX_ARGS 32
 
@@ -34,35 +34,23 @@ void test_assert(bool exp, const char *exp_str, const char *file, unsigned int l
 		fuzz_die("test_assert: %s:%u: %s (%s)\n", file, line, exp_str, fmt);
 }
 
-static const char *const names[] = {
-	"s2_populate", "s2_dirty", "s2_access", "s2_unmap", "s2_split", "s2_exit", "s2_storm",
+static const struct {
+	const char *name;
+	const struct s2wl_cli *cli;		/* NULL: built by s2_dirtylog_cli() */
+	const struct s2_dirtylog *dirtylog;
+} programs[] = {
+	{ "s2_populate", &s2_populate_cli, NULL },
+	{ "s2_dirty", NULL, &s2_dirty_kind },
+	{ "s2_access", &s2_access_cli, NULL },
+	{ "s2_unmap", &s2_unmap_cli, NULL },
+	{ "s2_split", NULL, &s2_split_kind },
+	{ "s2_exit", &s2_exit_cli, NULL },
+	{ "s2_storm", &s2_storm_cli, NULL },
+	{ "s2_security_test", NULL, NULL },
 };
+#define NR_PROGRAMS (sizeof(programs) / sizeof(programs[0]))
 
-/* The workloads' own letters reach this; the real handlers are in their mains. */
-static int extra_opt(struct s2wl *wl, int opt, const char *arg)
-{
-	uint64_t v;
-
-	(void)wl;
-	switch (opt) {
-	case 'e':
-	case 'n':
-	case 'p':
-		return s2_parse_uint(arg, 1u << 30, &v);
-	case 'u':
-		return s2_parse_size(arg, &v);
-	case 'l':
-	case 'm':
-	case 'k':
-		return !*arg;
-	}
-	return 1;
-}
-
-static void extra_help(void)
-{
-	printf("  -l, -e, -m, -u, -p, -n, -k: the workload's own\n");
-}
+static size_t program;		/* the one this input names */
 
 static void check_parsers(const char *w)
 {
@@ -77,27 +65,48 @@ static void check_parsers(const char *w)
 			fuzz_die("s2_parse_uint('%s', %lu) gave %lu\n", w,
 				 (unsigned long)maxes[max], (unsigned long)v);
 	}
+	{
+		static const char *const names[] = { "get", "clear", "ring" };
+		char bad[8] = "";
+
+		v = 0;
+		if (!s2_parse_names(w, names, 3, &v, bad, sizeof(bad))) {
+			if (v >> 3)
+				fuzz_die("s2_parse_names('%s') gave the mask %#lx\n", w,
+					 (unsigned long)v);
+		} else if (!*bad || strchr(bad, ',')) {
+			fuzz_die("s2_parse_names('%s') rejected it naming '%s'\n", w, bad);
+		}
+	}
 }
 
 static int call_init(int argc, char **argv)
 {
 	/* Every workload starts from these; the fuzzed options change them. */
 	static struct s2wl wl;
-	/* A workload with every one's own letters. */
-	const struct s2wl_cli cli = {
-		.name = argv[0],
-		.iterations = "passes",
-		.opts = "l:e:m:u:p:n:k:",
-		.opt = extra_opt,
-		.help = extra_help,
-	};
+	static struct s2_security_args sec;
+	struct s2wl_cli cli;
 
+	if (programs[program].cli)
+		cli = *programs[program].cli;
+	else if (programs[program].dirtylog)
+		s2_dirtylog_cli(programs[program].dirtylog, &cli);
 	wl = (struct s2wl){ .p = S2WL_PARAMS() };
 	optind = 0;	/* glibc: a full reset of getopt between calls */
 	fuzz_exit_status = -1;
 	if (setjmp(fuzz_back))
 		return fuzz_exit_status;
 	fuzz_in_call = true;
+	if (!strcmp(programs[program].name, "s2_security_test")) {
+		s2_security_parse_args(argc, argv, &sec);
+		fuzz_in_call = false;
+		if (!sec.npages || !sec.rounds ||
+		    (sec.strategy && s2_strategy_index(sec.strategy) < 0))
+			fuzz_die("s2_security_parse_args accepted %lu pages, %lu rounds, -S %s\n",
+				 (unsigned long)sec.npages, (unsigned long)sec.rounds,
+				 sec.strategy ? sec.strategy : "(none)");
+		return 0;
+	}
 	s2wl_parse_args(&wl, &cli, argc, argv);
 	fuzz_in_call = false;
 	if (wl.p.vcpus < 1 || wl.p.vcpus > S2WL_MAX_VCPUS || wl.p.iterations < 1 ||
@@ -148,10 +157,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		argv[argc++] = w;
 	}
-	for (i = 0; argc && i < sizeof(names) / sizeof(names[0]); i++)
-		if (!strcmp(argv[0], names[i]))
+	for (i = 0; argc && i < NR_PROGRAMS; i++)
+		if (!strcmp(argv[0], programs[i].name))
 			break;
-	if (!argc || i == sizeof(names) / sizeof(names[0])) {
+	program = i;
+	if (!argc || i == NR_PROGRAMS) {
 		free(words);
 		return -1;
 	}
