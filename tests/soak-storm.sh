@@ -18,7 +18,7 @@ usage: tests/soak-storm.sh [-W WRITES] [-b BYTES] [-H USEC] [-v VCPUS] [-S STRAT
 
   -W WRITES      guest writes per run (default 1000000)
   -b BYTES       guest memory per vCPU (default 256K)
-  -H USEC        mean pause between harvests, s2_storm -H (default 300000)
+  -H USEC        mean pause between harvests, s2_storm -H (default 2000)
   -v VCPUS       vCPUs (default 2)
   -S STRATEGIES  comma-separated (default exclusive,rwlock,rcu,fastpath,hypfast)
   -l MODES       comma-separated log modes (default get,clear,ring)
@@ -26,7 +26,7 @@ usage: tests/soak-storm.sh [-W WRITES] [-b BYTES] [-H USEC] [-v VCPUS] [-S STRAT
 Environment: S2PERF_FLAVOUR (default debug), S2PERF_CACHE.
 USAGE
 }
-writes=1000000 bytes=256K harvest_us=300000 vcpus=2 strategies=exclusive,rwlock,rcu,fastpath,hypfast modes=get,clear,ring tmo=14400
+writes=1000000 bytes=256K harvest_us=2000 vcpus=2 strategies=exclusive,rwlock,rcu,fastpath,hypfast modes=get,clear,ring tmo=14400
 while getopts "W:b:H:v:S:l:t:h" opt; do
 	case $opt in
 	W) writes=$OPTARG ;;
@@ -61,12 +61,16 @@ run=$ROOT/results/soak-storm-$S2PERF_FLAVOUR-$(date -u +%Y%m%dT%H%M%SZ)
 mkdir -p "$run"
 echo "soak-storm: $S2PERF_FLAVOUR kernel, $writes writes per run; results in $run" >&2
 
-# In the target: one run per log mode. Small memory and long, random
-# windows (0-2x -H between harvests) make 10^6 writes take minutes, not
-# hours: a vCPU's first write to a page in a window faults (0.1-1 ms
-# under emulation), its later writes to it in the window do not, and the
-# disturbers (16K chunks) keep unmapping pages under it. Measured on the
-# debug kernel, 2 x 256K, fastpath: 8300 writes/s (clear), 2800 (ring).
+# In the target: one run per log mode. Small memory and short, random
+# windows (0-2x -H between harvests): a vCPU's first write to a page in a
+# window faults (0.1-1 ms under emulation) and races the next harvest's
+# write-protect, its later writes to it in the window do not fault, and
+# the disturbers (16K chunks) keep unmapping, aging and CoW-sharing pages
+# under it. Measured on the debug kernel (DEBUG_VM, lockdep), 2 x 256K,
+# 10^6 writes a run, -H 2000: 828-4207 harvests and 1724-18736 writes seen
+# one harvest late per run, 25-142 s a run, 15 runs in 20 min. With
+# -H 300000 (the old default) the guest writes 200k times a second between
+# harvests: 10^6 writes saw about 20 harvests and raced almost nothing.
 # The ring does not fill here (64 pages a vCPU: at most 64 entries a
 # window); t-storm fills it.
 cat >"$run/soak.sh" <<'SH'
