@@ -54,3 +54,10 @@ hits() {
 			  if ((p < 0 || pp == p) && (k < 0 || kk == k)) s += n }
 		END { print s + 0 }' "$3"
 }
+
+# Events a hist dump (FILE) did not count ("Dropped: N"): the kernel's
+# tracing_map drops an event when CPUs race to insert the same new key,
+# so a hist's counts are exact only when this is 0.
+hist_dropped() {
+	awk '/Dropped:/ { n += $2 } END { print n + 0 }' "$1"
+}
