@@ -50,9 +50,13 @@ build() {
 	fi
 	mark_fresh "$out"
 	grep -E '^  [A-Z-]+ ' "$out/build.log" >&2 || true
+	# A copy and a rename: cp over a binary that is running (an s2top left
+	# open, a fuzz driver) fails with ETXTBSY; the rename leaves it its file.
 	local tool
 	for tool in s2collect s2top; do
-		cp -p "$out/obj/$tool" "$out/bin/bpf/$tool"
+		cp -p "$out/obj/$tool" "$out/bin/bpf/.$tool.new" &&
+			mv -f "$out/bin/bpf/.$tool.new" "$out/bin/bpf/$tool" ||
+			die "could not install $tool in $out/bin/bpf"
 	done
 	echo "$out/bin"
 }
