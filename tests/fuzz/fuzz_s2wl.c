@@ -36,8 +36,8 @@ void test_assert(bool exp, const char *exp_str, const char *file, unsigned int l
 
 static const struct {
 	const char *name;
-	const struct s2wl_cli *cli;		/* NULL: built by s2_dirtylog_cli() */
-	const struct s2_dirtylog *dirtylog;
+	const struct s2wl_cli *cli;		/* else built by s2_dirtylog_cli() */
+	const struct s2_dirtylog *dirtylog;	/* neither: s2_security_parse_args() */
 } programs[] = {
 	{ "s2_populate", &s2_populate_cli, NULL },
 	{ "s2_dirty", NULL, &s2_dirty_kind },
@@ -97,7 +97,7 @@ static int call_init(int argc, char **argv)
 	if (setjmp(fuzz_back))
 		return fuzz_exit_status;
 	fuzz_in_call = true;
-	if (!strcmp(programs[program].name, "s2_security_test")) {
+	if (!programs[program].cli && !programs[program].dirtylog) {
 		s2_security_parse_args(argc, argv, &sec);
 		fuzz_in_call = false;
 		if (!sec.npages || !sec.rounds ||
@@ -123,7 +123,7 @@ static int call_init(int argc, char **argv)
  */
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	char *args[] = { "s2_dirty", NULL };
+	char *args[] = { "s2_populate", NULL };	/* programs[0], program's start value */
 	int null;
 
 	(void)argc;
