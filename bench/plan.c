@@ -37,6 +37,7 @@ static const char *const key_names[NR_PLAN_KEYS] = {
 	[PK_COLLECT] = "collect", [PK_COLLECTOR] = "collector", [PK_ORDER] = "order",
 	[PK_SEED] = "seed", [PK_TIMEOUT] = "timeout",
 	[PK_CPUS] = "cpus", [PK_MEMORY] = "memory", [PK_WORKLOAD] = "workload",
+	[PK_CLOCK] = "clock",
 };
 
 /* The workloads (guests/) and the options each adds to the common ones. */
@@ -62,6 +63,7 @@ static const char *const kvm_names[] = { "vhe", "nvhe" };
 static const char *const collector_names[] = { "default", "detail", "bpftrace" };
 static const char *const order_names[] = { "sequential", "interleaved" };
 static const char *const target_names[] = { "qemu", "host" };
+static const char *const clock_names[] = { "icount", "realtime" };
 #define IN(v, names) in_list(v, names, sizeof(names) / sizeof(names[0]))
 
 static bool in_list(const char *v, const char *const *names, size_t n)
@@ -455,7 +457,7 @@ static bool parse_line(struct ctx *c, struct plan *p, char **tok, int ntok)
 			break;
 	if (k == NR_PLAN_KEYS)
 		return fail(c, "unknown key '%s' (target profile flavour kvm strategies reps "
-			    "collect collector order seed timeout cpus memory workload)", tok[0]);
+			    "collect collector order clock seed timeout cpus memory workload)", tok[0]);
 	if (k != PK_WORKLOAD && p->key_line[k])
 		return fail(c, "%s is set twice (first on line %d)", tok[0], p->key_line[k]);
 	p->key_line[k] = c->line;
@@ -464,20 +466,23 @@ static bool parse_line(struct ctx *c, struct plan *p, char **tok, int ntok)
 	case PK_TARGET:
 	case PK_FLAVOUR:
 	case PK_KVM:
+	case PK_CLOCK:
 	case PK_ORDER: {
 		char **dst = k == PK_TARGET ? &p->target : k == PK_FLAVOUR ? &p->flavour :
-			     k == PK_KVM ? &p->kvm : &p->order;
+			     k == PK_KVM ? &p->kvm : k == PK_CLOCK ? &p->clock : &p->order;
 
 		if (!one_value(c, tok[0], ntok))
 			return false;
 		if ((k == PK_TARGET && !IN(tok[1], target_names)) ||
 		    (k == PK_FLAVOUR && !IN(tok[1], flavour_names)) ||
 		    (k == PK_KVM && !IN(tok[1], kvm_names)) ||
+		    (k == PK_CLOCK && !IN(tok[1], clock_names)) ||
 		    (k == PK_ORDER && !IN(tok[1], order_names)))
 			return fail(c, "%s: '%s' is not one of %s", tok[0], tok[1],
 				    k == PK_TARGET ? "qemu, host" :
 				    k == PK_FLAVOUR ? "default, debug, kasan" :
-				    k == PK_KVM ? "vhe, nvhe" : "sequential, interleaved");
+				    k == PK_KVM ? "vhe, nvhe" :
+				    k == PK_CLOCK ? "icount, realtime" : "sequential, interleaved");
 		free(*dst);
 		*dst = xstrdup(tok[1]);
 		return true;
@@ -630,6 +635,12 @@ bool plan_load(const char *file, const struct plan_overrides *ov, struct plan *p
 		static const enum plan_key qemu_only[] = { PK_PROFILE, PK_FLAVOUR, PK_KVM,
 							   PK_CPUS, PK_MEMORY };
 
+		if (p->clock && strcmp(p->clock, "realtime")) {
+			c.line = p->key_line[PK_CLOCK];
+			return fail(&c, "clock %s is the emulator's; target host has only "
+				    "realtime", p->clock);
+		}
+
 		for (size_t i = 0; i < sizeof(qemu_only) / sizeof(qemu_only[0]); i++)
 			if (p->key_line[qemu_only[i]]) {
 				c.line = p->key_line[qemu_only[i]];
@@ -644,12 +655,35 @@ bool plan_load(const char *file, const struct plan_overrides *ov, struct plan *p
 			 ov->profiles ? "CPU profiles" : "kernel flavours");
 		return false;
 	}
+	if (ov && ov->clock) {
+		if (!IN(ov->clock, clock_names)) {
+			snprintf(err, errlen, "--clock: '%s' is not icount or realtime", ov->clock);
+			return false;
+		}
+		if (!strcmp(p->target, "host") && strcmp(ov->clock, "realtime")) {
+			snprintf(err, errlen, "--clock: target host has only realtime");
+			return false;
+		}
+		free(p->clock);
+		p->clock = xstrdup(ov->clock);
+	}
+	/*
+	 * A plan for the emulator run on a host (--target host) keeps its
+	 * workloads but a host has one clock.  The emulator's default is the
+	 * deterministic one: its verdicts do not drift between boots.
+	 */
+	if (!strcmp(p->target, "host")) {
+		free(p->clock);
+		p->clock = xstrdup("realtime");
+	}
+	set_default(&p->clock, "icount");
 	if (ov && ov->flavour) {
 		if (!IN(ov->flavour, flavour_names)) {
 			snprintf(err, errlen, "--flavour: '%s' is not default, debug or kasan", ov->flavour);
 			return false;
 		}
 		free(p->flavour);
+	free(p->clock);
 		p->flavour = xstrdup(ov->flavour);
 	}
 	if (ov && ov->profiles) {
@@ -982,6 +1016,7 @@ static void summary(FILE *f, const struct plan *p, const struct plan_expansion *
 	if (!strcmp(p->target, "qemu"))
 		fprintf(f, " (%s kernel, KVM %s, %ld CPUs, %s)", p->flavour,
 			!strcmp(p->kvm, "vhe") ? "VHE" : "nVHE", p->cpus, p->memory);
+	fprintf(f, ", clock %s", p->clock);
 	if (p->collect && p->ncollectors == 1 && !strcmp(p->collectors[0], "detail"))
 		fprintf(f, "; collected reps in the collector's detail tier (s2collect --faults)");
 	if (p->collect && (p->ncollectors > 1 || !strcmp(p->collectors[0], "bpftrace"))) {
@@ -1061,6 +1096,7 @@ static bool write_run(const char *run, const struct plan *p, const struct plan_e
 		json_object_set_new(m, "collector", json_string(p->collectors[0]));
 		json_object_set_new(m, "collectors", str_array(p->collectors, p->ncollectors));
 		json_object_set_new(m, "order", json_string(p->order));
+		json_object_set_new(m, "clock", json_string(p->clock));
 	}
 	if (!m) {
 		snprintf(err, errlen, "out of memory");
@@ -1144,8 +1180,9 @@ static bool write_run(const char *run, const struct plan *p, const struct plan_e
 		p->name, p->target, p->flavour, p->kvm);
 	for (size_t i = 0; i < p->nprofiles; i++)
 		fprintf(mem, "%s%s", i ? " " : "", p->profiles[i]);
-	fprintf(mem, "'\nS2B_CPUS=%ld\nS2B_MEMORY=%s\nS2B_TIMEOUT=%ld\nS2B_CELLS=%zu\nS2B_COLLECTOR=%s\n",
-		p->cpus, p->memory, p->timeout, x->ncells, p->collectors[0]);
+	fprintf(mem, "'\nS2B_CPUS=%ld\nS2B_MEMORY=%s\nS2B_TIMEOUT=%ld\nS2B_CELLS=%zu\nS2B_COLLECTOR=%s\n"
+		"S2B_CLOCK=%s\n", p->cpus, p->memory, p->timeout, x->ncells, p->collectors[0],
+		p->clock);
 	/* bpftrace runs from the Debian root file system (launch -r, s2chroot) */
 	for (size_t t = 0; t < p->ncollectors; t++)
 		if (p->collect && !strcmp(p->collectors[t], "bpftrace"))
@@ -1161,7 +1198,7 @@ static void plan_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: s2bench plan check PLAN\n"
-		"       s2bench plan expand [--target T] [--profile LIST] [--flavour F] PLAN RUN\n"
+		"       s2bench plan expand [--target T] [--profile LIST] [--flavour F] [--clock C] PLAN RUN\n"
 		"       s2bench plan env FILE KEY=VALUE|KEY:=JSON...\n\n"
 		"check   parse and expand PLAN (bench/README.md) and print what it would run;\n"
 		"        a bad plan is one line PLAN:LINE: what is wrong, exit 2\n"
@@ -1171,6 +1208,8 @@ static void plan_usage(FILE *f)
 		"                       (host: the plan's qemu-only keys are ignored)\n"
 		"  --profile LIST       CPU profiles instead of the plan's (max, neoverse-n1)\n"
 		"  --flavour F          kernel flavour instead of the plan's (default, debug, kasan)\n"
+		"  --clock C            icount | realtime instead of the plan's (target qemu;\n"
+		"                       a host has only realtime)\n"
 		"env     write FILE as a JSON object (schema %s) of the given keys;\n"
 		"        dots in KEY nest objects; KEY:=JSON takes a JSON value\n"
 		"  -h, --help           this help\n", ENV_SCHEMA);
@@ -1270,6 +1309,7 @@ int cmd_plan(int argc, char **argv)
 		{ "target", required_argument, NULL, 't' },
 		{ "profile", required_argument, NULL, 'p' },
 		{ "flavour", required_argument, NULL, 'f' },
+		{ "clock", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -1306,6 +1346,7 @@ int cmd_plan(int argc, char **argv)
 		case 't': ov.target = optarg; break;
 		case 'p': ov.profiles = optarg; break;
 		case 'f': ov.flavour = optarg; break;
+		case 'c': ov.clock = optarg; break;
 		case 'h': plan_usage(stdout); return S2BENCH_EXIT_OK;
 		case ':': s2b_err("plan %s: %s needs a value", sub, argv[optind - 1]);
 			return S2BENCH_EXIT_USAGE;
@@ -1318,8 +1359,8 @@ int cmd_plan(int argc, char **argv)
 		s2b_err("plan %s: need %s (see s2bench plan -h)", sub, expand ? "PLAN RUN" : "PLAN");
 		return S2BENCH_EXIT_USAGE;
 	}
-	if (!expand && (ov.target || ov.profiles || ov.flavour)) {
-		s2b_err("plan check: --target, --profile and --flavour are for expand");
+	if (!expand && (ov.target || ov.profiles || ov.flavour || ov.clock)) {
+		s2b_err("plan check: --target, --profile, --flavour and --clock are for expand");
 		return S2BENCH_EXIT_USAGE;
 	}
 	if (!plan_load(argv[optind], &ov, &p, err, sizeof(err)) ||

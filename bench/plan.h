@@ -34,7 +34,7 @@ struct plan_workload {
 /* Where a key was set (0: not in the plan, the default holds). */
 enum plan_key {
 	PK_TARGET, PK_PROFILE, PK_FLAVOUR, PK_KVM, PK_STRATEGIES, PK_REPS, PK_COLLECT,
-	PK_SEED, PK_TIMEOUT, PK_CPUS, PK_MEMORY, PK_WORKLOAD, PK_COLLECTOR, PK_ORDER, NR_PLAN_KEYS,
+	PK_SEED, PK_TIMEOUT, PK_CPUS, PK_MEMORY, PK_WORKLOAD, PK_COLLECTOR, PK_ORDER, PK_CLOCK, NR_PLAN_KEYS,
 };
 
 struct plan {
@@ -42,6 +42,7 @@ struct plan {
 	int last_line;
 	int key_line[NR_PLAN_KEYS];
 	char *target, *flavour, *kvm, *memory;
+	char *clock;		/* icount | realtime (run.h's run_clock()) */
 	char **collectors;	/* what runs beside collected reps, each in its own reps:
 				 * default, detail (s2collect's tiers), bpftrace */
 	size_t ncollectors;
@@ -82,7 +83,7 @@ struct plan_expansion {
 
 /* What the command line may override (NULL: the plan's). */
 struct plan_overrides {
-	const char *target, *profiles, *flavour;
+	const char *target, *profiles, *flavour, *clock;
 };
 
 bool plan_load(const char *file, const struct plan_overrides *ov, struct plan *p,

@@ -34,6 +34,11 @@ every cell (bench/run-cells.sh), then s2bench table and s2bench report.
                                workloads (x86_64, or arm64 on the patched kernel)
   --profile LIST       CPU profiles instead of the plan's (max, neoverse-n1)
   --flavour F          kernel flavour instead of the plan's (default, debug, kasan)
+  --clock C            icount | realtime instead of the plan's (qemu only):
+                         icount    time is the emulated instruction count:
+                                   the same in every boot (decisions), blind
+                                   to parallelism and lock waits
+                         realtime  the host's time: parallel, noisy
   --resume RUN         finish RUN (an interrupted run): no expansion; cells
                        with a status are not run again
   --out DIR            where run directories go                 (default: results/)
@@ -48,27 +53,30 @@ USAGE
 
 bad() { say "$*"; exit 2; }
 
-plan=default target= profiles= flavour= resume= out=$ROOT/results
+plan=default target= profiles= flavour= clock= resume= out=$ROOT/results
 while [ $# -gt 0 ]; do
 	case $1 in
-	--plan | --target | --profile | --flavour | --resume | --out)
+	--plan | --target | --profile | --flavour | --clock | --resume | --out)
 		[ $# -ge 2 ] || bad "$1 needs a value (see -h)"
 		case $1 in
 		--plan) plan=$2 ;;
 		--target) target=$2 ;;
 		--profile) profiles=$2 ;;
 		--flavour) flavour=$2 ;;
+		--clock) clock=$2 ;;
 		--resume) resume=$2 ;;
 		--out) out=$2 ;;
 		esac
 		shift 2 ;;
-	--plan=* | --target=* | --profile=* | --flavour=* | --resume=* | --out=*)
+	--plan=* | --target=* | --profile=* | --flavour=* | --clock=* | --resume=* | --out=*)
 		set -- "${1%%=*}" "${1#*=}" "${@:2}" ;;
 	-h | --help) usage; exit 0 ;;
 	*) bad "unknown argument '$1' (see -h)" ;;
 	esac
 done
 
+# Packages first: s2bench needs jansson and GSL (a fresh machine has neither).
+"$ROOT/target/deps.sh" || { say "could not install the packages s2perf needs (target/deps.sh)"; exit 2; }
 say "building s2bench"
 make -s -C "$ROOT/bench" >&2 || bad "could not build s2bench (make -C bench)"
 S2BENCH=$ROOT/bench/.output/s2bench
@@ -76,8 +84,8 @@ S2BENCH=$ROOT/bench/.output/s2bench
 if [ -n "$resume" ]; then
 	[ -f "$resume/manifest.json" ] && [ -f "$resume/run.env" ] && [ -f "$resume/cells.txt" ] ||
 		bad "--resume: $resume is not an expanded run (no manifest.json, run.env, cells.txt)"
-	[ "$plan$target$profiles$flavour" = default ] ||
-		bad "--resume: the run's plan, target, profiles and flavour are fixed; give only --resume"
+	[ "$plan$target$profiles$flavour$clock" = default ] ||
+		bad "--resume: the run's plan, target, profiles, flavour and clock are fixed; give only --resume"
 	run=$(cd "$resume" && pwd)
 else
 	if [ -f "$plan" ]; then
@@ -94,10 +102,13 @@ else
 	[ -n "$target" ] && args+=(--target "$target")
 	[ -n "$profiles" ] && args+=(--profile "$profiles")
 	[ -n "$flavour" ] && args+=(--flavour "$flavour")
+	[ -n "$clock" ] && args+=(--clock "$clock")
 	"$S2BENCH" plan expand "${args[@]}" "$planfile" "$run" >&2 || exit 2
 fi
 # S2B_PLAN S2B_TARGET S2B_FLAVOUR S2B_KVM S2B_PROFILES S2B_CPUS S2B_MEMORY S2B_TIMEOUT S2B_CELLS
+# S2B_CLOCK (runs expanded before it: realtime)
 . "$run/run.env"
+S2B_CLOCK=${S2B_CLOCK:-realtime}
 say "run directory: $run"
 mkdir -p "$run/cells" "$run/boots"
 
@@ -134,7 +145,7 @@ write_env() {
 	local file=$1
 	shift
 	"$S2BENCH" plan env "$file" "date=$(date -u +%FT%TZ)" "plan=$S2B_PLAN" \
-		"target=$S2B_TARGET" "s2perf.commit=$git_commit" "s2perf.dirty:=$git_dirty" \
+		"target=$S2B_TARGET" "clock=$S2B_CLOCK" "s2perf.commit=$git_commit" "s2perf.dirty:=$git_dirty" \
 		"host.cpu_model=${host_cpu:-unknown}" "host.cpus:=$(nproc)" \
 		"host.arch=$(uname -m)" "host.kernel=$(uname -r)" "$@"
 }
@@ -228,13 +239,17 @@ on_interrupt() {
 
 # Boot, run the cells of profile $1, and watch that cells keep finishing.
 boot_once() {
-	local p=$1 left=$2 out=$3 nv=() last since n rc=0 seen follower
+	local p=$1 left=$2 out=$3 nv=() last since n rc=0 seen follower slow=1
 	[ "$S2B_KVM" = nvhe ] && nv=(-n)
+	# Under icount a cell's timeout is counted in instructions (1 ns each)
+	# and TCG retires a few hundred million a second: the host's watchdogs,
+	# in real seconds, allow for a guest clock up to 3x slower than theirs.
+	[ "$S2B_CLOCK" = icount ] && slow=3
 	seen=$(cat "$run/runner.log" 2>/dev/null | wc -l)
 	# bpftrace cells: the Debian root file system and the script
 	[ "${S2B_ROOTFS:-}" = 1 ] && nv+=(-r "$ROOTFS" -I "$ROOT/bpf/s2faults.bt")
 	"$ROOT/target/launch" -k "$KDIR" -i "$INITRD" -o "$run" -p "$p" "${nv[@]}" \
-		-c "$S2B_CPUS" -m "$S2B_MEMORY" -t $((left * S2B_TIMEOUT + 600)) \
+		-c "$S2B_CPUS" -C "$S2B_CLOCK" -m "$S2B_MEMORY" -t $((slow * left * S2B_TIMEOUT + 600)) \
 		-I "$ROOT/bench/run-cells.sh" -- sh run-cells.sh . "$p" >"$out" &
 	launch_pid=$!
 	# Progress from the runner's log, which the target writes straight
@@ -252,7 +267,7 @@ boot_once() {
 		if [ "$n" != "$last" ] || [ ! -s "$run/console.log" ]; then
 			last=$n
 			since=$SECONDS
-		elif [ $((SECONDS - since)) -gt $((S2B_TIMEOUT + STALL_GRACE)) ]; then
+		elif [ $((SECONDS - since)) -gt $((slow * S2B_TIMEOUT + STALL_GRACE)) ]; then
 			say "no cell finished for $((SECONDS - since)) s (cell timeout $S2B_TIMEOUT s): stopping the target"
 			stop_target
 			since=$SECONDS

@@ -17,7 +17,8 @@
 
 #include "run.h"
 
-#define METRICS_HEADER "cell,profile,rep,mode,strategy,workload,config,metric,unit,value"
+#define METRICS_HEADER_V1 "cell,profile,rep,mode,strategy,workload,config,metric,unit,value"
+#define METRICS_HEADER METRICS_HEADER_V1 ",clock"
 #define MAX_FIELDS 16
 
 static bool __attribute__((format(printf, 3, 4))) fail(char *err, size_t errlen, const char *fmt, ...)
@@ -257,6 +258,10 @@ bool run_load_cells(const char *dir, struct run *r, char *err, size_t errlen)
 		r->env = json_load_file(path, 0, &je);
 		if (!r->env)
 			return fail(err, errlen, "%s:%d: %s", path, je.line, je.text);
+		v = json_object_get(r->env, "clock");
+		if (v && !clock_known(json_string_value(v)))
+			return fail(err, errlen, "%s: \"clock\" is not \"icount\" or \"realtime\"",
+				    path);
 	}
 	return true;
 }
@@ -279,7 +284,7 @@ bool run_load(const char *dir, struct run *r, char *err, size_t errlen)
 {
 	char path[4096], *line = NULL, *fields[MAX_FIELDS], *end;
 	size_t cap = 0, rcap = 0;
-	int lineno = 0;
+	int lineno = 0, nfields = 11;
 	bool ok = true;
 	FILE *f;
 
@@ -299,14 +304,36 @@ bool run_load(const char *dir, struct run *r, char *err, size_t errlen)
 		lineno++;
 		line[strcspn(line, "\r\n")] = 0;
 		if (lineno == 1) {
-			if (strcmp(line, METRICS_HEADER))
+			/* Runs made before the clock column are realtime runs. */
+			if (!strcmp(line, METRICS_HEADER))
+				nfields = 11;
+			else if (!strcmp(line, METRICS_HEADER_V1))
+				nfields = 10;
+			else
 				ok = fail(err, errlen, "%s:1: header is not %s", path, METRICS_HEADER);
 			continue;
 		}
 		n = csv_split(line, fields, MAX_FIELDS);
-		if (n != 10) {
-			ok = fail(err, errlen, "%s:%d: %d fields, expected 10", path, lineno, n);
+		if (n != nfields) {
+			ok = fail(err, errlen, "%s:%d: %d fields, expected %d", path, lineno, n,
+				  nfields);
 			break;
+		}
+		if (nfields == 11) {
+			if (!clock_known(fields[10])) {
+				ok = fail(err, errlen, "%s:%d: unknown clock '%s' (icount, realtime)",
+					  path, lineno, fields[10]);
+				break;
+			}
+			if (!r->clock && !(r->clock = strdup(fields[10]))) {
+				ok = fail(err, errlen, "out of memory");
+				break;
+			}
+			if (strcmp(r->clock, fields[10])) {
+				ok = fail(err, errlen, "%s:%d: clock '%s', but earlier rows are '%s': "
+					  "one run has one clock", path, lineno, fields[10], r->clock);
+				break;
+			}
 		}
 		cl = run_cell(r, fields[0]);
 		if (!cl) {
@@ -361,7 +388,24 @@ bool run_load(const char *dir, struct run *r, char *err, size_t errlen)
 	fclose(f);
 	if (ok && lineno == 0)
 		ok = fail(err, errlen, "%s: empty (no header)", path);
+	if (ok && r->clock && strcmp(r->clock, run_clock(r)))
+		ok = fail(err, errlen, "%s: clock '%s', but env.json says '%s'", path, r->clock,
+			  json_string_value(json_object_get(r->env, "clock")));
 	return ok;
+}
+
+bool clock_known(const char *name)
+{
+	return name && (!strcmp(name, "icount") || !strcmp(name, "realtime"));
+}
+
+const char *run_clock(const struct run *r)
+{
+	const char *c = json_string_value(json_object_get(r->env, "clock"));
+
+	if (clock_known(c))
+		return c;
+	return r->clock ? r->clock : "realtime";
 }
 
 void run_free(struct run *r)
@@ -383,6 +427,7 @@ void run_free(struct run *r)
 	free(r->rows);
 	json_decref(r->manifest);
 	json_decref(r->env);
+	free(r->clock);
 	free(r->dir);
 	free(r->plan);
 	memset(r, 0, sizeof(*r));

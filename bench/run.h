@@ -72,7 +72,19 @@ struct run {
 	struct row *rows;
 	size_t nrows;
 	json_t *env;		/* env.json or NULL */
+	char *clock;		/* "icount" or "realtime" (run_clock()) */
 };
+
+/*
+ * The clock that produced a run's times: env.json's "clock", else the
+ * metrics.csv column, else "realtime" (runs made before the deterministic
+ * clock existed had no other).
+ *   icount    QEMU -icount shift=0,sleep=off: 1 ns = 1 emulated instruction,
+ *             deterministic, one emulated CPU at a time
+ *   realtime  the host's CLOCK_MONOTONIC as the target reads it
+ */
+const char *run_clock(const struct run *r);
+bool clock_known(const char *name);
 
 /* Load DIR/manifest.json and DIR/metrics.csv (and env.json if present). */
 bool run_load(const char *dir, struct run *r, char *err, size_t errlen);

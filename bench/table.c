@@ -660,7 +660,7 @@ static void table_usage(FILE *f)
 		"Read RUN/manifest.json and every cell's documents (cells/<id>/workload.json,\n"
 		"and collector.json for collected cells), reduce each to one number per\n"
 		"metric of the registry, and write:\n"
-		"  RUN/metrics.csv      cell,profile,rep,mode,strategy,workload,config,metric,unit,value\n"
+		"  RUN/metrics.csv      cell,profile,rep,mode,strategy,workload,config,metric,unit,value,clock\n"
 		"  RUN/cells.csv        every cell with its status, outcome, seconds and reason\n"
 		"  RUN/unavailable.csv  cell,metric,reason: what a document says it could not measure\n"
 		"  -l, --list           print the metric registry and exit\n"
@@ -742,7 +742,7 @@ int cmd_table(int argc, char **argv)
 		rc = S2BENCH_EXIT_USAGE;
 		goto out;
 	}
-	fprintf(fm, "cell,profile,rep,mode,strategy,workload,config,metric,unit,value\n");
+	fprintf(fm, "cell,profile,rep,mode,strategy,workload,config,metric,unit,value,clock\n");
 	fprintf(fc, "cell,index,profile,rep,mode,strategy,workload,config,status,outcome,seconds,reason\n");
 	fprintf(fu, "cell,metric,reason\n");
 
@@ -801,6 +801,20 @@ int cmd_table(int argc, char **argv)
 			rc = S2BENCH_EXIT_USAGE;
 			goto out;
 		}
+		/* A time in instructions must never be read as one in ns of real time. */
+		for (k = 0; k < 2; k++) {
+			const char *dc = docs[k].root ?
+				json_string_value(json_object_get(docs[k].root, "clock")) : NULL;
+
+			if (dc && strcmp(dc, run_clock(&r))) {
+				s2b_err("table: %s: clock \"%s\", but the run's is %s (env.json)",
+					paths[k], dc, run_clock(&r));
+				json_decref(docs[0].root);
+				json_decref(docs[1].root);
+				rc = S2BENCH_EXIT_USAGE;
+				goto out;
+			}
+		}
 		for (k = 0; k < NREG; k++) {
 			const struct metric_def *m = &registry[k];
 			const struct doc *d = !strcmp(m->source, WL) ? &docs[0] : &docs[1];
@@ -826,7 +840,7 @@ int cmd_table(int argc, char **argv)
 				put_cell_columns(fm, c);
 				fprintf(fm, ",%s,%s,", m->name, m->unit);
 				put_number(fm, v);
-				fputc('\n', fm);
+				fprintf(fm, ",%s\n", run_clock(&r));
 				nrows++;
 			}
 		}

@@ -458,6 +458,7 @@ json_t *json_doc(const struct state *s, double secs)
 	uname(&u);
 	doc = json_pack("{s:s,s:{s:s,s:s},s:s}", "schema", SCHEMA,
 			"kernel", "release", u.release, "machine", u.machine, "arch", u.machine);
+	json_object_set_new(doc, "clock", json_string(s2_clock()));
 
 	t = json_object();
 	json_object_set_new(t, "mode", json_string(env.all ? "all" : env.cmd ? "command" : "pid"));

@@ -17,4 +17,11 @@ json_t *s2_jreal(double v, const char *unit);
 /* {"available": false, "reason": @reason} */
 json_t *s2_junavail(const char *reason);
 
+/*
+ * The clock the document's times were read from: "icount" (an emulated
+ * target whose time is its instruction count, s2perf.clock=icount on the
+ * kernel command line) or "realtime".
+ */
+const char *s2_clock(void);
+
 #endif

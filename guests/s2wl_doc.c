@@ -181,6 +181,7 @@ static json_t *s2wl_doc_head(struct s2wl *wl, int status, const char *why)
 		json_string(status == S2WL_EXIT_OK ? "ok" :
 			    status == S2WL_EXIT_SKIP ? "skipped" : "failed"));
 	json_object_set_new(doc, "reason", why ? json_string(why) : json_null());
+	json_object_set_new(doc, "clock", json_string(s2_clock()));
 	json_object_set_new(doc, "system",
 		json_pack("{s:s, s:s, s:s, s:i, s:i}", "arch", u.machine,
 			  "kernel", u.release, "hostname", u.nodename,

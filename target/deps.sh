@@ -21,16 +21,6 @@ ARM64_PKGS=(
 
 say() { printf 's2perf-deps: %s\n' "$*" >&2; }
 
-if [ "$(id -u)" -ne 0 ]; then
-	say "must run as root (apt-get); rerun with sudo"
-	exit 1
-fi
-
-if ! dpkg --print-foreign-architectures | grep -qx arm64; then
-	say "enabling arm64 multiarch"
-	dpkg --add-architecture arm64
-	need_update=1
-fi
 
 # A bare name means the native architecture (or "all"); name:arm64 the
 # foreign one.
@@ -49,6 +39,18 @@ done
 if [ ${#missing[@]} -eq 0 ]; then
 	say "all ${#HOST_PKGS[@]} host and ${#ARM64_PKGS[@]} arm64 packages present"
 	exit 0
+fi
+
+# Only installing needs root: with everything present any user may go on.
+if [ "$(id -u)" -ne 0 ]; then
+	say "missing ${#missing[@]} package(s) (${missing[*]}); installing them needs root: rerun with sudo"
+	exit 1
+fi
+
+if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+	say "enabling arm64 multiarch"
+	dpkg --add-architecture arm64
+	need_update=1
 fi
 
 say "installing ${#missing[@]} package(s): ${missing[*]}"
