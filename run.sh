@@ -34,9 +34,12 @@ Benchmarks (bench/README.md):
   s2bench ARGS...           any s2bench command (plan check, stats, simulate, ...)
 
 Correctness:
-  test [TEST...]            the test suite (all of tests/t-*.sh, or the
-                            named ones) on the debug kernel; ends with
-                            "N passed, N failed, N skipped"
+  test [--offline] [TEST...]
+                            the test suite (all of tests/t-*.sh, or the
+                            named ones): the offline tier first (no kernel,
+                            no target; --offline: only that, also
+                            \`make check\`), then the rest on the debug
+                            kernel; ends with "N passed, N failed, N skipped"
   selftests                 the full correctness matrix: every upstream
                             stage-2 selftest and every dirty_log_test log
                             mode under every strategy (~40 min; the test
@@ -83,8 +86,9 @@ cmd_host() {
 
 # The s2bench binary, built (quietly, incrementally) from bench/.
 s2bench() {
-	"$ROOT/target/deps.sh" >/dev/null
-	make -C "$ROOT/bench" -s >&2 || die "could not build s2bench (make -C bench)"
+	# 1 means "a gated regression" to compare: a missing package is 2.
+	"$ROOT/target/deps.sh" >/dev/null || { say "could not install the packages s2bench needs (target/deps.sh)"; exit 2; }
+	make -C "$ROOT/bench" -s >&2 || { say "could not build s2bench (make -C bench)"; exit 2; }
 	"$ROOT/bench/.output/s2bench" "$@"
 }
 
