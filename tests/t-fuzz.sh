@@ -15,6 +15,7 @@
 #    which run s2collect, s2top, s2_security_test and the workloads as nobody with
 #    fuzzed arguments (S2FUZZ_NATIVE=0 skips all of these).
 # The long campaign (10^6 executions per harness) is tests/fuzz/run.sh.
+# tier: offline (needs no kernel, no target, no /dev/kvm: tests/run --offline)
 set -euo pipefail
 # No target is booted here: the test also runs outside tests/run.
 : "${KDIR:=none}" "${INITRD:=none}"
