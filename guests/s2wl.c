@@ -173,6 +173,8 @@ static const char *s2wl_kstat_unit(const struct kvm_stats_desc *d)
 		return "tlbi";
 	if (!strncmp(d->name, "s2_cmo_", 7))
 		return "operations";
+	if (!strcmp(d->name, "exits"))
+		return "exits";
 	return "count";
 }
 
@@ -223,11 +225,19 @@ static void s2wl_read_kstats(struct s2wl *wl, int sfd, const char *scope)
 	descs = read_stats_descriptors(sfd, &h);
 	for (i = 0; i < h.num_desc; i++) {
 		d = get_stats_descriptor(descs, i, &h);
-		if (strncmp(d->name, "s2_", 3) || d->size > 64)
+		/*
+		 * "exits" is every kernel's, kept beside the s2_* ones: exits
+		 * resolved without the run loop (hypfast) must count there too.
+		 * It does not make a kernel one with the stage-2 stats.
+		 */
+		bool generic = !strcmp(d->name, "exits");
+
+		if ((strncmp(d->name, "s2_", 3) && !generic) || d->size > 64)
 			continue;
 		read_stat_data(sfd, &h, d, v, d->size);
 		s2wl_kstat_add(json_object_get(wl->kstats, scope), d, v);
-		wl->kstats_found++;
+		if (!generic)
+			wl->kstats_found++;
 	}
 	free(descs);
 }
