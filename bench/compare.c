@@ -2,10 +2,13 @@
 /*
  * s2bench compare BASE NEW: two runs of one plan, row by row (profile,
  * config, strategy, mode, metric), the way benchstat tells them: each
- * median with its CI, the delta, the Mann-Whitney p (Holm-corrected within
- * two families, the gated metrics' rows and the others) and n, "~" where not significant; and Pinpoint's
- * verdict, DIFFERENT, SAME or UNKNOWN. Exit 1 on a gated regression beyond
- * the threshold, so CI can gate on it.
+ * median with its CI, the shift of new against base with its CI, the
+ * Mann-Whitney p (Holm-corrected within two families, the gated metrics'
+ * rows and the others) and n; and Pinpoint's verdict, DIFFERENT, SAME or
+ * UNKNOWN, where SAME is an equivalence test (the shift's CI inside a band
+ * set by the clock's noise), not "not significant". Exit 1 on a gated
+ * regression beyond the threshold, 3 when the gate could not have found
+ * one (too few reps), so CI can gate on it.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -19,13 +22,29 @@
 #include "s2bench.h"
 
 #define COMPARE_SCHEMA "s2perf.compare/1"
+/* No gated row could reach significance: neither OK nor FAIL. */
+#define COMPARE_EXIT_UNDECIDED 3
+/* Power the minimum detectable effect is quoted at. */
+#define COMPARE_MDE_POWER 0.80
+
+/*
+ * The default SAME band per clock, and why. icount's times are counts of
+ * emulated instructions: between boots they vary by under 0.4% (CV), so
+ * 1% (2.5 times that) is a band the clock can show. realtime's vary by
+ * 10-50% between boots: no band tighter than the gate's threshold could be
+ * shown SAME by two runs of the same code, so the band is the threshold.
+ */
+#define COMPARE_BAND_ICOUNT 0.01
 
 struct crow {
 	const struct rgroup *b, *n;
 	struct stats_test t;
 	double p_adj;
-	bool has_dci;
-	double delta, dlo, dhi;
+	struct stats_shift d;	/* Hodges-Lehmann shift and its 95% CI */
+	double rel, rlo, rhi;	/* the shift as a fraction of base (NAN: base median 0) */
+	double cv, mde;		/* pooled CV; minimum detectable effect (fraction) */
+	bool reachable;		/* the test can give p < alpha/m at this n */
+	bool too_noisy;		/* even base against itself would not fit the SAME band */
 	enum stats_verdict verdict;
 	int direction;		/* +1 better, -1 worse, 0 no better direction or same */
 	bool gated_regression;	/* DIFFERENT, worse, gated, beyond the threshold */
@@ -108,21 +127,44 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: s2bench compare [OPTIONS] BASE NEW\n"
-		"Compare two runs of one plan row by row (profile, config, strategy, mode, metric):\n"
-		"medians with bootstrap 95%% CIs, delta, Mann-Whitney p (Holm-corrected within two\n"
-		"families: the gated metrics' rows, which decide the exit status, and the others),\n"
-		"n, and a verdict: DIFFERENT (corrected p < alpha), SAME (not different and the\n"
-		"delta's 95%% CI within +-threshold), UNKNOWN (neither: run more).\n\n"
-		"  -t, --threshold PCT  a gated regression must exceed this to fail, and SAME\n"
-		"                       needs the delta's CI inside +-PCT (default 5)\n"
-		"  -a, --alpha A        significance level after Holm's correction (default %.2f)\n"
-		"  -o, --output FILE    also write the rows as JSON (schema %s); '-' writes\n"
-		"                       the JSON to stdout and the table to stderr\n"
-		"  --all                also list the rows with too few values to test (n<%d)\n"
-		"  -h, --help           this help\n\n"
-		"Exit status: 0 no gated regression, 1 a DIFFERENT row of a gated metric is worse by\n"
-		"more than the threshold, 2 the runs cannot be compared (one line on stderr).\n",
-		STATS_ALPHA, COMPARE_SCHEMA, STATS_MIN_N_TEST);
+		"Compare two runs of one plan and one clock row by row (profile, config, strategy,\n"
+		"mode, metric): medians with bootstrap 95%% CIs; the shift of new against base\n"
+		"(Hodges-Lehmann: the median of the pairwise differences, on the logs so that it\n"
+		"reads as a ratio; in the metric's unit where a value is 0 or below) with its\n"
+		"distribution-free 95%% CI (the one that inverts the Mann-Whitney test); the\n"
+		"two-sided Mann-Whitney p (exact up to %d values a side, ties included; normal\n"
+		"approximation beyond), Holm-corrected within two families: the gated metrics'\n"
+		"rows, which decide the exit status, and the others; n; and a verdict:\n"
+		"  DIFFERENT  corrected p < alpha\n"
+		"  SAME       not different, and the shift's 95%% CI inside +-band (an\n"
+		"             equivalence test: two one-sided tests at 2.5%%)\n"
+		"  UNKNOWN    neither: too few or too noisy values, run more\n"
+		"The band follows the clock that made the runs (env.json / metrics.csv):\n"
+		"  icount     %g%%: instruction time (1 ns = 1 emulated instruction) varies by\n"
+		"             under 0.4%% (CV) between boots; 1%% is 2.5 times that\n"
+		"  realtime   the threshold: wall time varies by 10-50%% between boots, so\n"
+		"             no tighter band could be shown SAME by two runs of one code\n"
+		"Also printed: what the run can detect, the minimum detectable effect of the\n"
+		"gated rows (80%% power at Holm's strictest level alpha/m; normal theory from\n"
+		"each row's CV and n, over the Mann-Whitney test's efficiency 3/pi).\n\n"
+		"  -t, --threshold PCT    a gated regression must exceed this to fail (default 5)\n"
+		"  -s, --same-within PCT  the SAME band (default: by clock, above)\n"
+		"  -a, --alpha A          significance level after Holm's correction (default %.2f)\n"
+		"  -o, --output FILE      also write the rows as JSON (schema %s); '-' writes\n"
+		"                         the JSON to stdout and the table to stderr\n"
+		"  --all                  also list the rows with too few values to test (n<%d)\n"
+		"  -h, --help             this help\n\n"
+		"Exit status:\n"
+		"  0  no gated regression beyond the threshold, and the gate could have found one\n"
+		"  1  a DIFFERENT row of a gated metric is worse by more than the threshold (from\n"
+		"     a base median of 0, any significant worsening)\n"
+		"  2  the runs cannot be compared: different plans or clocks, bad input (one line\n"
+		"     on stderr)\n"
+		"  3  cannot decide: no gated row has enough values for its p to get below\n"
+		"     alpha/m (m tested gated rows), and not every gated row is SAME within a band\n"
+		"     no wider than the threshold; the message says how many reps a side are needed\n",
+		STATS_EXACT_MAX_N, 100 * COMPARE_BAND_ICOUNT, STATS_ALPHA, COMPARE_SCHEMA,
+		STATS_MIN_N_TEST);
 }
 
 static bool parse_num(const char *arg, double lo, double hi, double *out)
@@ -138,13 +180,55 @@ static bool parse_num(const char *arg, double lo, double hi, double *out)
 	return !*end && !errno && *out > lo && *out < hi;
 }
 
+/* A signed figure in the row's unit: "+1.700 ms". */
+static const char *signed_abs(char *buf, size_t len, double v, struct rscale sc)
+{
+	char m[32];
+
+	rfmt(m, sizeof(m), fabs(v), sc, true);
+	snprintf(buf, len, "%s%s", v < 0 ? "-" : v > 0 ? "+" : "", m);
+	return buf;
+}
+
+/*
+ * The delta column: always the estimate and its CI, whatever the verdict
+ * (the verdict column carries the decision). A ratio where the data are
+ * positive, else a fraction of a non-zero base median, else the shift in
+ * the unit: from a base of 0 only the absolute change means anything.
+ */
+static const char *delta_text(char *buf, size_t len, const struct crow *r)
+{
+	if (isfinite(r->rel)) {
+		if (r->d.has_ci && isfinite(r->rlo))
+			snprintf(buf, len, "%+.2f%% [%+.2f%%, %+.2f%%]", 100 * r->rel, 100 * r->rlo,
+				 100 * r->rhi);
+		else
+			snprintf(buf, len, "%+.2f%% (no CI)", 100 * r->rel);
+	} else if (isfinite(r->d.est)) {
+		struct rscale sc = rscale_for(fmax(fabs(r->d.lo), fabs(r->d.hi)) > 0 ?
+					      fmax(fabs(r->d.lo), fabs(r->d.hi)) : fabs(r->d.est),
+					      r->b->unit);
+		char e[40], lo[40], hi[40];
+
+		signed_abs(e, sizeof(e), r->d.est, sc);
+		if (r->d.has_ci)
+			snprintf(buf, len, "%s [%s, %s]", e, signed_abs(lo, sizeof(lo), r->d.lo, sc),
+				 signed_abs(hi, sizeof(hi), r->d.hi, sc));
+		else
+			snprintf(buf, len, "%s (no CI)", e);
+	} else {
+		snprintf(buf, len, "n/a");
+	}
+	return buf;
+}
+
 static void print_rows(FILE *f, struct crow *rows, size_t n, bool profiles, bool all)
 {
 	static const char *const spec[] = { "metric", "config", "profile", "strategy", ">base",
-					    ">new", ">delta", "(p, n)", "verdict" };
+					    ">new", ">delta [95% CI]", "(p, n)", "verdict" };
 	/* one profile: its column would only repeat it */
 	static const char *const spec1[] = { "metric", "config", "strategy", ">base", ">new",
-					     ">delta", "(p, n)", "verdict" };
+					     ">delta [95% CI]", "(p, n)", "verdict" };
 	struct rdoc d = { 0 };
 	struct rtable *t = rdoc_table(&d, "compare", profiles ? 9 : 8, profiles ? spec : spec1);
 	size_t i;
@@ -152,7 +236,7 @@ static void print_rows(FILE *f, struct crow *rows, size_t n, bool profiles, bool
 	for (i = 0; i < n; i++) {
 		const struct crow *r = &rows[i];
 		struct rscale sc = rscale_for(r->b->s.median, r->b->unit);
-		char base[64], new_[64], delta[32], p[96], pa[16], pb[16];
+		char base[64], new_[64], delta[160], p[96], pa[16], pb[16];
 		const char *cells[9];
 		size_t k = 0;
 
@@ -161,12 +245,7 @@ static void print_rows(FILE *f, struct crow *rows, size_t n, bool profiles, bool
 
 		median_ci(base, sizeof(base), r->b, sc);
 		median_ci(new_, sizeof(new_), r->n, sc);
-		if (!r->t.tested)
-			snprintf(delta, sizeof(delta), "?");
-		else if (r->verdict != VERDICT_DIFFERENT)
-			snprintf(delta, sizeof(delta), "~");
-		else
-			snprintf(delta, sizeof(delta), "%+.2f%%", r->delta * 100);
+		delta_text(delta, sizeof(delta), r);
 		if (r->t.tested)
 			snprintf(p, sizeof(p), "(p%s%s holm%s%s n=%zu+%zu)", r->t.p < 0.001 ? "" : "=",
 				 rfmt_p(pa, sizeof(pa), r->t.p), r->p_adj < 0.001 ? "" : "=",
@@ -189,30 +268,75 @@ static void print_rows(FILE *f, struct crow *rows, size_t n, bool profiles, bool
 	rdoc_free(&d);
 }
 
+/* What the figures are: one line a reader of the numbers needs. */
+static const char *clock_meaning(const char *clock)
+{
+	if (!strcmp(clock, "icount"))
+		return "instruction time (QEMU -icount: 1 ns = 1 emulated instruction): the code "
+		       "path's length; deterministic (CV under 0.4% between boots), blind to "
+		       "parallelism, lock waits and memory latency";
+	return "wall time (the host's CLOCK_MONOTONIC as the target reads it): what a user "
+	       "waits, with the host's noise (CV 10-50% between boots)";
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void compute_row(struct crow *r)
+{
+	double mb = r->b->s.median, cvb = r->b->s.cv, cvn = r->n->s.cv;
+
+	stats_mann_whitney(r->b->v, r->b->n, r->n->v, r->n->n, &r->t);
+	stats_shift(r->b->v, r->b->n, r->n->v, r->n->n, STATS_SHIFT_LEVEL, &r->d);
+	if (r->d.relative) {
+		r->rel = r->d.est;
+		r->rlo = r->d.lo;
+		r->rhi = r->d.hi;
+	} else if (mb != 0 && isfinite(mb)) {
+		r->rel = r->d.est / fabs(mb);
+		r->rlo = r->d.lo / fabs(mb);
+		r->rhi = r->d.hi / fabs(mb);
+	} else {
+		r->rel = r->rlo = r->rhi = NAN;
+	}
+	/* One side without spread (a constant) leaves the other's. */
+	if (isfinite(cvb) && isfinite(cvn))
+		r->cv = sqrt((cvb * cvb + cvn * cvn) / 2);
+	else
+		r->cv = isfinite(cvb) ? cvb : cvn;
+}
+
 int cmd_compare(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "threshold", required_argument, NULL, 't' },
+		{ "same-within", required_argument, NULL, 's' },
 		{ "alpha", required_argument, NULL, 'a' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "all", no_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	double threshold = 0.05, alpha = STATS_ALPHA, x;
-	const char *out = NULL;
+	double threshold = 0.05, alpha = STATS_ALPHA, band = NAN, x;
+	const char *out = NULL, *clock, *band_why;
 	struct rset base, new_;
 	struct crow *rows = NULL;
 	size_t nrows = 0, ntested = 0, ntested_gated = 0, only_base = 0, only_new = 0, i, k;
 	size_t nsame = 0, nunknown = 0, nreg = 0, nimp = 0, nchg = 0, ngated = 0;
-	double *p = NULL, *adj = NULL;
-	char err[1024];
+	size_t ngated_rows = 0, nreachable = 0, nsame_gated = 0, most_reps = 0, reps_needed = 0;
+	size_t nmde = 0, nnoisy = 0;
+	double *p = NULL, *adj = NULL, *mdes = NULL, gate_level = alpha;
+	char err[1024], band_buf[160];
 	FILE *hf = stdout;
-	bool all = false;
+	bool all = false, undecided = false;
 	int c, rc, fam;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":t:a:o:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":t:s:a:o:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 't':
 			if (!parse_num(optarg, 0, 1000, &x)) {
@@ -221,6 +345,14 @@ int cmd_compare(int argc, char **argv)
 				return S2BENCH_EXIT_USAGE;
 			}
 			threshold = x / 100;
+			break;
+		case 's':
+			if (!parse_num(optarg, 0, 1000, &x)) {
+				s2b_err("compare: --same-within '%s': a percentage above 0 and below 1000",
+					optarg);
+				return S2BENCH_EXIT_USAGE;
+			}
+			band = x / 100;
 			break;
 		case 'a':
 			if (!parse_num(optarg, 0, 1, &x)) {
@@ -265,6 +397,23 @@ int cmd_compare(int argc, char **argv)
 			base.run.dir, base.run.plan, new_.run.dir, new_.run.plan);
 		goto out;
 	}
+	/* Instruction counts and wall time are different quantities: no ratio of them means anything. */
+	clock = run_clock(&base.run);
+	if (strcmp(clock, run_clock(&new_.run))) {
+		s2b_err("cannot compare: different clocks: %s is clock '%s', %s is clock '%s'",
+			base.run.dir, clock, new_.run.dir, run_clock(&new_.run));
+		goto out;
+	}
+	if (isfinite(band)) {
+		band_why = "--same-within";
+	} else if (!strcmp(clock, "icount")) {
+		band = COMPARE_BAND_ICOUNT;
+		band_why = "icount's default: 2.5x its under-0.4% CV between boots";
+	} else {
+		band = threshold;
+		band_why = "realtime's default, the threshold: its CV between boots is 10-50%";
+	}
+	snprintf(band_buf, sizeof(band_buf), "+-%g%% (%s)", 100 * band, band_why);
 
 	rows = calloc(base.ng + 1, sizeof(*rows));
 	for (i = 0; i < base.ng; i++) {
@@ -295,13 +444,11 @@ int cmd_compare(int argc, char **argv)
 	 */
 	p = calloc(nrows, sizeof(*p));
 	adj = calloc(nrows, sizeof(*adj));
+	mdes = calloc(nrows, sizeof(*mdes));
 	for (i = 0; i < nrows; i++) {
 		struct crow *r = &rows[i];
 
-		stats_mann_whitney(r->b->v, r->b->n, r->n->v, r->n->n, &r->t);
-		r->has_dci = stats_boot_delta_ci(r->b->v, r->b->n, r->n->v, r->n->n,
-						 STATS_DEFAULT_SEED, STATS_BOOT_RESAMPLES,
-						 &r->delta, &r->dlo, &r->dhi);
+		compute_row(r);
 		ntested += r->t.tested;
 		ntested_gated += r->t.tested && r->b->def->gated;
 	}
@@ -314,43 +461,85 @@ int cmd_compare(int argc, char **argv)
 			if (rows[i].t.tested && rows[i].b->def->gated == !fam)
 				rows[i].p_adj = adj[k++];
 	}
+	/*
+	 * Holm's first step compares the smallest p with alpha/m: a row whose
+	 * smallest possible p (its n's) is not below that can never be found
+	 * DIFFERENT, however large its change.
+	 */
+	gate_level = alpha / (ntested_gated ? ntested_gated : 1);
 	for (i = 0; i < nrows; i++) {
 		struct crow *r = &rows[i];
-		struct stats_test never = r->t;
 		enum better b = r->b->def->better;
+		size_t fam_m = r->b->def->gated ? ntested_gated : ntested - ntested_gated;
+		double level = alpha / (fam_m ? fam_m : 1);
 
 		if (!r->t.tested)
 			r->p_adj = NAN;
-		/* --alpha decides DIFFERENT; stats_verdict tells SAME from UNKNOWN */
-		if (r->t.tested && r->p_adj < alpha) {
-			r->verdict = VERDICT_DIFFERENT;
-		} else {
-			r->verdict = stats_verdict(&never, 1.0, r->has_dci, r->dlo, r->dhi, threshold);
-			if (r->verdict == VERDICT_DIFFERENT)
-				r->verdict = VERDICT_UNKNOWN;
-		}
-		if (r->verdict == VERDICT_DIFFERENT && isfinite(r->delta) && b != BETTER_NONE)
-			r->direction = (b == BETTER_LOWER) == (r->delta < 0) ? 1 : -1;
+		r->reachable = r->t.tested && stats_mann_whitney_min_p(r->b->n, r->n->n) < level;
+		r->mde = r->t.tested ? stats_mde(r->cv, r->b->n, r->n->n, level, COMPARE_MDE_POWER)
+				     : INFINITY;
+		r->verdict = stats_verdict(&r->t, r->t.tested ? r->p_adj : 1, alpha, &r->d,
+					   r->b->s.median, band);
+		if (r->verdict == VERDICT_DIFFERENT && isfinite(r->d.est) && r->d.est != 0 &&
+		    b != BETTER_NONE)
+			r->direction = (b == BETTER_LOWER) == (r->d.est < 0) ? 1 : -1;
+		/* From a base of 0 a relative threshold has no meaning: any worsening exceeds it. */
 		r->gated_regression = r->verdict == VERDICT_DIFFERENT && r->direction < 0 &&
-				      r->b->def->gated && fabs(r->delta) > threshold;
+				      r->b->def->gated && (!isfinite(r->rel) || fabs(r->rel) > threshold);
+		if (r->verdict == VERDICT_UNKNOWN && r->t.tested) {
+			/*
+			 * Tell "run more" from "changed, but not enough to be sure":
+			 * base against itself has no shift at all, so its CI is the
+			 * narrowest this row's spread and n allow.
+			 */
+			struct stats_test self_t = r->t;
+			struct stats_shift self;
+
+			stats_shift(r->b->v, r->b->n, r->b->v, r->b->n, STATS_SHIFT_LEVEL, &self);
+			r->too_noisy = stats_verdict(&self_t, 1, alpha, &self, r->b->s.median, band) !=
+				       VERDICT_SAME;
+			nnoisy += r->too_noisy;
+		}
 		nsame += r->verdict == VERDICT_SAME;
 		nunknown += r->verdict == VERDICT_UNKNOWN;
 		nreg += r->direction < 0;
 		nimp += r->direction > 0;
 		nchg += r->verdict == VERDICT_DIFFERENT && !r->direction;
 		ngated += r->gated_regression;
+		if (r->b->def->gated) {
+			size_t reps = r->b->n < r->n->n ? r->b->n : r->n->n;
+
+			ngated_rows++;
+			most_reps = reps > most_reps ? reps : most_reps;
+			nreachable += r->reachable;
+			nsame_gated += r->t.tested && r->verdict == VERDICT_SAME;
+			if (r->t.tested && isfinite(r->mde))
+				mdes[nmde++] = r->mde;
+		}
 	}
-	rc = ngated ? S2BENCH_EXIT_FINDING : S2BENCH_EXIT_OK;
+	/*
+	 * "OK" must mean the gate could have fired. When no gated row can reach
+	 * significance the answer is "cannot decide", unless every gated row
+	 * was shown SAME within a band no wider than the threshold: that rules
+	 * out a regression beyond it without any significance.
+	 */
+	undecided = !ngated && !nreachable &&
+		    !(ntested_gated && nsame_gated == ntested_gated && band <= threshold);
+	reps_needed = stats_mann_whitney_n_needed(gate_level);
+	rc = ngated ? S2BENCH_EXIT_FINDING : undecided ? COMPARE_EXIT_UNDECIDED : S2BENCH_EXIT_OK;
 
 	if (out && !strcmp(out, "-"))
 		hf = stderr;
 	fprintf(hf, "s2bench compare: base %s vs new %s (plan %s)\n", base.run.dir, new_.run.dir,
 		base.run.plan);
-	fprintf(hf, "Mann-Whitney U (two-sided), Holm-corrected in two families: the %zu tested "
-		"rows of gated metrics (the gate) and the %zu others; DIFFERENT: corrected p < %g; "
-		"SAME: not different and the delta's 95%% CI within +-%g%%; UNKNOWN: neither (too "
-		"few or too noisy: run more). \"~\": not significant.\n\n",
-		ntested_gated, ntested - ntested_gated, alpha, threshold * 100);
+	fprintf(hf, "clock %s: %s.\n", clock, clock_meaning(clock));
+	fprintf(hf, "Mann-Whitney U (two-sided, exact up to %d a side with ties), Holm-corrected in "
+		"two families: the %zu tested rows of gated metrics (the gate) and the %zu others. "
+		"delta: the Hodges-Lehmann shift of new against base (a ratio, on the logs; in the "
+		"unit where a value is 0 or below) with its 95%% CI, distribution-free. DIFFERENT: "
+		"corrected p < %g; SAME: not different and the CI inside %s; UNKNOWN: neither (too "
+		"few or too noisy: run more).\n\n", STATS_EXACT_MAX_N, ntested_gated,
+		ntested - ntested_gated, alpha, band_buf);
 	{
 		/* numbers from two machines differ for reasons no test can see */
 		json_t *hb = json_object_get(json_object_get(base.run.env, "host"), "cpu_model");
@@ -367,36 +556,58 @@ int cmd_compare(int argc, char **argv)
 			"--all lists them, -o writes them all)\n", nrows - ntested, STATS_MIN_N_TEST);
 
 	fprintf(hf, "\n%zu rows: %zu DIFFERENT (%zu regressions, %zu improvements, %zu without a "
-		"better direction), %zu SAME, %zu UNKNOWN", nrows, nreg + nimp + nchg, nreg, nimp,
-		nchg, nsame, nunknown);
+		"better direction), %zu SAME, %zu UNKNOWN (%zu of them too few to test)", nrows,
+		nreg + nimp + nchg, nreg, nimp, nchg, nsame, nunknown, nrows - ntested);
 	if (only_base || only_new)
 		fprintf(hf, "; %zu rows only in base, %zu only in new (not compared)", only_base,
 			only_new);
 	fputs(".\n", hf);
+	if (nnoisy)
+		fprintf(hf, "%zu of the UNKNOWN rows are too noisy to be shown SAME within +-%g%% at "
+			"their n (base against itself would not be): more reps, or --same-within.\n",
+			nnoisy, 100 * band);
+	qsort(mdes, nmde, sizeof(*mdes), cmp_double);
+	if (nmde)
+		fprintf(hf, "Detectable: the %zu tested gated rows find a shift of %.2f%% (median "
+			"row; worst %.2f%%) with 80%% power at alpha/m = %.2g (normal theory from "
+			"each row's CV and n, Mann-Whitney efficiency 3/pi).\n", nmde,
+			100 * stats_quantile(mdes, nmde, 0.5), 100 * mdes[nmde - 1], gate_level);
+	if (ntested_gated > nreachable && nreachable)
+		fprintf(hf, "Note: %zu of %zu tested gated rows have too few values to reach p < "
+			"%.2g at all (%zu reps a side needed).\n", ntested_gated - nreachable,
+			ntested_gated, gate_level, reps_needed);
 	for (i = 0; i < nrows; i++) {
 		const struct crow *r = &rows[i];
+		char d[160];
 
 		if (!r->direction)
 			continue;
-		fprintf(hf, "  %s %s: %s, %s [%s], %+.2f%% (95%% CI %+.2f%% to %+.2f%%)%s\n",
+		fprintf(hf, "  %s %s: %s, %s [%s], %s%s\n",
 			r->direction < 0 ? "regression " : "improvement", r->b->def->name,
-			r->b->config, r->b->strategy, r->b->profile, r->delta * 100,
-			r->has_dci ? r->dlo * 100 : NAN, r->has_dci ? r->dhi * 100 : NAN,
+			r->b->config, r->b->strategy, r->b->profile, delta_text(d, sizeof(d), r),
 			r->gated_regression ? "  GATED" : "");
 	}
 	if (ngated)
 		fprintf(hf, "FAIL: %zu gated regression%s beyond %g%%.\n", ngated, ngated > 1 ? "s" : "",
 			threshold * 100);
+	else if (undecided)
+		fprintf(hf, "cannot decide: %zu reps per side, at least %zu needed (for a p below "
+			"alpha/m = %.2g over the %zu gated rows).\n", most_reps, reps_needed,
+			gate_level, ntested_gated ? ntested_gated : ngated_rows);
 	else
 		fprintf(hf, "OK: no gated regression beyond %g%%.\n", threshold * 100);
 
 	if (out) {
-		json_t *doc = json_pack("{s:s, s:{s:s, s:s}, s:{s:s, s:s}, s:f, s:f, s:s}",
+		json_t *doc = json_pack("{s:s, s:{s:s, s:s}, s:{s:s, s:s}, s:s, s:f, s:f, s:f, s:s, s:s}",
 			"schema", COMPARE_SCHEMA,
 			"base", "dir", base.run.dir, "plan", base.run.plan,
 			"new", "dir", new_.run.dir, "plan", new_.run.plan,
-			"threshold", threshold, "alpha", alpha,
-			"test", "Mann-Whitney U two-sided, Holm within each family: gated rows, other rows");
+			"clock", clock,
+			"threshold", threshold, "alpha", alpha, "same_within", band,
+			"same_within_source", band_why,
+			"test", "Mann-Whitney U two-sided (exact up to 50 a side, ties included), Holm "
+				"within each family: gated rows, other rows; shift: Hodges-Lehmann with "
+				"its distribution-free 95% CI; SAME: that CI inside +-same_within");
 		json_t *arr = json_array();
 		FILE *jf;
 
@@ -410,19 +621,28 @@ int cmd_compare(int argc, char **argv)
 					  r->b->def->better == BETTER_HIGHER ? "higher" : "none",
 				"gated", r->b->def->gated,
 				"base", side_json(r->b), "new", side_json(r->n),
-				"delta", rjson_num(r->delta));
+				"delta", rjson_num(r->rel));
 
 			if (!o) {
 				s2b_err("compare: out of memory");
 				abort();
 			}
-			json_object_set_new(o, "delta_ci95", r->has_dci ?
-				json_pack("[o, o]", rjson_num(r->dlo), rjson_num(r->dhi)) : json_null());
+			json_object_set_new(o, "delta_ci95", r->d.has_ci && isfinite(r->rlo) ?
+				json_pack("[o, o]", rjson_num(r->rlo), rjson_num(r->rhi)) : json_null());
+			json_object_set_new(o, "shift", json_pack("{s:s, s:o, s:o}",
+				"unit", r->d.relative ? "ratio - 1" : r->b->unit,
+				"estimate", rjson_num(r->d.est),
+				"ci95", r->d.has_ci ? json_pack("[o, o]", rjson_num(r->d.lo),
+								 rjson_num(r->d.hi)) : json_null()));
 			json_object_set_new(o, "tested", json_boolean(r->t.tested));
 			json_object_set_new(o, "p", r->t.tested ? rjson_num(r->t.p) : json_null());
 			json_object_set_new(o, "p_holm", r->t.tested ? rjson_num(r->p_adj) : json_null());
 			json_object_set_new(o, "family", json_string(r->b->def->gated ? "gated" : "other"));
 			json_object_set_new(o, "exact", json_boolean(r->t.exact));
+			json_object_set_new(o, "can_reach_alpha", json_boolean(r->reachable));
+			json_object_set_new(o, "cv", rjson_num(r->cv));
+			json_object_set_new(o, "mde", r->t.tested ? rjson_num(r->mde) : json_null());
+			json_object_set_new(o, "too_noisy_for_band", json_boolean(r->too_noisy));
 			json_object_set_new(o, "verdict", json_string(stats_verdict_name(r->verdict)));
 			json_object_set_new(o, "change", json_string(r->direction < 0 ? "regression" :
 				r->direction > 0 ? "improvement" :
@@ -438,6 +658,15 @@ int cmd_compare(int argc, char **argv)
 			"changed", (json_int_t)nchg, "same", (json_int_t)nsame,
 			"unknown", (json_int_t)nunknown, "gated_regressions", (json_int_t)ngated,
 			"only_base", (json_int_t)only_base, "only_new", (json_int_t)only_new));
+		json_object_set_new(json_object_get(doc, "summary"), "too_noisy_for_band",
+				    json_integer((json_int_t)nnoisy));
+		json_object_set_new(json_object_get(doc, "summary"), "gate",
+			json_pack("{s:b, s:I, s:I, s:I, s:f, s:o, s:o}", "decided", !undecided,
+				  "reachable_rows", (json_int_t)nreachable,
+				  "reps_per_side", (json_int_t)most_reps,
+				  "reps_needed", (json_int_t)reps_needed, "level", gate_level,
+				  "mde_median", nmde ? rjson_num(stats_quantile(mdes, nmde, 0.5)) : json_null(),
+				  "mde_worst", nmde ? rjson_num(mdes[nmde - 1]) : json_null()));
 		json_object_set_new(doc, "exit", json_integer(rc));
 		jf = strcmp(out, "-") ? fopen(out, "w") : stdout;
 		if (!jf || json_dumpf(doc, jf, JSON_INDENT(1) | JSON_PRESERVE_ORDER) ||
@@ -448,6 +677,7 @@ int cmd_compare(int argc, char **argv)
 		json_decref(doc);
 	}
 out:
+	free(mdes);
 	free(p);
 	free(adj);
 	free(rows);

@@ -280,11 +280,102 @@ const struct cell *run_cell(const struct run *r, const char *id)
 	return NULL;
 }
 
+/*
+ * A value as table writes it: an optional minus, decimal digits with an
+ * optional fraction and exponent, nothing around it. strtod alone would
+ * take " 5", "0x10", "nan" and "1e999" (as inf), and a NUL cuts the field
+ * before strtod sees the rest.
+ */
+static bool decimal_ok(const char *s)
+{
+	const char *p = s;
+	size_t digits = 0;
+
+	if (*p == '-')
+		p++;
+	while (*p >= '0' && *p <= '9')
+		p++, digits++;
+	if (*p == '.') {
+		p++;
+		while (*p >= '0' && *p <= '9')
+			p++, digits++;
+	}
+	if (!digits)
+		return false;
+	if (*p == 'e' || *p == 'E') {
+		p++;
+		if (*p == '+' || *p == '-')
+			p++;
+		if (*p < '0' || *p > '9')
+			return false;
+		while (*p >= '0' && *p <= '9')
+			p++;
+	}
+	return !*p;
+}
+
+/*
+ * Units of quantities that cannot go below zero: times, counts, sizes and
+ * rates of them. A unit not listed (a ratio, a difference) may be signed.
+ */
+static bool unit_nonnegative(const char *unit)
+{
+	static const char *const u[] = { "ns", "us", "ms", "s", "bytes", "pages", "pages/s",
+					 "calls", "cpus", "events", "exits", "faults",
+					 "operations", "tlbi", "waits", NULL };
+
+	for (size_t i = 0; u[i]; i++)
+		if (!strcmp(unit, u[i]))
+			return true;
+	return false;
+}
+
+struct row_key {
+	const struct cell *cell;
+	const char *metric;
+	int line;
+};
+
+static int cmp_row_key(const void *a, const void *b)
+{
+	const struct row_key *x = a, *y = b;
+
+	if (x->cell != y->cell)
+		return x->cell < y->cell ? -1 : 1;
+	if (x->metric != y->metric)
+		return x->metric < y->metric ? -1 : 1;
+	return x->line - y->line;
+}
+
+/*
+ * One cell has one value per metric: a second one (a table appended to
+ * twice, two files pasted together) would count one rep twice.
+ */
+static bool rows_unique(const char *path, const struct run *r, const int *lines, char *err,
+			size_t errlen)
+{
+	struct row_key *k = calloc(r->nrows ? r->nrows : 1, sizeof(*k));
+	bool ok = true;
+
+	if (!k)
+		return fail(err, errlen, "out of memory");
+	for (size_t i = 0; i < r->nrows; i++)
+		k[i] = (struct row_key){ r->rows[i].cell, r->rows[i].metric, lines[i] };
+	qsort(k, r->nrows, sizeof(*k), cmp_row_key);
+	for (size_t i = 1; ok && i < r->nrows; i++)
+		if (k[i].cell == k[i - 1].cell && k[i].metric == k[i - 1].metric)
+			ok = fail(err, errlen, "%s:%d: cell %s's %s again (first on line %d)", path,
+				  k[i].line, k[i].cell->id, k[i].metric, k[i - 1].line);
+	free(k);
+	return ok;
+}
+
 bool run_load(const char *dir, struct run *r, char *err, size_t errlen)
 {
 	char path[4096], *line = NULL, *fields[MAX_FIELDS], *end;
 	size_t cap = 0, rcap = 0;
-	int lineno = 0, nfields = 11;
+	int lineno = 0, nfields = 11, *lines = NULL;
+	ssize_t len;
 	bool ok = true;
 	FILE *f;
 
@@ -295,13 +386,18 @@ bool run_load(const char *dir, struct run *r, char *err, size_t errlen)
 	if (!f)
 		return fail(err, errlen, "%s: %s (run s2bench table %s first)", path,
 			    strerror(errno), dir);
-	while (ok && getline(&line, &cap, f) != -1) {
+	while (ok && (len = getline(&line, &cap, f)) != -1) {
 		const struct metric_def *def;
 		const struct cell *cl;
 		struct row *row;
 		int n;
 
 		lineno++;
+		/* A NUL would end the line early for every string function below. */
+		if (memchr(line, 0, len)) {
+			ok = fail(err, errlen, "%s:%d: a NUL byte in the line", path, lineno);
+			break;
+		}
 		line[strcspn(line, "\r\n")] = 0;
 		if (lineno == 1) {
 			/* Runs made before the clock column are realtime runs. */
@@ -348,6 +444,13 @@ bool run_load(const char *dir, struct run *r, char *err, size_t errlen)
 				  path, lineno, cl->id);
 			break;
 		}
+		/* Only a cell that ran to completion has figures to trust. */
+		if (!cl->status || strcmp(cl->status, "0")) {
+			ok = fail(err, errlen, "%s:%d: cell %s is %s (status %s): only ok cells have "
+				  "figures", path, lineno, cl->id, cell_outcome(cl->status),
+				  cl->status ? cl->status : "none");
+			break;
+		}
 		def = metric_find(fields[7]);
 		if (!def) {
 			ok = fail(err, errlen, "%s:%d: unknown metric '%s'", path, lineno, fields[7]);
@@ -361,6 +464,7 @@ bool run_load(const char *dir, struct run *r, char *err, size_t errlen)
 		}
 		if (r->nrows == rcap) {
 			struct row *nr;
+			int *nl;
 
 			rcap = rcap ? 2 * rcap : 1024;
 			nr = realloc(r->rows, rcap * sizeof(*r->rows));
@@ -369,16 +473,28 @@ bool run_load(const char *dir, struct run *r, char *err, size_t errlen)
 				break;
 			}
 			r->rows = nr;
+			nl = realloc(lines, rcap * sizeof(*lines));
+			if (!nl) {
+				ok = fail(err, errlen, "out of memory");
+				break;
+			}
+			lines = nl;
 		}
 		row = &r->rows[r->nrows];
 		errno = 0;
 		row->value = strtod(fields[9], &end);
 		/* table writes finite numbers only; inf or nan would poison every statistic */
-		if (!*fields[9] || *end || errno || !isfinite(row->value)) {
-			ok = fail(err, errlen, "%s:%d: value '%s' is not a finite number", path, lineno,
-				  fields[9]);
+		if (!decimal_ok(fields[9]) || *end || errno || !isfinite(row->value)) {
+			ok = fail(err, errlen, "%s:%d: value '%s' is not a finite decimal number", path,
+				  lineno, fields[9]);
 			break;
 		}
+		if (row->value < 0 && unit_nonnegative(def->unit)) {
+			ok = fail(err, errlen, "%s:%d: %s is %s %s: a quantity in %s cannot be "
+				  "negative", path, lineno, def->name, fields[9], def->unit, def->unit);
+			break;
+		}
+		lines[r->nrows] = lineno;
 		row->cell = cl;
 		row->metric = def->name;
 		row->unit = strdup(fields[8]);
@@ -388,6 +504,9 @@ bool run_load(const char *dir, struct run *r, char *err, size_t errlen)
 	fclose(f);
 	if (ok && lineno == 0)
 		ok = fail(err, errlen, "%s: empty (no header)", path);
+	if (ok)
+		ok = rows_unique(path, r, lines, err, errlen);
+	free(lines);
 	if (ok && r->clock && strcmp(r->clock, run_clock(r)))
 		ok = fail(err, errlen, "%s: clock '%s', but env.json says '%s'", path, r->clock,
 			  json_string_value(json_object_get(r->env, "clock")));

@@ -24,9 +24,11 @@
 #define STATS_CV_HIGH 0.10
 /*
  * Exact null distributions (Mann-Whitney: each sample; Wilcoxon: the
- * non-zero differences) up to this many values when there are no ties, the
- * normal approximation otherwise. At 50 the exact tables take a few
- * milliseconds, and it is scipy.stats.wilcoxon's own limit.
+ * non-zero differences) up to this many values, the normal approximation
+ * past it. Mann-Whitney is exact with ties too (a permutation count over
+ * the mid-ranks); Wilcoxon only without them. At 50 the exact tables take
+ * a few milliseconds (25 ms with ties at 50 + 50), and it is
+ * scipy.stats.wilcoxon's own limit.
  */
 #define STATS_EXACT_MAX_N 50
 
@@ -61,6 +63,35 @@ struct stats_test {
 void stats_mann_whitney(const double *a, size_t na, const double *b, size_t nb,
 			struct stats_test *t);
 /*
+ * The smallest two-sided p stats_mann_whitney() can give for samples of
+ * @na and @nb values (2 / C(na + nb, na) when exact; 0 when normal; 1 below
+ * STATS_MIN_N_TEST), and the fewest values a side for that to be < @level.
+ */
+double stats_mann_whitney_min_p(size_t na, size_t nb);
+size_t stats_mann_whitney_n_needed(double level);
+
+/*
+ * The shift of new against base: the Hodges-Lehmann estimate (median of
+ * the pairwise differences new[j] - base[i]) and the distribution-free CI
+ * at @level that inverts the Mann-Whitney test. On data all > 0 it is
+ * taken on the logs and given as a relative change (0.10 = +10%);
+ * otherwise in the data's unit (relative false).
+ */
+struct stats_shift {
+	bool relative;
+	bool has_ci;		/* false below STATS_MIN_N_TEST values a side */
+	double est, lo, hi;
+};
+bool stats_shift(const double *base, size_t nb, const double *new_, size_t nn, double level,
+		 struct stats_shift *d);
+/*
+ * Minimum detectable effect: the relative shift a two-sided Mann-Whitney
+ * test at @level finds with probability @power in samples of @na and @nb
+ * values of coefficient of variation @cv (normal theory, the test's
+ * efficiency 3/pi); INFINITY when no p below @level is possible at that n.
+ */
+double stats_mde(double cv, size_t na, size_t nb, double level, double power);
+/*
  * Paired differences d[i] (zeros dropped, as scipy's default "wilcox").
  * statistic is W+; scipy's two-sided statistic is min(W+, W-). The normal
  * approximation uses the tie correction and a continuity correction
@@ -85,11 +116,13 @@ enum stats_verdict { VERDICT_UNKNOWN, VERDICT_SAME, VERDICT_DIFFERENT };
 const char *stats_verdict_name(enum stats_verdict v);
 /*
  * DIFFERENT: tested and p_adjusted < alpha. SAME: tested, not different, and
- * the delta's CI lies within +-threshold. UNKNOWN: otherwise.
+ * the shift's CI lies inside +-band (an equivalence test: relative, or in
+ * the unit as +-band * |base_median|). UNKNOWN: otherwise.
  */
-enum stats_verdict stats_verdict(const struct stats_test *t, double p_adjusted,
-				 bool has_delta_ci, double delta_lo, double delta_hi,
-				 double threshold);
+enum stats_verdict stats_verdict(const struct stats_test *t, double p_adjusted, double alpha,
+				 const struct stats_shift *d, double base_median, double band);
+/* Level of the shift CI that decides SAME (and compare prints). */
+#define STATS_SHIFT_LEVEL 0.95
 
 /* Exact (Clopper-Pearson) 95% CI of a rate of k successes in n trials. */
 void stats_rate_ci(size_t k, size_t n, double *lo, double *hi);

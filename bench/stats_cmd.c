@@ -286,6 +286,25 @@ static json_t *delta_json(const struct values *a, const struct values *b,
 	return o;
 }
 
+/* The Hodges-Lehmann shift of B against A and its 95% CI, as compare gives it. */
+static json_t *shift_json(const struct values *a, const struct values *b)
+{
+	struct stats_shift d;
+	json_t *o = json_object();
+
+	stats_shift(a->v, a->n, b->v, b->n, STATS_SHIFT_LEVEL, &d);
+	json_object_set_new(o, "relative", json_boolean(d.relative));
+	set_num(o, "estimate", d.est);
+	if (d.has_ci) {
+		set_num(o, "ci_lo", d.lo);
+		set_num(o, "ci_hi", d.hi);
+	} else {
+		set_str(o, "ci_unavailable", "fewer than 4 values in a sample");
+	}
+	set_num(o, "min_p", stats_mann_whitney_min_p(a->n, b->n));
+	return o;
+}
+
 /* Paired: Wilcoxon on the log ratios, and the median ratio with its CI. */
 static void paired_json(json_t *root, const struct values *a, const struct values *b,
 			unsigned long seed, size_t resamples)
@@ -352,11 +371,18 @@ static const char stats_usage[] =
 "  bootstrap 95% CI of the median (ci_lo, ci_hi; none below 6 values).\n"
 "Two samples (A the base, B the new): both summaries, and\n"
 "  mann_whitney: two-sided Mann-Whitney U test: u (of A, as scipy), u_b, p,\n"
-"    exact (true: exact distribution, used when there are no ties and both\n"
-"    n <= 50; false: normal approximation, tie and continuity corrected);\n"
-"    not tested below 4 values in a sample;\n"
+"    exact (true: exact distribution when both n <= 50: the table of U without\n"
+"    ties, a count of all C(N, nA) splits over the mid-ranks with ties, p =\n"
+"    2 min(P(U <= u), P(U >= u)) as scipy's permutation_test; false: normal\n"
+"    approximation, tie and continuity corrected); not tested below 4 values\n"
+"    in a sample;\n"
 "  delta: median(B)/median(A) - 1 with a bootstrap 95% CI, each sample\n"
-"    resampled on its own (A's values must be > 0).\n"
+"    resampled on its own (A's values must be > 0);\n"
+"  shift: what compare prints: the Hodges-Lehmann estimate (median of the\n"
+"    pairwise B[j] - A[i]; of log B[j] - log A[i], as exp() - 1, when every\n"
+"    value is > 0: relative true) and its distribution-free 95% CI [D(k),\n"
+"    D(mn+1-k)] from the no-ties law of U (normal past 50); min_p: the\n"
+"    smallest p the test can give at these n.\n"
 "With --paired (A and B the same length, every value > 0): both summaries, and\n"
 "  wilcoxon: signed-rank test on d[i] = log(B[i]/A[i]), zero differences\n"
 "    dropped: n (non-zero pairs), w_plus, w_minus, p, exact (no ties and\n"
@@ -496,6 +522,7 @@ int cmd_stats(int argc, char **argv)
 	} else if (nargs == 2) {
 		json_object_set_new(root, "mann_whitney", mann_whitney_json(&a, &b));
 		json_object_set_new(root, "delta", delta_json(&a, &b, seed, resamples));
+		json_object_set_new(root, "shift", shift_json(&a, &b));
 	}
 	rc = print_json(root, stdout);
 out:
@@ -507,8 +534,8 @@ out:
 /* ---- s2bench simulate ---- */
 
 struct sim_params {
-	unsigned long n, trials, seed, group, resamples;
-	double cv, shift, threshold;
+	unsigned long n, trials, seed, group;
+	double cv, shift, threshold, band;
 };
 
 /* One line of the result: a rate, its exact CI, and the goal if it has one. */
@@ -535,7 +562,7 @@ static bool rate_met(const struct sim_rate *r)
 
 /* Tally of one scenario over every trial. */
 struct sim_tally {
-	size_t diff_raw, diff_holm, same_holm, groups, groups_flagged;
+	size_t diff_raw, diff_holm, same_holm, gate_holm, groups, groups_flagged;
 };
 
 /*
@@ -550,48 +577,49 @@ static void draw_sample(gsl_rng *r, double *v, size_t n, double cv, double scale
 
 /*
  * The rows of one report, as compare treats them: each row a Mann-Whitney
- * test and a delta CI, Holm over the rows, then the verdict.
+ * test and a Hodges-Lehmann shift with its CI, Holm over the rows (the
+ * gated family), then compare's verdict and gate: a lower-is-better metric
+ * (a time), so a positive shift is a regression.
  */
 static void simulate_group(const struct sim_params *sp, gsl_rng *data, double shift,
 			   size_t rows, struct sim_tally *tally)
 {
 	double *base = xcalloc(sp->n, sizeof(double)), *new_ = xcalloc(sp->n, sizeof(double));
 	struct stats_test *t = xcalloc(rows, sizeof(*t));
+	struct stats_shift *d = xcalloc(rows, sizeof(*d));
 	double *p = xcalloc(rows, sizeof(double)), *adj = xcalloc(rows, sizeof(double));
-	double *lo = xcalloc(rows, sizeof(double)), *hi = xcalloc(rows, sizeof(double));
-	bool *has_ci = xcalloc(rows, sizeof(bool)), flagged = false;
+	double *mb = xcalloc(rows, sizeof(double));
+	bool flagged = false;
 
 	for (size_t i = 0; i < rows; i++) {
-		double delta;
-
 		draw_sample(data, base, sp->n, sp->cv, 1);
 		draw_sample(data, new_, sp->n, sp->cv, 1 + shift);
 		stats_mann_whitney(base, sp->n, new_, sp->n, &t[i]);
 		/* --n >= 4 keeps every row tested; an untested one could not be flagged. */
 		p[i] = t[i].tested ? t[i].p : 1;
-		/* compare's bootstrap seed, whatever --seed the data take */
-		has_ci[i] = stats_boot_delta_ci(base, sp->n, new_, sp->n, STATS_DEFAULT_SEED,
-						sp->resamples, &delta, &lo[i], &hi[i]);
+		stats_shift(base, sp->n, new_, sp->n, STATS_SHIFT_LEVEL, &d[i]);
+		mb[i] = stats_quantile(base, sp->n, 0.5);
 	}
 	stats_holm(p, rows, adj);
 	for (size_t i = 0; i < rows; i++) {
-		enum stats_verdict raw = stats_verdict(&t[i], p[i], has_ci[i], lo[i], hi[i],
-						       sp->threshold);
-		enum stats_verdict holm = stats_verdict(&t[i], adj[i], has_ci[i], lo[i],
-							hi[i], sp->threshold);
+		enum stats_verdict raw = stats_verdict(&t[i], p[i], STATS_ALPHA, &d[i], mb[i],
+						       sp->band);
+		enum stats_verdict holm = stats_verdict(&t[i], adj[i], STATS_ALPHA, &d[i], mb[i],
+							sp->band);
+		double rel = d[i].relative ? d[i].est : d[i].est / fabs(mb[i]);
 
 		tally->diff_raw += raw == VERDICT_DIFFERENT;
 		tally->diff_holm += holm == VERDICT_DIFFERENT;
 		tally->same_holm += holm == VERDICT_SAME;
+		tally->gate_holm += holm == VERDICT_DIFFERENT && rel > sp->threshold;
 		flagged |= holm == VERDICT_DIFFERENT;
 	}
 	tally->groups++;
 	tally->groups_flagged += flagged;
-	free(has_ci);
-	free(hi);
-	free(lo);
+	free(mb);
 	free(adj);
 	free(p);
+	free(d);
 	free(t);
 	free(new_);
 	free(base);
@@ -620,10 +648,21 @@ static void simulate_scenario(const struct sim_params *sp, double shift,
 static void print_table(const struct sim_params *sp, const struct sim_rate *r, size_t nr,
 			bool ok)
 {
-	printf("s2bench simulate: normal samples of n = %lu, CV %.1f%%, %lu trials, seed %lu\n",
+	double level = STATS_ALPHA / sp->group;
+	double mde = stats_mde(sp->cv, sp->n, sp->n, level, 0.8);
+
+	printf("s2bench simulate: normal samples of n = %lu, CV %.2f%%, %lu trials, seed %lu\n",
 	       sp->n, 100 * sp->cv, sp->trials, sp->seed);
-	printf("verdict: Mann-Whitney (alpha %.2f), SAME within +-%.1f%%, "
-	       "Holm over groups of %lu rows\n\n", STATS_ALPHA, 100 * sp->threshold, sp->group);
+	printf("verdict: Mann-Whitney (alpha %.2f), Holm over groups of %lu rows, SAME: shift's "
+	       "95%% CI within +-%.2f%%, gate: DIFFERENT and worse by more than %.2f%%\n",
+	       STATS_ALPHA, sp->group, 100 * sp->band, 100 * sp->threshold);
+	if (isfinite(mde))
+		printf("minimum detectable effect at alpha/%lu, 80%% power: %.2f%% (normal theory, "
+		       "Mann-Whitney efficiency 3/pi)\n\n", sp->group, 100 * mde);
+	else
+		printf("minimum detectable effect: none: at n = %lu no p gets below alpha/%lu "
+		       "(%zu values a side needed)\n\n", sp->n, sp->group,
+		       stats_mann_whitney_n_needed(level));
 	printf("%-12s %-10s %-13s %9s %7s  %-16s  %s\n", "case", "verdict", "using", "count",
 	       "rate", "95% CI", "goal");
 	for (size_t i = 0; i < nr; i++) {
@@ -647,6 +686,7 @@ static json_t *rates_json(const struct sim_params *sp, const struct sim_rate *r,
 			  size_t nr, bool ok)
 {
 	json_t *root = json_object(), *params = json_object(), *rows = json_array();
+	double mde = stats_mde(sp->cv, sp->n, sp->n, STATS_ALPHA / sp->group, 0.8);
 
 	set_str(root, "schema", "s2perf.simulate/1");
 	set_int(params, "n", sp->n);
@@ -655,10 +695,12 @@ static json_t *rates_json(const struct sim_params *sp, const struct sim_rate *r,
 	set_int(params, "trials", sp->trials);
 	set_int(params, "seed", sp->seed);
 	set_num(params, "threshold", sp->threshold);
+	set_num(params, "same_within", sp->band);
 	set_int(params, "group", sp->group);
-	set_int(params, "resamples", sp->resamples);
 	set_num(params, "alpha", STATS_ALPHA);
 	json_object_set_new(root, "params", params);
+	/* null: no p at this n can get below alpha/group */
+	set_num(root, "mde", mde);
 	for (size_t i = 0; i < nr; i++) {
 		json_t *o = json_object();
 		double lo, hi;
@@ -689,26 +731,32 @@ static const char simulate_usage[] =
 "The known-answer benchmark of compare's decision. Each trial draws two\n"
 "samples of N values, normal with the given CV (the second scaled by\n"
 "1 + SHIFT in the shift case), and decides as compare does: two-sided\n"
-"Mann-Whitney, bootstrap CI of the relative difference of medians, Holm over\n"
-"a report's rows (here consecutive groups of trials), verdict DIFFERENT / SAME\n"
-"/ UNKNOWN. Rates carry their exact 95% CI; goals are on the measured rate:\n"
+"Mann-Whitney, Hodges-Lehmann shift with its 95% CI, Holm over a report's\n"
+"gated rows (here consecutive groups of trials), verdict DIFFERENT / SAME /\n"
+"UNKNOWN, and the gate (DIFFERENT and worse by more than the threshold).\n"
+"Rates carry their exact 95% CI; goals are on the measured rate:\n"
 "  A/A   (no difference)  DIFFERENT with raw p  <= 5%   (false positives)\n"
 "  shift (+SHIFT)         DIFFERENT with raw p  >= 90%  (detection)\n"
 "Also shown: both with Holm, the A/A groups with any DIFFERENT row after Holm\n"
-"(the family-wise rate), and SAME rates (for a shift, SAME is a wrong answer).\n"
+"(the family-wise rate), the gate's rate (A/A: false alarms; shift: what\n"
+"compare --threshold would fail on), SAME rates (for a shift beyond the band,\n"
+"SAME is a wrong answer), and the minimum detectable effect compare prints.\n"
+"To ask what a run can detect, give its CV, reps and gated rows:\n"
+"  s2bench simulate -n 10 -c 0.004 -S 0.01 -T 0.005 -b 0.01 -g 40\n"
 "A table for people on stdout; -o for JSON (schema s2perf.simulate/1).\n"
 "\n"
-"  -n, --n N            values per sample (default 10)\n"
-"  -c, --cv F           coefficient of variation, a fraction (default 0.03)\n"
-"  -S, --shift F        planted relative shift (default 0.10)\n"
-"  -t, --trials N       comparisons per case (default 200)\n"
-"  -s, --seed N         seed of the data's generator (mt19937) (default 1; the\n"
-"                       bootstrap's is compare's fixed one)\n"
-"  -T, --threshold F    SAME when the delta's CI is within +-F (default 0.05)\n"
-"  -g, --group N        rows per report for Holm (default 10)\n"
-"  -r, --resamples N    bootstrap resamples per delta CI (default 10000)\n"
-"  -o, --output FILE    write JSON to FILE ('-': stdout, instead of the table)\n"
-"  -h, --help           this text\n"
+"  -n, --n N             values per sample (default 10)\n"
+"  -c, --cv F            coefficient of variation, a fraction (default 0.03)\n"
+"  -S, --shift F         planted relative shift (default 0.10)\n"
+"  -t, --trials N        comparisons per case (default 200)\n"
+"  -s, --seed N          seed of the data's generator (mt19937) (default 1)\n"
+"  -T, --threshold F     the gate: a regression must exceed F (default 0.05)\n"
+"  -b, --same-within F   SAME when the shift's CI is within +-F (default: the\n"
+"                        threshold, as compare on a realtime run)\n"
+"  -g, --group N         rows per report for Holm: compare's tested gated rows\n"
+"                        (default 10)\n"
+"  -o, --output FILE     write JSON to FILE ('-': stdout, instead of the table)\n"
+"  -h, --help            this text\n"
 "Exit status: 0 all goals met, 1 a goal missed, 2 bad input.\n";
 
 static bool simulate_options(int argc, char **argv, struct sim_params *sp,
@@ -721,8 +769,8 @@ static bool simulate_options(int argc, char **argv, struct sim_params *sp,
 		{ "trials", required_argument, NULL, 't' },
 		{ "seed", required_argument, NULL, 's' },
 		{ "threshold", required_argument, NULL, 'T' },
+		{ "same-within", required_argument, NULL, 'b' },
 		{ "group", required_argument, NULL, 'g' },
-		{ "resamples", required_argument, NULL, 'r' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
@@ -733,7 +781,7 @@ static bool simulate_options(int argc, char **argv, struct sim_params *sp,
 	*rc = S2BENCH_EXIT_USAGE;
 	optind = 0;
 	opterr = 0;
-	while (ok && (c = getopt_long(argc, argv, "+:n:c:S:t:s:T:g:r:o:h", opts, NULL)) != -1) {
+	while (ok && (c = getopt_long(argc, argv, "+:n:c:S:t:s:T:b:g:o:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			ok = parse_count("simulate --n", optarg, STATS_MIN_N_TEST, 1000, &sp->n);
@@ -757,8 +805,8 @@ static bool simulate_options(int argc, char **argv, struct sim_params *sp,
 		case 'g':
 			ok = parse_count("simulate --group", optarg, 1, 100000, &sp->group);
 			break;
-		case 'r':
-			ok = parse_count("simulate --resamples", optarg, 100, 10000000, &sp->resamples);
+		case 'b':
+			ok = parse_fraction("simulate --same-within", optarg, 0, 1, &sp->band);
 			break;
 		case 'o':
 			*out = optarg;
@@ -783,8 +831,7 @@ int cmd_simulate(int argc, char **argv)
 {
 	struct sim_params sp = {
 		.n = 10, .trials = 200, .seed = STATS_DEFAULT_SEED, .group = 10,
-		.resamples = STATS_BOOT_RESAMPLES, .cv = 0.03, .shift = 0.10,
-		.threshold = 0.05,
+		.cv = 0.03, .shift = 0.10, .threshold = 0.05, .band = NAN,
 	};
 	const char *out = NULL;
 	struct sim_tally aa, sh;
@@ -793,6 +840,8 @@ int cmd_simulate(int argc, char **argv)
 
 	if (!simulate_options(argc, argv, &sp, &out, &rc))
 		return rc;
+	if (!isfinite(sp.band))
+		sp.band = sp.threshold;
 	simulate_scenario(&sp, 0, &aa);
 	simulate_scenario(&sp, sp.shift, &sh);
 	snprintf(shift_name, sizeof(shift_name), "shift %+g%%", 100 * sp.shift);
@@ -802,8 +851,10 @@ int cmd_simulate(int argc, char **argv)
 		{ "A/A", "DIFFERENT", "Holm p", aa.diff_holm, sp.trials, 0, 0 },
 		{ "A/A", "any DIFF.", "Holm, groups", aa.groups_flagged, aa.groups, 0, 0 },
 		{ "A/A", "SAME", "Holm p", aa.same_holm, sp.trials, 0, 0 },
+		{ "A/A", "gated", "Holm p", aa.gate_holm, sp.trials, 0, 0 },
 		{ shift_name, "DIFFERENT", "raw p", sh.diff_raw, sp.trials, '>', 0.90 },
 		{ shift_name, "DIFFERENT", "Holm p", sh.diff_holm, sp.trials, 0, 0 },
+		{ shift_name, "gated", "Holm p", sh.gate_holm, sp.trials, 0, 0 },
 		{ shift_name, "SAME", "Holm p", sh.same_holm, sp.trials, 0, 0 },
 	};
 	size_t nr = sizeof(rates) / sizeof(rates[0]);
