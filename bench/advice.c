@@ -74,7 +74,7 @@ static double series_median(const struct series *x)
 
 static const char *ratio_brief(const struct rratio *r, char *buf, size_t len)
 {
-	char p[16], ci[48] = "";
+	char p[16], pa[16], holm[40] = "", ci[48] = "";
 
 	if (r->has_ci)
 		snprintf(ci, sizeof(ci), ", 95%% CI %.3f-%.3f", r->lo, r->hi);
@@ -82,10 +82,23 @@ static const char *ratio_brief(const struct rratio *r, char *buf, size_t len)
 		snprintf(buf, len, "no paired reps");
 	else if (!r->t.tested)
 		snprintf(buf, len, "%.3fx, n=%zu: too few pairs to test", r->median, r->n);
-	else
-		snprintf(buf, len, "%.3fx%s (p=%s, n=%zu)%s", r->median, ci,
-			 rfmt_p(p, sizeof(p), r->t.p), r->n,
+	else {
+		if (r->adjusted)
+			snprintf(holm, sizeof(holm), ", Holm p=%s", rfmt_p(pa, sizeof(pa), r->p_adj));
+		snprintf(buf, len, "%.3fx%s (p=%s%s, n=%zu)%s", r->median, ci,
+			 rfmt_p(p, sizeof(p), r->t.p), holm, r->n,
 			 rratio_significant(r) ? "" : ", no significant difference");
+	}
+	return buf;
+}
+
+/* "0.871-0.970", or "none (n<6)" */
+static const char *ci_text(const struct rratio *r, char *buf, size_t len)
+{
+	if (r->has_ci)
+		snprintf(buf, len, "%.3f-%.3f", r->lo, r->hi);
+	else
+		snprintf(buf, len, "none (n<%d)", STATS_MIN_N_CI);
 	return buf;
 }
 
@@ -113,14 +126,14 @@ static const struct rgroup *primary_group(const struct rset *s, const char *prof
 	return NULL;
 }
 
-static void advise_strategy(struct rdoc *d, const struct rset *s)
+static void advise_strategy(struct rdoc *d, const struct rset *s, struct rholm *h,
+			    struct rfindings *f)
 {
 	size_t pi, ci, k;
 	bool any_untestable = false;
 
 	size_t told = 0;
 
-	rdoc_heading(d, 3, "advice-strategy", "Which strategy for which workload");
 	for (pi = 0; pi < s->nprofiles; pi++)
 		for (ci = 0; ci < s->nconfigs; ci++) {
 			const char *prof = s->profiles[pi], *cfg = s->configs[ci];
@@ -146,7 +159,7 @@ static void advise_strategy(struct rdoc *d, const struct rset *s)
 
 				if (!g || g == base)
 					continue;
-				rratio_groups(g, base, &r);
+				rholm_groups(h, g, base, &r);
 				if (!r.t.tested)
 					any_untestable = true;
 				if (rratio_significant(&r) && better_ratio(g->def, r.median) &&
@@ -160,12 +173,18 @@ static void advise_strategy(struct rdoc *d, const struct rset *s)
 				others = o;
 			}
 			rfmt_auto(med, sizeof(med), base->s.median, base->unit);
-			if (best)
-				rdoc_item(d, "%s [%s]: use %s: %s %.3fx rwlock's %s (p=%s, n=%zu). "
+			if (best) {
+				rdoc_item(d, "%s [%s]: use %s: %s %.3fx rwlock's %s (Holm p=%s, n=%zu). "
 					  "Each against rwlock: %s.", cfg, prof, best->strategy,
 					  p->def->name, rbest.median, med,
-					  rfmt_p(buf, sizeof(buf), rbest.t.p), rbest.n, others);
-			else
+					  rfmt_p(buf, sizeof(buf), rratio_p(&rbest)), rbest.n, others);
+				if (f && h && h->apply)
+					rfinding_add(f, "Advice: %s [%s]: use %s: %s %.3fx rwlock's "
+						     "(95%% CI %s, Holm p=%s, n=%zu).", cfg, prof,
+						     best->strategy, p->def->name, rbest.median,
+						     ci_text(&rbest, med, sizeof(med)),
+						     rfmt_p(buf, sizeof(buf), rratio_p(&rbest)), rbest.n);
+			} else
 				rdoc_item(d, "%s [%s]: keep rwlock (the default; %s %s): no strategy is "
 					  "significantly better. Each against rwlock: %s.", cfg, prof,
 					  p->def->name, med, others);
@@ -270,7 +289,8 @@ static bool in_list(const char *v, const char *const *list)
 	return false;
 }
 
-static void advise_family(struct rdoc *d, const struct rset *s, const struct family_q *q)
+static void advise_family(struct rdoc *d, const struct rset *s, const struct family_q *q,
+			  struct rholm *h, struct rfindings *f)
 {
 	char **keys = calloc(s->nconfigs, sizeof(*keys));
 	bool *done = calloc(s->nconfigs, sizeof(*done)), told = false, families = false;
@@ -319,6 +339,7 @@ static void advise_family(struct rdoc *d, const struct rset *s, const struct fam
 				char *text, *refname, med[48], buf[256];
 				const char *best = NULL;
 				double best_ratio = 1;
+				struct rratio rbest = { 0 };
 				char *worse;
 
 				if (!config_series(s, prof, members[0], strat, vw->metrics, &base))
@@ -335,13 +356,14 @@ static void advise_family(struct rdoc *d, const struct rset *s, const struct fam
 					if (!config_series(s, prof, members[m], strat, vw->metrics, &x)) {
 						t = rstrf("%s %s: no values;", text, v);
 					} else {
-						rratio_of(x.rep, x.v, x.n, base.rep, base.v, base.n, &r);
+						rholm_ratio(h, x.rep, x.v, x.n, base.rep, base.v, base.n, &r);
 						rfmt_auto(med, sizeof(med), series_median(&x), "ns");
 						t = rstrf("%s %s %s = %s;", text, v, med,
 							  ratio_brief(&r, buf, sizeof(buf)));
 						if (rratio_significant(&r) && r.median < best_ratio) {
 							best_ratio = r.median;
 							best = members[m];
+							rbest = r;
 						}
 						if (rratio_significant(&r) && r.median > 1) {
 							char *w = rstrf("%s%s%s", worse, *worse ? ", " : "", v);
@@ -359,6 +381,13 @@ static void advise_family(struct rdoc *d, const struct rset *s, const struct fam
 					char *v = q->value(s, best);
 
 					rdoc_item(d, "%s Best: %s (%.3fx %s).", text, v, best_ratio, refname);
+					if (f && h && h->apply)
+						rfinding_add(f, "Advice: %s, %s [%s], %s: %s %.3fx %s (95%% CI "
+							     "%s, Holm p=%s, n=%zu).", label, strat, prof,
+							     vw->what, v, best_ratio, refname,
+							     ci_text(&rbest, med, sizeof(med)),
+							     rfmt_p(buf, sizeof(buf), rratio_p(&rbest)),
+							     rbest.n);
 					free(v);
 				} else if (*worse) {
 					rdoc_item(d, "%s Best: %s; significantly worse: %s.", text, refname, worse);
@@ -385,7 +414,33 @@ static void advise_family(struct rdoc *d, const struct rset *s, const struct fam
 	free(done);
 }
 
-void advice_build(struct rdoc *d, const struct rset *s)
+/*
+ * One question of the advice under Holm's correction: built once into a
+ * scratch document to gather its tests, then for real with their adjusted p.
+ */
+static void advise_holm(struct rdoc *d, const struct rset *s, const struct family_q *q,
+			struct rfindings *f)
+{
+	struct rdoc scratch = { 0 };
+	struct rholm h = { 0 };
+
+	if (q)
+		advise_family(&scratch, s, q, &h, NULL);
+	else
+		advise_strategy(&scratch, s, &h, NULL);
+	rdoc_free(&scratch);
+	rholm_adjust(&h);
+	if (h.m)
+		rdoc_para(d, "Holm's correction over the %zu test%s of this question.", h.m,
+			  h.m > 1 ? "s" : "");
+	if (q)
+		advise_family(d, s, q, &h, f);
+	else
+		advise_strategy(d, s, &h, f);
+	rholm_free(&h);
+}
+
+void advice_build(struct rdoc *d, const struct rset *s, struct rfindings *f)
 {
 	static const char *const logging[] = { "s2_dirty", "s2_split", NULL };
 	static const char *const dirty[] = { "s2_dirty", NULL };
@@ -437,14 +492,20 @@ void advice_build(struct rdoc *d, const struct rset *s)
 
 	rdoc_heading(d, 2, "advice", "Tuning advice");
 	rdoc_para(d, "Computed from this run's numbers only: ratios are paired by profile and "
-		  "rep, p is the Wilcoxon signed-rank test (two-sided) on log ratios, and a "
-		  "difference with p >= %.2f is called no significant difference. Emulated "
-		  "times (target qemu) only mean something as ratios.", STATS_ALPHA);
-	advise_strategy(d, s);
+		  "rep, p is the Wilcoxon signed-rank test (two-sided) on log ratios, corrected "
+		  "by Holm's method over the tests of each question below (Holm p), and a "
+		  "difference with Holm p >= %.2f is called no significant difference. %s",
+		  STATS_ALPHA, rset_icount(s) ? "Times are instruction time (clock icount): "
+		  "the length of the code path, not the speed of a CPU." :
+		  !strcmp(json_string_value(json_object_get(s->run.manifest, "target")) ?: "", "qemu") ?
+		  "Emulated times (target qemu, clock realtime) only mean something as ratios "
+		  "within one boot." : "");
+	rdoc_heading(d, 3, "advice-strategy", "Which strategy for which workload");
+	advise_holm(d, s, NULL, f);
 	rdoc_heading(d, 3, "advice-log", "%s (and ring size)", logq.title);
-	advise_family(d, s, &logq);
+	advise_holm(d, s, &logq, f);
 	rdoc_heading(d, 3, "advice-thp", "%s", backq.title);
-	advise_family(d, s, &backq);
+	advise_holm(d, s, &backq, f);
 	rdoc_heading(d, 3, "advice-eager", "%s", eagerq.title);
-	advise_family(d, s, &eagerq);
+	advise_holm(d, s, &eagerq, f);
 }

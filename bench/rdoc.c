@@ -53,6 +53,26 @@ void fn(struct rdoc *d, const char *fmt, ...)				\
 TEXT_BLOCK(rdoc_para, RB_PARA)
 TEXT_BLOCK(rdoc_item, RB_ITEM)
 
+void rdoc_para_id(struct rdoc *d, const char *id, const char *fmt, ...)
+{
+	struct rblock *b = add(d, RB_PARA);
+	va_list ap;
+
+	b->id = strdup(id);
+	va_start(ap, fmt);
+	b->text = rvstrf(fmt, ap);
+	va_end(ap);
+}
+
+void rdoc_move(struct rdoc *dst, struct rdoc *src)
+{
+	for (size_t i = 0; i < src->n; i++)
+		*add(dst, src->b[i].kind) = src->b[i];
+	/* the blocks' strings and tables belong to dst now */
+	free(src->b);
+	memset(src, 0, sizeof(*src));
+}
+
 void rdoc_plot(struct rdoc *d, const char *id, const char *img, const char *fmt, ...)
 {
 	struct rblock *b = add(d, RB_PLOT);
@@ -408,7 +428,13 @@ void rdoc_html(const struct rdoc *d, const char *title, FILE *f)
 			fprintf(f, "</h%d>\n", b->level);
 			break;
 		case RB_PARA:
-			fputs("<p>", f);
+			if (b->id) {
+				fputs("<p id=\"", f);
+				esc(f, b->id);
+				fputs("\">", f);
+			} else {
+				fputs("<p>", f);
+			}
 			esc(f, b->text);
 			fputs("</p>\n", f);
 			break;

@@ -12,6 +12,7 @@
 #include <libgen.h>
 #include <limits.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -212,25 +213,68 @@ static const char *skip_reason(const struct rset *s, const struct cell *c, char 
 	return buf;
 }
 
-static void build_header(struct rdoc *d, const struct rset *s, bool *failed)
+/* What the run's clock makes of its times, said once, plainly. */
+static void build_clock(struct rdoc *d, const struct rset *s)
 {
-	size_t ok = 0, bad = 0, skipped = 0, notrun = 0, listed = 0, i, j;
-	size_t timed_reps = 0, coll_reps = 0;
+	const char *target = manifest_str(s, "target") ?: "qemu";
+
+	if (rset_icount(s))
+		rdoc_para_id(d, "clock", "Clock: icount (instruction time). The target ran under "
+			     "QEMU -icount shift=0,sleep=off: its clock counts the instructions it "
+			     "executes, 1 ns for each. Every time in this report is therefore "
+			     "instruction time: the length of the code path the target ran, "
+			     "deterministic from boot to boot (CV below 0.4%%), and not the speed of "
+			     "any CPU. One emulated CPU runs at a time, so a parallel speed-up does "
+			     "not show, nor does time spent waiting for a lock held on another CPU; "
+			     "spinning on a lock does (each spin is instructions). Times keep their "
+			     "units (ns, us, ms, s) and read as instruction time; counts are exact.");
+	else if (!strcmp(target, "host"))
+		rdoc_para_id(d, "clock", "Clock: realtime. The cells ran on this host's own CPUs "
+			     "(target host): times are real time (CLOCK_MONOTONIC), with whatever "
+			     "else the host did in them; counts are exact.");
+	else
+		rdoc_para_id(d, "clock", "Clock: realtime (emulated time). The target read the "
+			     "host's clock under QEMU's software emulation: a time is how long the "
+			     "emulator took on this host, not what an arm64 CPU would take. It "
+			     "varies by 10-50%% from one boot to the next, so only ratios between "
+			     "strategies within one boot (one profile of this run) mean anything, "
+			     "and even those are noisy; counts are exact. A plan with `clock "
+			     "icount` measures deterministic instruction time instead.");
+}
+
+static void build_header(struct rdoc *d, const struct rset *s)
+{
 	const char *rel = env_get(s, env_release), *ser = env_get(s, env_series);
 	char *profiles = list_join(s->profiles, s->nprofiles, ", ");
 	char *strategies = list_join(s->strategies, s->nstrategies, " ");
-	char *base = strdup(s->run.dir), st[128];
+	char *base = strdup(s->run.dir);
 
 	rdoc_heading(d, 1, "top", "s2perf report: %s", basename(base));
 	rdoc_para(d, "Plan %s (seed %ld), target %s (flavour %s, KVM %s), profile%s %s; "
 		  "strategies %s.", s->run.plan, manifest_int(s, "seed", 0),
 		  manifest_str(s, "target") ?: "?", manifest_str(s, "flavour") ?: "?",
 		  manifest_str(s, "kvm") ?: "?", s->nprofiles > 1 ? "s" : "", profiles, strategies);
+	build_clock(d, s);
 	if (s->run.env)
 		rdoc_para(d, "Kernel %s, patch series %s (env.json).", rel ?: "release not recorded",
 			  ser ?: "not recorded");
 	else
 		rdoc_para(d, "Kernel: unknown (the run has no env.json).");
+	free(profiles);
+	free(strategies);
+	free(base);
+}
+
+static bool cell_bad(const struct cell *c)
+{
+	return c->status && !rcell_ok(c) && !rcell_skipped(c);
+}
+
+static void build_cells(struct rdoc *d, const struct rset *s, bool *failed)
+{
+	size_t ok = 0, bad = 0, skipped = 0, notrun = 0, listed = 0, i, j;
+	size_t timed_reps = 0, coll_reps = 0;
+	char st[128];
 
 	for (i = 0; i < s->run.ncells; i++) {
 		const struct cell *c = &s->run.cells[i];
@@ -245,12 +289,13 @@ static void build_header(struct rdoc *d, const struct rset *s, bool *failed)
 			bad++;
 	}
 	*failed = bad > 0;
+	rdoc_heading(d, 2, "cells", "Cells");
 	rdoc_para(d, "Cells: %zu ok, %zu failed, %zu skipped, %zu not run (%zu in the plan).",
 		  ok, bad, skipped, notrun, s->run.ncells);
 	for (i = 0; i < s->run.ncells; i++) {
 		const struct cell *c = &s->run.cells[i];
 
-		if (!c->status || rcell_ok(c) || rcell_skipped(c))
+		if (!cell_bad(c))
 			continue;
 		if (listed++ == MAX_LISTED_CELLS) {
 			rdoc_item(d, "... and %zu more failed cells: see cells.csv", bad - MAX_LISTED_CELLS);
@@ -294,9 +339,153 @@ static void build_header(struct rdoc *d, const struct rset *s, bool *failed)
 		  "here); %zu workload rows of collected cells are left out because the probes "
 		  "slow the workload.", manifest_int(s, "reps", 0), timed_reps,
 		  manifest_int(s, "collect", 0), coll_reps, s->rows_left_out);
-	free(profiles);
-	free(strategies);
-	free(base);
+}
+
+/*
+ * What the headline tested, for the summary: Holm's family and, per
+ * tested row, the pairs and the noise the smallest detectable shift comes from.
+ */
+struct hl_tests {
+	size_t m, nsingle, cap, n;
+	size_t *pairs;
+	double *sd_log;
+};
+
+static void hl_tests_add(struct hl_tests *h, size_t pairs, double sd_log)
+{
+	if (h->n == h->cap) {
+		h->cap = h->cap ? 2 * h->cap : 32;
+		h->pairs = realloc(h->pairs, h->cap * sizeof(*h->pairs));
+		h->sd_log = realloc(h->sd_log, h->cap * sizeof(*h->sd_log));
+		if (!h->pairs || !h->sd_log)
+			abort();
+	}
+	h->pairs[h->n] = pairs;
+	h->sd_log[h->n++] = sd_log;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* "10" or "9-10": the range of the pairs the rows had */
+static const char *pairs_range(const struct hl_tests *h, char *buf, size_t len)
+{
+	size_t lo = SIZE_MAX, hi = 0;
+
+	for (size_t i = 0; i < h->n; i++) {
+		lo = h->pairs[i] < lo ? h->pairs[i] : lo;
+		hi = h->pairs[i] > hi ? h->pairs[i] : hi;
+	}
+	if (lo == hi)
+		snprintf(buf, len, "%zu", lo);
+	else
+		snprintf(buf, len, "%zu-%zu", lo, hi);
+	return buf;
+}
+
+/* The smallest shift the headline's tests could have found, and how that is known. */
+static void summary_mde(struct rdoc *d, const struct hl_tests *h)
+{
+	double alpha = h->m ? STATS_ALPHA / h->m : STATS_ALPHA, *mde;
+	size_t i, nf = 0, ninf = 0, need = rmin_pairs(alpha);
+	char pr[32];
+
+	if (!h->m) {
+		rdoc_item(d, "Smallest detectable shift: none was tested (the Wilcoxon test needs "
+			  "%d pairs per row; a plan with reps >= %zu tests every row).",
+			  STATS_MIN_N_TEST, rmin_pairs(STATS_ALPHA));
+		return;
+	}
+	mde = calloc(h->n + 1, sizeof(*mde));
+	for (i = 0; i < h->n; i++) {
+		double x = rmde_wilcoxon(h->pairs[i], h->sd_log[i], alpha);
+
+		if (isinf(x))
+			ninf++;
+		else if (isfinite(x))
+			mde[nf++] = x;
+	}
+	qsort(mde, nf, sizeof(*mde), cmp_double);
+	pairs_range(h, pr, sizeof(pr));
+	if (nf)
+		rdoc_item(d, "Smallest shift the headline could have found: %.1f%% (median over "
+			  "%zu tested rows; %.1f%% to %.1f%%), with 80%% power at Holm's strictest "
+			  "level %.2f/%zu = %.2g, for the paired Wilcoxon signed-rank test at each "
+			  "row's pairs (%s): (z(1-a/2) + z(0.8)) x sd / sqrt(n x 3/pi) on the log "
+			  "ratio, its sd taken as sqrt(CV^2 + CV(rwlock)^2) from the two groups' CVs, "
+			  "3/pi the test's efficiency relative to the paired t-test.",
+			  stats_quantile(mde, nf, 0.5) * 100, nf, mde[0] * 100, mde[nf - 1] * 100,
+			  STATS_ALPHA, h->m, alpha, pr);
+	if (ninf)
+		rdoc_item(d, "%s%zu of the %zu tested rows could find no shift at all: at %s pairs "
+			  "the exact Wilcoxon p is at least 2/2^n (every pair of one sign), which "
+			  "is not below Holm's strictest level %.2f/%zu = %.2g; %zu pairs could "
+			  "(a plan with reps >= %zu, or fewer rows to test).", nf ? "" :
+			  "Smallest detectable shift: none. ", ninf, h->m, pr, STATS_ALPHA, h->m,
+			  alpha, need, need);
+	free(mde);
+}
+
+#define MAX_LISTED_FINDINGS 12
+
+static void build_summary(struct rdoc *d, const struct rset *s, const struct rfindings *fh,
+			  const struct rfindings *fa, const struct hl_tests *h)
+{
+	size_t i, bad = 0, ok = 0, hung = 0, died = 0, listed = 0;
+	char *ids = strdup(""), *x;
+
+	rdoc_heading(d, 2, "summary", "Summary");
+	if (!fh->n)
+		rdoc_item(d, "Headline: no significant difference from rwlock after Holm's "
+			  "correction over its %zu test%s.", h->m, h->m == 1 ? "" : "s");
+	else
+		rdoc_item(d, "Headline: %zu significant difference%s from rwlock after Holm's "
+			  "correction over its %zu tests:", fh->n, fh->n > 1 ? "s" : "", h->m);
+	for (i = 0; i < fh->n && listed < MAX_LISTED_FINDINGS; i++, listed++)
+		rdoc_item(d, "%s", fh->v[i]);
+	for (i = 0; i < fa->n && listed < MAX_LISTED_FINDINGS; i++, listed++)
+		rdoc_item(d, "%s", fa->v[i]);
+	if (fh->n + fa->n > listed)
+		rdoc_item(d, "... and %zu more: see the headline and the tuning advice.",
+			  fh->n + fa->n - listed);
+	if (!fa->n)
+		rdoc_item(d, "Tuning advice: no recommendation beyond the defaults survives Holm's "
+			  "correction (per question).");
+
+	for (i = 0; i < s->run.ncells; i++) {
+		const struct cell *c = &s->run.cells[i];
+		const char *o = cell_outcome(c->status);
+
+		if (!cell_bad(c)) {
+			ok += c->status != NULL;
+			continue;
+		}
+		bad++;
+		hung += !strcmp(o, "hung");
+		died += !strcmp(o, "died");
+		if (bad <= MAX_LISTED_CELLS) {
+			x = rstrf("%s%s%s %s", ids, *ids ? ", " : "", c->id, o);
+			free(ids);
+			ids = x;
+		}
+	}
+	if (bad)
+		rdoc_item(d, "Cells that failed, hung or died: %zu of %zu (%zu failed, %zu hung, "
+			  "%zu died): %s%s.", bad, s->run.ncells, bad - hung - died, hung, died, ids,
+			  bad > MAX_LISTED_CELLS ? ", ..." : "");
+	else
+		rdoc_item(d, "Cells that failed, hung or died: none (%zu of %zu ran or were "
+			  "skipped).", ok, s->run.ncells);
+	free(ids);
+	summary_mde(d, h);
+	if (h->nsingle)
+		rdoc_item(d, "%zu headline group%s of a single observation (n=1) %s no test and "
+			  "no finding: see \"Single observations\".", h->nsingle,
+			  h->nsingle > 1 ? "s" : "", h->nsingle > 1 ? "have" : "has");
 }
 
 static const struct rgroup *first_group(const struct rset *s, const char *profile,
@@ -378,42 +567,91 @@ static void ratio_cells(const struct rratio *r, char *ratio, size_t rlen, char *
 		rfmt_p(p, plen, r->t.p);
 }
 
-static void headline_rows(struct rtable *t, const struct rset *s, const char *profile,
-			  const char *config, const struct rgroup *any, bool *first)
+/* One pass over the headline (see struct rholm): where its rows go. */
+struct hl_pass {
+	const struct rset *s;
+	struct rholm *h;
+	struct rtable *t;
+	struct rdoc *sd;		/* the single observations' section */
+	struct rtable *single;		/* made at its first row */
+	struct rfindings *f;		/* the second pass only */
+	struct hl_tests *tests;		/* the second pass only */
+	bool all_ns;
+};
+
+static struct rtable *single_table(struct hl_pass *c)
 {
-	const char *metric = any->def->name, *label = metric;
+	static const char *const spec[] = { "profile", "config", "metric", "strategy", ">value",
+					    ">vs rwlock (one pair)" };
+
+	if (c->single)
+		return c->single;
+	rdoc_heading(c->sd, 2, "single", "Single observations (n=1)");
+	rdoc_para(c->sd, "Groups of the headline's metrics with one value each: one run, so no "
+		  "spread, no confidence interval and no test. They are not findings and are "
+		  "kept out of the headline; a ratio here is one pair, as likely noise as not. A "
+		  "plan with more reps (or collect >= %d for the collector's figures) tests them.",
+		  STATS_MIN_N_CI);
+	c->single = rdoc_table(c->sd, "single-table", 6, spec);
+	return c->single;
+}
+
+static void headline_rows(struct hl_pass *c, const char *profile, const char *config,
+			  const struct rgroup *any, bool *first)
+{
+	const struct rset *s = c->s;
+	const char *metric = any->def->name;
 	const struct rgroup *base = rset_find(s, profile, config, "rwlock", metric);
+	bool labelled = false;
 	size_t k;
 
 	for (k = 0; k < s->nstrategies; k++) {
 		const struct rgroup *g = rset_find(s, profile, config, s->strategies[k], metric);
-		char med[64], ci[32], n[16], ratio[32], rci[48], p[16], verdict[96];
-		struct rratio r;
+		char med[64], ci[32], n[16], ratio[32], rci[48], p[16], ph[16], verdict[96];
+		struct rratio r = { 0 };
 		struct rscale sc;
 
 		if (!g)
 			continue;
 		sc = rscale_for(g->s.median, g->unit);
 		rfmt(med, sizeof(med), g->s.median, sc, true);
+		ratio[0] = rci[0] = p[0] = ph[0] = 0;
+		if (g != base && base) {
+			rholm_groups(c->h, g, base, &r);
+			ratio_cells(&r, ratio, sizeof(ratio), rci, sizeof(rci), p, sizeof(p));
+			if (r.adjusted)
+				rfmt_p(ph, sizeof(ph), r.p_adj);
+		}
+		if (g->n == 1) {
+			rtable_row(single_table(c), (const char *[]){ profile, config, metric,
+				   g->strategy, med, g == base ? "baseline" : ratio });
+			if (c->tests)
+				c->tests->nsingle++;
+			continue;
+		}
+		c->all_ns &= !strcmp(g->unit, "ns");
 		snprintf(ci, sizeof(ci), "%s", g->s.has_ci ? "" : "no CI");
 		if (g->s.has_ci)
 			rfmt_ci_pct(ci, sizeof(ci), &g->s);
 		snprintf(n, sizeof(n), "%zu", g->n);
-		ratio[0] = rci[0] = p[0] = 0;
-		if (g == base) {
+		if (g == base)
 			snprintf(verdict, sizeof(verdict), "baseline");
-		} else if (!base) {
+		else if (!base)
 			snprintf(verdict, sizeof(verdict), "no rwlock cells to pair with");
-		} else {
-			rratio_groups(g, base, &r);
-			ratio_cells(&r, ratio, sizeof(ratio), rci, sizeof(rci), p, sizeof(p));
+		else
 			verdict_text(g, &r, verdict, sizeof(verdict));
-		}
-		rtable_row(t, (const char *[]){ *first ? profile : "", *first ? config : "",
-			   label, g->strategy, med, ci, n, ratio, rci, p, verdict });
+		rtable_row(c->t, (const char *[]){ *first ? profile : "", *first ? config : "",
+			   labelled ? "" : metric, g->strategy, med, ci, n, ratio, rci, p, ph,
+			   verdict });
 		*first = false;
-		label = "";
-		(void)config;
+		labelled = true;
+		if (!c->tests || !r.t.tested)
+			continue;
+		hl_tests_add(c->tests, r.n, sqrt(g->s.cv * g->s.cv + base->s.cv * base->s.cv));
+		if (rratio_significant(&r))
+			rfinding_add(c->f, "%s [%s], %s: %s %.3fx rwlock (%s; 95%% CI %s, Holm p=%s, "
+				     "n=%zu).", config, profile, metric, g->strategy, r.median,
+				     verdict, r.has_ci ? rci : "none, n<6", ph, r.n);
 	}
 }
 
@@ -474,11 +712,11 @@ static const char *mode_what(const char *mode)
  * collector or bpftrace, over the same figure of the timed rep of the same
  * round (order interleaved: run side by side), as paired ratios.
  */
-static void build_overhead(struct rdoc *d, const struct rset *s)
+static void build_overhead(struct rdoc *d, const struct rset *s, struct rholm *h)
 {
 	static const char *const spec[] = { "profile", "config", "metric", "strategy", "under",
 					    ">bare", ">under it", ">ratio", ">CI of ratio", ">p",
-					    ">pairs", "verdict", ">its CPU" };
+					    ">Holm p", ">pairs", "verdict", ">its CPU" };
 	static const char *const modes[] = { "collected", "collected-default", "collected-detail",
 					     "bpftrace" };
 	const char *order = manifest_str(s, "order");
@@ -502,7 +740,8 @@ static void build_overhead(struct rdoc *d, const struct rset *s)
 		const struct rgroup *g = sorted[i];
 		const struct rgroup *base = g->def->gated ?
 			rset_find(s, g->profile, g->config, g->strategy, g->def->name) : NULL;
-		char bare[48], under[48], ratio[32], rci[48], p[16], n[16], verdict[96], cpu[64];
+		char bare[48], under[48], ratio[32], rci[48], p[16], ph[16], n[16], verdict[96];
+		char cpu[64];
 		const struct rgroup *bpf, *own;
 		struct rscale sc;
 		struct rratio r;
@@ -511,7 +750,7 @@ static void build_overhead(struct rdoc *d, const struct rset *s)
 		if (!base)
 			continue;
 		rr = rounds_of(s, g);
-		rratio_of(rr, g->v, g->n, base->rep, base->v, base->n, &r);
+		rholm_ratio(h, rr, g->v, g->n, base->rep, base->v, base->n, &r);
 		free(rr);
 		if (!r.t.tested) {
 			untested++;
@@ -521,23 +760,27 @@ static void build_overhead(struct rdoc *d, const struct rset *s)
 			rdoc_heading(d, 2, "overhead", "What the instruments cost");
 			rdoc_para(d, "Each gated figure of the workload measured under an instrument "
 				  "over the same figure of the bare (timed) rep of the same round: the "
-				  "median of the paired ratios, its bootstrap 95%% CI and the Wilcoxon "
-				  "signed-rank p (two-sided, not corrected for the number of rows). "
+				  "median of the paired ratios, its bootstrap 95%% CI, the Wilcoxon "
+				  "signed-rank p (two-sided) and that p corrected by Holm's method over "
+				  "the %zu rows of this table (Holm p), on which the verdict rests. "
 				  "Above 1: the instrument slows the workload. Its CPU: the medians "
 				  "of what s2collect's BPF programs ran and what its own process used "
 				  "while it watched, in %% of one CPU (the collector's document; "
-				  "bpftrace reports neither). %s", order && !strcmp(order, "interleaved") ?
+				  "bpftrace reports neither). %s", h->m, order && !strcmp(order, "interleaved") ?
 				  "The plan interleaves them (order interleaved): each pair ran side "
 				  "by side in one shuffle." : "The plan runs them in sequence (order "
 				  "sequential): drift between the timed and the collected reps lands "
 				  "in the ratio; order interleaved pairs them properly.");
-			t = rdoc_table(d, "overhead-table", 13, spec);
+			t = rdoc_table(d, "overhead-table", 14, spec);
 		}
 		sc = rscale_for(base->s.median, base->unit);
 		rfmt(bare, sizeof(bare), base->s.median, sc, true);
 		rfmt(under, sizeof(under), g->s.median, sc, true);
 		snprintf(n, sizeof(n), "%zu", r.n);
 		ratio_cells(&r, ratio, sizeof(ratio), rci, sizeof(rci), p, sizeof(p));
+		ph[0] = 0;
+		if (r.adjusted)
+			rfmt_p(ph, sizeof(ph), r.p_adj);
 		if (rratio_significant(&r))
 			snprintf(verdict, sizeof(verdict), "%s by %.1f%%", r.median > 1 ? "slower" :
 				 "faster", fabs(r.median - 1) * 100);
@@ -556,7 +799,7 @@ static void build_overhead(struct rdoc *d, const struct rset *s)
 		else
 			snprintf(cpu, sizeof(cpu), "not in the documents");
 		rtable_row(t, (const char *[]){ g->profile, g->config, g->def->name, g->strategy,
-			   mode_what(g->mode), bare, under, ratio, rci, p, n, verdict, cpu });
+			   mode_what(g->mode), bare, under, ratio, rci, p, ph, n, verdict, cpu });
 	}
 	if (!t) {
 		if (untested)
@@ -612,6 +855,19 @@ static void build_overhead(struct rdoc *d, const struct rset *s)
 	free(sorted);
 }
 
+/* The instruments' cost with Holm's correction over its rows (see struct rholm). */
+static void build_overhead_holm(struct rdoc *d, const struct rset *s)
+{
+	struct rdoc scratch = { 0 };
+	struct rholm h = { 0 };
+
+	build_overhead(&scratch, s, &h);
+	rdoc_free(&scratch);
+	rholm_adjust(&h);
+	build_overhead(d, s, &h);
+	rholm_free(&h);
+}
+
 static void note_metric(const struct metric_def **used, size_t *n, const struct metric_def *m)
 {
 	size_t i;
@@ -622,12 +878,13 @@ static void note_metric(const struct metric_def **used, size_t *n, const struct 
 		used[(*n)++] = m;
 }
 
-static void build_headline(struct rdoc *d, const struct rset *s, const struct unavail *u,
-			   size_t nu)
+static void headline_pass(struct rdoc *d, struct hl_pass *c, const struct unavail *u,
+			  size_t nu)
 {
 	static const char *const spec[] = { "profile", "config", "metric", "strategy", ">median",
 					    ">95% CI", ">n", ">vs rwlock", ">CI of ratio", ">p",
-					    "verdict" };
+					    ">Holm p", "verdict" };
+	const struct rset *s = c->s;
 	const struct metric_def *used[16];
 	struct rtable *t;
 	size_t pi, ci, i, nused = 0;
@@ -635,11 +892,14 @@ static void build_headline(struct rdoc *d, const struct rset *s, const struct un
 	rdoc_heading(d, 2, "headline", "Headline: each strategy against rwlock");
 	rdoc_para(d, "Per configuration: the median with its bootstrap 95%% CI (n<%d: no CI), "
 		  "and each strategy's value divided by rwlock's of the same profile, "
-		  "configuration and rep: the median ratio, its bootstrap 95%% CI and the "
-		  "Wilcoxon signed-rank p on the log ratios (two-sided, not corrected for the "
-		  "number of rows). For times, a ratio below 1 is less time than rwlock. "
-		  "\"~\": p >= %.2f, no significant difference.", STATS_MIN_N_CI, STATS_ALPHA);
-	t = rdoc_table(d, "headline-table", 11, spec);
+		  "configuration and rep: the median ratio, its bootstrap 95%% CI, the Wilcoxon "
+		  "signed-rank p on the log ratios (two-sided) and that p corrected by Holm's "
+		  "method over the %zu tests of this table (Holm p), on which the verdict rests. "
+		  "For times, a ratio below 1 is less time than rwlock. \"~\": Holm p >= %.2f, no "
+		  "significant difference. Groups of one value are not here: see \"Single "
+		  "observations\".", STATS_MIN_N_CI, c->h->m, STATS_ALPHA);
+	t = c->t = rdoc_table(d, "headline-table", 12, spec);
+	c->all_ns = true;
 	for (pi = 0; pi < s->nprofiles; pi++)
 		for (ci = 0; ci < s->nconfigs; ci++) {
 			const char *prof = s->profiles[pi], *cfg = s->configs[ci], *name;
@@ -648,20 +908,20 @@ static void build_headline(struct rdoc *d, const struct rset *s, const struct un
 			bool first = true, any = false;
 
 			if ((g = first_group(s, prof, cfg, rhl_pass, &name))) {
-				headline_rows(t, s, prof, cfg, g, &first);
+				headline_rows(c, prof, cfg, g, &first);
 				note_metric(used, &nused, g->def);
 				any = true;
 			}
 			if ((g = first_group(s, prof, cfg, hl_wp, &name))) {
-				headline_rows(t, s, prof, cfg, g, &first);
+				headline_rows(c, prof, cfg, g, &first);
 				note_metric(used, &nused, g->def);
 			} else if (is_logging(wl) && any) {
 				rtable_row(t, (const char *[]){ "", "", RMETRIC_WP_P50, "", "unavailable",
-					   "", "", "", "", "", wp_unavailable(s, prof, cfg, u, nu) });
+					   "", "", "", "", "", "", wp_unavailable(s, prof, cfg, u, nu) });
 				note_metric(used, &nused, metric_find(RMETRIC_WP_P50));
 			}
 			if ((g = first_group(s, prof, cfg, rhl_populate, &name))) {
-				headline_rows(t, s, prof, cfg, g, &first);
+				headline_rows(c, prof, cfg, g, &first);
 				note_metric(used, &nused, g->def);
 				any = true;
 			}
@@ -669,18 +929,49 @@ static void build_headline(struct rdoc *d, const struct rset *s, const struct un
 			for (i = 0; !any && i < s->ng; i++)
 				if (s->g[i].def->gated && !strcmp(s->g[i].profile, prof) &&
 				    !strcmp(s->g[i].config, cfg)) {
-					headline_rows(t, s, prof, cfg, &s->g[i], &first);
+					headline_rows(c, prof, cfg, &s->g[i], &first);
 					note_metric(used, &nused, s->g[i].def);
 					any = true;
 				}
 		}
+	/* every median a time of an icount run: the column says what kind of time */
+	if (rset_icount(s) && c->all_ns && t->nrows) {
+		free(t->head[4]);
+		t->head[4] = strdup("median (instruction time)");
+	}
 	for (i = 0; i < nused; i++)
 		rdoc_item(d, "%s: %s", used[i]->name, used[i]->label ?: used[i]->name);
 	if (!t->nrows) {
+		/* the items, then the table */
+		for (i = 0; i < nused; i++)
+			rdoc_pop(d);
 		rdoc_pop(d);
-		rdoc_para(d, "Nothing to tell: the run has no values (every cell failed or was "
-			  "skipped).");
+		rdoc_para(d, "Nothing to tell%s: the run has no values of more than one run "
+			  "(every cell failed or was skipped, or ran once).", c->single ?
+			  " here" : "");
 	}
+}
+
+/*
+ * The headline, with Holm's correction over its tests: built once to
+ * gather them, then for real. Rows of a single observation go to @sd.
+ */
+static void build_headline(struct rdoc *d, struct rdoc *sd, const struct rset *s,
+			   const struct unavail *u, size_t nu, struct rfindings *f,
+			   struct hl_tests *tests)
+{
+	struct rdoc scratch = { 0 }, scratch_single = { 0 };
+	struct rholm h = { 0 };
+	struct hl_pass c = { .s = s, .h = &h, .sd = &scratch_single };
+
+	headline_pass(&scratch, &c, u, nu);
+	rdoc_free(&scratch);
+	rdoc_free(&scratch_single);
+	rholm_adjust(&h);
+	c = (struct hl_pass){ .s = s, .h = &h, .sd = sd, .f = f, .tests = tests };
+	headline_pass(d, &c, u, nu);
+	tests->m = h.m;
+	rholm_free(&h);
 }
 
 /* Registry order for the tables. */
@@ -732,8 +1023,9 @@ static void build_tables(struct rdoc *d, const struct rset *s)
 	rdoc_heading(d, 2, "configs", "Per configuration");
 	rdoc_para(d, "Each metric per strategy: n, median, bootstrap 95%% CI of the median "
 		  "(as %% of the median; n<%d: no CI), p10/p90 and the coefficient of variation "
-		  "(\"high\" above %.0f%%: noisy, more reps or a quieter host needed).",
-		  STATS_MIN_N_CI, STATS_CV_HIGH * 100);
+		  "(\"high\" above %.0f%%: noisy, more reps or a quieter host needed).%s",
+		  STATS_MIN_N_CI, STATS_CV_HIGH * 100, rset_icount(s) ? " Times (ns, us, ms, s) "
+		  "are instruction time (clock icount): 1 ns is one emulated instruction." : "");
 	for (pi = 0; pi < s->nprofiles; pi++)
 		for (ci = 0; ci < s->nconfigs; ci++) {
 			const char *prof = s->profiles[pi], *cfg = s->configs[ci];
@@ -862,7 +1154,9 @@ int cmd_report(int argc, char **argv)
 	struct rplot_opts po = { .draw = true };
 	char err[1024], *title, *pdir = NULL;
 	const char *plots_arg = NULL;
-	struct rdoc d = { 0 };
+	struct rdoc d = { 0 }, hl = { 0 }, single = { 0 }, adv = { 0 };
+	struct rfindings fh = { 0 }, fa = { 0 };
+	struct hl_tests tests = { 0 };
 	struct unavail *unav;
 	struct rset s;
 	size_t head_end, nunav;
@@ -903,20 +1197,30 @@ int cmd_report(int argc, char **argv)
 	po.plots_dir = pdir = plots_arg ? strdup(plots_arg) : default_plots_dir();
 
 	unav = load_unavailable(&s, &nunav);
-	build_header(&d, &s, &failed);
-	build_headline(&d, &s, unav, nunav);
+	/* the summary at the top tells what the sections below found: they come first */
+	build_headline(&hl, &single, &s, unav, nunav, &fh, &tests);
+	advice_build(&adv, &s, &fa);
+	build_header(&d, &s);
+	build_summary(&d, &s, &fh, &fa, &tests);
+	build_cells(&d, &s, &failed);
+	rdoc_move(&d, &hl);
 	/* a plan made to measure it (order interleaved) has it in its headline */
 	interleaved = manifest_str(&s, "order") && !strcmp(manifest_str(&s, "order"), "interleaved");
 	if (interleaved)
-		build_overhead(&d, &s);
+		build_overhead_holm(&d, &s);
 	head_end = d.n;
-	advice_build(&d, &s);
+	rdoc_move(&d, &single);
+	rdoc_move(&d, &adv);
 	rplot_all(&d, &s, &po);
 	build_tables(&d, &s);
 	if (!interleaved)
-		build_overhead(&d, &s);
+		build_overhead_holm(&d, &s);
 	build_unavailable(&d, unav, nunav);
 	free_unavailable(unav, nunav);
+	rfindings_free(&fh);
+	rfindings_free(&fa);
+	free(tests.pairs);
+	free(tests.sd_log);
 
 	title = rstrf("s2perf report: %s (plan %s)", s.run.dir, s.run.plan);
 	ok = write_file(&s, "report.txt", &d, 0, title) && write_file(&s, "report.md", &d, 1, title) &&

@@ -89,11 +89,59 @@ struct rratio {
 	bool has_ci;
 	double lo, hi;
 	struct stats_test t;
+	/* set by rholm: Holm's p over the m tests of the ratio's report section */
+	bool adjusted;
+	double p_adj;
+	size_t m;
 };
 bool rratio_of(const int *rep_a, const double *a, size_t na,
 	       const int *rep_b, const double *b, size_t nb, struct rratio *r);
 bool rratio_groups(const struct rgroup *num, const struct rgroup *den, struct rratio *r);
+/* Tested and p < STATS_ALPHA: Holm's p where the ratio has one. */
 bool rratio_significant(const struct rratio *r);
+/* The p the verdict rests on: Holm's where adjusted, else the test's. */
+double rratio_p(const struct rratio *r);
+
+/*
+ * Holm's correction over the paired ratios one section of the report tests
+ * (the headline, each question of the advice). A section is built twice by
+ * the same code: the first pass (into a scratch rdoc) computes each ratio
+ * and keeps it; rholm_adjust() corrects the p of the tested ones; the
+ * second pass gets the same ratios back, in the same order, adjusted. With
+ * @h NULL a ratio is computed and left unadjusted.
+ */
+struct rholm {
+	bool apply;		/* second pass */
+	size_t n, cap, next, m;	/* m: the tested ratios, Holm's family */
+	struct rratio *r;
+};
+void rholm_ratio(struct rholm *h, const int *rep_a, const double *a, size_t na,
+		 const int *rep_b, const double *b, size_t nb, struct rratio *out);
+void rholm_groups(struct rholm *h, const struct rgroup *num, const struct rgroup *den,
+		  struct rratio *out);
+void rholm_adjust(struct rholm *h);
+void rholm_free(struct rholm *h);
+
+/*
+ * The smallest shift of the median ratio (a fraction: 0.05 = 5%) that the
+ * paired Wilcoxon signed-rank test at @n pairs finds with 80% power at
+ * two-sided level @alpha, when the log ratio has standard deviation @sd_log:
+ * the paired t-test's (z(1 - alpha/2) + z(0.8)) sd / sqrt(n), over the
+ * square root of the signed-rank test's efficiency relative to it for
+ * normal data (3/pi). INFINITY where n pairs cannot reach p < alpha at all
+ * (the exact test's smallest p is 2/2^n), NAN below STATS_MIN_N_TEST.
+ */
+double rmde_wilcoxon(size_t n, double sd_log, double alpha);
+/* The fewest pairs whose smallest exact Wilcoxon p is below @alpha. */
+size_t rmin_pairs(double alpha);
+
+/* Findings the summary at the top of the report lists. */
+struct rfindings {
+	char **v;
+	size_t n;
+};
+void rfinding_add(struct rfindings *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void rfindings_free(struct rfindings *f);
 
 /* Numbers for people --------------------------------------------------- */
 
@@ -110,6 +158,14 @@ const char *rfmt_auto(char *buf, size_t len, double v, const char *unit);
 /* "±2.1%" of the median, or "" without a CI */
 const char *rfmt_ci_pct(char *buf, size_t len, const struct stats_summary *s);
 const char *rfmt_p(char *buf, size_t len, double p);
+
+/*
+ * The run's clock (run_clock()): under icount a time in ns is a count of
+ * emulated instructions. rtime_unit(): " (instruction time)" after a time
+ * unit of such a run, else "".
+ */
+bool rset_icount(const struct rset *s);
+const char *rtime_unit(const struct rset *s, const char *unit);
 
 /* rdoc.c: one document, three renderings ------------------------------ */
 
@@ -140,6 +196,9 @@ struct rdoc {
 void rdoc_heading(struct rdoc *d, int level, const char *id, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 void rdoc_para(struct rdoc *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A paragraph with an element id in report.html (the clock line). */
+void rdoc_para_id(struct rdoc *d, const char *id, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 void rdoc_item(struct rdoc *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void rdoc_plot(struct rdoc *d, const char *id, const char *img, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -149,6 +208,8 @@ struct rtable *rdoc_table(struct rdoc *d, const char *id, size_t ncols, const ch
 void rtable_row(struct rtable *t, const char *const *cells);
 /* Drop the last block (a table that got no rows). */
 void rdoc_pop(struct rdoc *d);
+/* Move every block of @src to the end of @dst (@src is left empty). */
+void rdoc_move(struct rdoc *dst, struct rdoc *src);
 void rdoc_free(struct rdoc *d);
 
 void rdoc_text(const struct rdoc *d, size_t from, size_t to, FILE *f);
@@ -168,7 +229,8 @@ char *rvstrf(const char *fmt, va_list ap);
 /* The headline's metrics: per configuration the first of each list it has. */
 extern const char *const rhl_pass[];
 extern const char *const rhl_populate[];
-void advice_build(struct rdoc *d, const struct rset *s);
+/* The tuning advice; its significant answers (after Holm) also go to @f. */
+void advice_build(struct rdoc *d, const struct rset *s, struct rfindings *f);
 
 /* rplot.c: the plots report draws ------------------------------------- */
 struct rplot_opts {

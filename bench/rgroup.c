@@ -6,9 +6,12 @@
  */
 #define _GNU_SOURCE
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <gsl/gsl_cdf.h>
 
 #include "report.h"
 #include "s2strategy.h"
@@ -437,9 +440,132 @@ bool rratio_groups(const struct rgroup *num, const struct rgroup *den, struct rr
 	return rratio_of(num->rep, num->v, num->n, den->rep, den->v, den->n, r);
 }
 
+double rratio_p(const struct rratio *r)
+{
+	return r->adjusted ? r->p_adj : r->t.p;
+}
+
 bool rratio_significant(const struct rratio *r)
 {
-	return r->t.tested && r->t.p < STATS_ALPHA;
+	return r->t.tested && rratio_p(r) < STATS_ALPHA;
+}
+
+/* Holm's correction per report section ---------------------------------- */
+
+void rholm_ratio(struct rholm *h, const int *rep_a, const double *a, size_t na,
+		 const int *rep_b, const double *b, size_t nb, struct rratio *out)
+{
+	if (h && h->apply) {
+		/* the second pass asks for the same ratios in the same order */
+		if (h->next >= h->n)
+			abort();
+		*out = h->r[h->next++];
+		return;
+	}
+	rratio_of(rep_a, a, na, rep_b, b, nb, out);
+	if (!h)
+		return;
+	if (h->n == h->cap) {
+		h->cap = h->cap ? 2 * h->cap : 32;
+		h->r = xrealloc(h->r, h->cap * sizeof(*h->r));
+	}
+	h->r[h->n++] = *out;
+}
+
+void rholm_groups(struct rholm *h, const struct rgroup *num, const struct rgroup *den,
+		  struct rratio *out)
+{
+	static const int no_rep;
+	static const double no_v;
+
+	if (!num || !den)
+		rholm_ratio(h, &no_rep, &no_v, 0, &no_rep, &no_v, 0, out);
+	else
+		rholm_ratio(h, num->rep, num->v, num->n, den->rep, den->v, den->n, out);
+}
+
+void rholm_adjust(struct rholm *h)
+{
+	double *p = xrealloc(NULL, (h->n + 1) * sizeof(*p)), *adj;
+	size_t i, m = 0;
+
+	for (i = 0; i < h->n; i++)
+		if (h->r[i].t.tested)
+			p[m++] = h->r[i].t.p;
+	adj = xrealloc(NULL, (m + 1) * sizeof(*adj));
+	if (m)
+		stats_holm(p, m, adj);
+	for (i = 0, m = 0; i < h->n; i++)
+		if (h->r[i].t.tested)
+			h->r[i].p_adj = adj[m++];
+	for (i = 0; i < h->n; i++) {
+		h->r[i].adjusted = h->r[i].t.tested;
+		h->r[i].m = m;
+	}
+	h->m = m;
+	h->apply = true;
+	h->next = 0;
+	free(p);
+	free(adj);
+}
+
+void rholm_free(struct rholm *h)
+{
+	free(h->r);
+	memset(h, 0, sizeof(*h));
+}
+
+/* What a run could have found --------------------------------------------- */
+
+size_t rmin_pairs(double alpha)
+{
+	size_t n = STATS_MIN_N_TEST;
+
+	/* the exact two-sided p of n pairs all of one sign: 2 / 2^n */
+	while (n < 64 && ldexp(2, -(int)n) >= alpha)
+		n++;
+	return n;
+}
+
+double rmde_wilcoxon(size_t n, double sd_log, double alpha)
+{
+	double z;
+
+	if (n < STATS_MIN_N_TEST || !isfinite(sd_log) || alpha <= 0)
+		return NAN;
+	if (n <= STATS_EXACT_MAX_N && n < rmin_pairs(alpha))
+		return INFINITY;
+	z = gsl_cdf_ugaussian_Qinv(alpha / 2) + gsl_cdf_ugaussian_Qinv(0.2);
+	/* on the log scale, then back to a ratio: exp(d) - 1 */
+	return expm1(z * sd_log / sqrt(n * 3 / M_PI));
+}
+
+void rfinding_add(struct rfindings *f, const char *fmt, ...)
+{
+	va_list ap;
+
+	f->v = xrealloc(f->v, (f->n + 1) * sizeof(*f->v));
+	va_start(ap, fmt);
+	f->v[f->n++] = rvstrf(fmt, ap);
+	va_end(ap);
+}
+
+void rfindings_free(struct rfindings *f)
+{
+	while (f->n)
+		free(f->v[--f->n]);
+	free(f->v);
+	f->v = NULL;
+}
+
+bool rset_icount(const struct rset *s)
+{
+	return !strcmp(run_clock(&s->run), "icount");
+}
+
+const char *rtime_unit(const struct rset *s, const char *unit)
+{
+	return rset_icount(s) && !strcmp(unit, "ns") ? " (instruction time)" : "";
 }
 
 /* Numbers for people ---------------------------------------------------- */

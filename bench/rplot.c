@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,12 +20,16 @@
 #include <unistd.h>
 
 #include "report.h"
+#include "s2strategy.h"
 
 #define GNUPLOT_TIMEOUT_S 60
 #define MAX_PLOTTED 64
+/* plots/common.gp's palette; its last slot is for a name s2strategy.h lacks */
+#define PLOT_SLOTS 8
+_Static_assert(S2_NR_STRATEGIES < PLOT_SLOTS, "plots/common.gp needs more colours");
 
 static const char *const collector_strategies_note =
-	"medians over the collected runs of each strategy";
+	"medians over each strategy's collected runs (n in the key)";
 
 struct plotter {
 	const struct rset *s;
@@ -197,17 +202,45 @@ static void finish(struct plotter *p, const char *id, const char *script, const 
 	rdoc_plot(p->d, bid, img, "%s", caption);
 }
 
-static char *names_of(const char *const *v, size_t n)
-{
-	char *s = strdup(""), *x;
-	size_t i;
+/*
+ * The series of a plot, for the scripts: `names` (each with its n, quoted
+ * for gnuplot's word()) and `slots` (a strategy's fixed colour, dash and
+ * point: its place in S2_STRATEGY_NAMES).
+ */
+struct plot_keys {
+	char *names, *slots;
+	size_t count;
+};
 
-	for (i = 0; i < n; i++) {
-		x = rstrf("%s%s%s", s, i ? " " : "", v[i]);
-		free(s);
-		s = x;
-	}
-	return s;
+static void keys_add(struct plot_keys *k, const char *name, size_t nlo, size_t nhi)
+{
+	int slot = s2_strategy_index(name);
+	char *n = nlo == nhi ? rstrf("n=%zu", nlo) : rstrf("n=%zu-%zu", nlo, nhi);
+	char *x = rstrf("%s%s\"%s (%s)\"", k->names ?: "", k->count ? " " : "", name, n);
+
+	free(n);
+	free(k->names);
+	k->names = x;
+	x = rstrf("%s%s%d", k->slots ?: "", k->count ? " " : "", slot < 0 ? PLOT_SLOTS : slot + 1);
+	free(k->slots);
+	k->slots = x;
+	k->count++;
+}
+
+static void keys_free(struct plot_keys *k)
+{
+	free(k->names);
+	free(k->slots);
+	memset(k, 0, sizeof(*k));
+}
+
+/* The lowest and highest n of @g into *lo, *hi (a group that is there). */
+static void n_range(const struct rgroup *g, size_t *lo, size_t *hi)
+{
+	if (!g)
+		return;
+	*lo = g->n < *lo ? g->n : *lo;
+	*hi = g->n > *hi ? g->n : *hi;
 }
 
 /* Configurations ---------------------------------------------------------- */
@@ -385,7 +418,9 @@ static void plot_dirty_pass(struct plotter *p)
 {
 	const struct rset *s = p->s;
 	const char *cfgs[MAX_PLOTTED], *profs[MAX_PLOTTED];
-	char *names, *vars, **labels;
+	struct plot_keys keys = { 0 };
+	bool has_strategy[MAX_PLOTTED] = { false };
+	char *vars, **labels;
 	size_t n = 0, pi, ci, k;
 	struct rscale sc;
 	FILE *f;
@@ -406,10 +441,21 @@ static void plot_dirty_pass(struct plotter *p)
 	}
 	sc = scale_of_max(s, rhl_pass[0], "ns");
 	labels = rconfig_labels(s, cfgs, n);
+	/* the strategies drawn, each with the range of its n over the configurations */
+	for (k = 0; k < s->nstrategies && k < MAX_PLOTTED; k++) {
+		size_t lo = SIZE_MAX, hi = 0;
+
+		for (ci = 0; ci < n; ci++)
+			n_range(rset_find(s, profs[ci], cfgs[ci], s->strategies[k], rhl_pass[0]),
+				&lo, &hi);
+		if ((has_strategy[k] = hi > 0))
+			keys_add(&keys, s->strategies[k], lo, hi);
+	}
 	f = dat_open(p, "dirty-pass", "dirty pass time: per configuration, per strategy "
 		     "median, CI low, CI high");
 	if (!f) {
 		free_labels(labels, n);
+		keys_free(&keys);
 		finish(p, "dirty-pass", NULL, NULL, "Dirty pass time per strategy", NULL,
 		       "cannot write plots/dirty-pass.dat");
 		return;
@@ -420,17 +466,20 @@ static void plot_dirty_pass(struct plotter *p)
 		dat_label(f, l);
 		free(l);
 		for (k = 0; k < s->nstrategies; k++)
-			dat_mci(f, rset_find(s, profs[ci], cfgs[ci], s->strategies[k], rhl_pass[0]), sc);
+			if (has_strategy[k])
+				dat_mci(f, rset_find(s, profs[ci], cfgs[ci], s->strategies[k],
+						     rhl_pass[0]), sc);
 		fputc('\n', f);
 	}
 	fclose(f);
-	names = names_of(s->strategies, s->nstrategies);
-	vars = rstrf("names='%s'; ylabel='dirty pass time (%s): median, 95%% CI'; "
-		     "xlabel='configuration'; logy=0", names, sc.unit);
+	vars = rstrf("names='%s'; slots='%s'; ylabel='dirty pass time (%s%s): median, 95%% CI'; "
+		     "xlabel='configuration'; logy=0", keys.names, keys.slots, sc.unit,
+		     rtime_unit(s, "ns"));
 	{
-		char *cap = rstrf("Dirty pass time per strategy and configuration (median; whiskers: "
-				  "bootstrap 95%% CI of the median%s).%s", any_without_ci(s, rhl_pass[0]) ?
-				  "; none where n<6" : "", n > 1 ? " Configurations:" : "");
+		char *cap = rstrf("Dirty pass time per strategy and configuration (timed runs, n per "
+				  "strategy in the key; median; whiskers: bootstrap 95%% CI of the "
+				  "median%s).%s", any_without_ci(s, rhl_pass[0]) ? "; none where n<6" : "",
+				  n > 1 ? " Configurations:" : "");
 		for (ci = 0; n > 1 && ci < n; ci++) {
 			size_t seen;
 			char *x;
@@ -453,7 +502,7 @@ static void plot_dirty_pass(struct plotter *p)
 		free(cap);
 	}
 	free(vars);
-	free(names);
+	keys_free(&keys);
 	free_labels(labels, n);
 }
 
@@ -470,8 +519,9 @@ static void plot_vcpus(struct plotter *p)
 	const struct rset *s = p->s;
 	const char *best_cfgs[MAX_PLOTTED], *prof = NULL;
 	size_t nbest = 0, pi, i, j, k;
+	struct plot_keys keys = { 0 };
 	struct rscale sc;
-	char *names, *vars, *cap, *fam_label;
+	char *vars, *cap, *fam_label;
 	FILE *f;
 
 	for (pi = 0; pi < s->nprofiles; pi++)
@@ -519,6 +569,15 @@ static void plot_vcpus(struct plotter *p)
 	if (!f)
 		return;
 	for (k = 0; k < s->nstrategies; k++) {
+		size_t lo = SIZE_MAX, hi = 0;
+
+		for (i = 0; i < nbest; i++)
+			n_range(rset_find(s, prof, best_cfgs[i], s->strategies[k], rhl_pass[0]),
+				&lo, &hi);
+		/* a strategy without a value here draws nothing (and gets no empty block) */
+		if (!hi)
+			continue;
+		keys_add(&keys, s->strategies[k], lo, hi);
 		fprintf(f, "# %s\n", s->strategies[k]);
 		for (i = 0; i < nbest; i++) {
 			const struct rgroup *g = rset_find(s, prof, best_cfgs[i], s->strategies[k],
@@ -535,9 +594,8 @@ static void plot_vcpus(struct plotter *p)
 		fputs("\n\n", f);
 	}
 	fclose(f);
-	names = names_of(s->strategies, s->nstrategies);
-	vars = rstrf("names='%s'; ylabel='dirty pass time (%s): median, 95%% CI'; "
-		     "xlabel='vCPUs'", names, sc.unit);
+	vars = rstrf("names='%s'; slots='%s'; ylabel='dirty pass time (%s%s): median, 95%% CI'; "
+		     "xlabel='vCPUs'", keys.names, keys.slots, sc.unit, rtime_unit(s, "ns"));
 	{
 		static const char *const letters[] = { "-v", NULL };
 		char *copy = strdup(best_cfgs[0]), *t, *save = NULL;
@@ -556,13 +614,14 @@ static void plot_vcpus(struct plotter *p)
 		}
 		free(copy);
 	}
-	cap = rstrf("Dirty pass time against vCPUs per strategy: %s [%s] (median; whiskers: "
-		    "bootstrap 95%% CI).", fam_label, prof);
+	cap = rstrf("Dirty pass time against vCPUs per strategy: %s [%s] (timed runs, n per "
+		    "strategy in the key; median; whiskers: bootstrap 95%% CI, the strategies set "
+		    "a little apart on x).", fam_label, prof);
 	finish(p, "dirty-vcpus", "lines_ci.gp", vars, "Dirty pass time against vCPUs", cap, NULL);
 	free(cap);
 	free(fam_label);
 	free(vars);
-	free(names);
+	keys_free(&keys);
 }
 
 /* Per strategy, the cells a collector plot reads. */
@@ -626,9 +685,9 @@ static void plot_fault_latency(struct plotter *p)
 {
 	const struct rset *s = p->s;
 	const char *prof = NULL, *cfg = rcollector_config(s, &prof), *why = NULL;
-	const char *drawn[16];
-	size_t k, i, nd = 0, ncells = 0;
-	char *names, *vars, *cap, *nc;
+	struct plot_keys keys = { 0 };
+	size_t k, i, nd = 0;
+	char *vars, *cap, *nc;
 	json_t *docs[256];
 	FILE *f = NULL;
 
@@ -640,7 +699,7 @@ static void plot_fault_latency(struct plotter *p)
 	}
 	for (k = 0; k < s->nstrategies && nd < 16; k++) {
 		double slots[65] = { 0 }, total = 0;
-		size_t n = collector_docs(s, prof, cfg, s->strategies[k], docs, 256);
+		size_t n = collector_docs(s, prof, cfg, s->strategies[k], docs, 256), used = 0;
 		int lo = -1, hi = -1, b;
 
 		for (i = 0; i < n; i++) {
@@ -651,6 +710,8 @@ static void plot_fault_latency(struct plotter *p)
 				why = why ?: unavailable_reason(lat);
 				continue;
 			}
+			/* the runs whose histograms are summed: the key's n */
+			used += json_object_size(json_object_get(lat, "permission")) > 0;
 			json_object_foreach(json_object_get(lat, "permission"), path, h) {
 				json_t *bk;
 				size_t j;
@@ -686,8 +747,8 @@ static void plot_fault_latency(struct plotter *p)
 				fprintf(f, "%.6g %.6g\n", b == 64 ? ldexp(1, 63) / 1e3 : ldexp(1, b) / 1e3,
 					slots[b] / total * 100);
 			fputs("\n\n", f);
-			drawn[nd++] = s->strategies[k];
-			ncells += n;
+			keys_add(&keys, s->strategies[k], used, used);
+			nd++;
 		}
 		free_docs(docs, n);
 	}
@@ -701,31 +762,33 @@ static void plot_fault_latency(struct plotter *p)
 		free(w);
 		return;
 	}
-	names = names_of(drawn, nd);
-	vars = rstrf("names='%s'; ylabel='share of write-protection faults (%%)'; "
-		     "xlabel='latency (us), log2 bucket upper bound'; logx=1", names);
+	vars = rstrf("names='%s'; slots='%s'; ylabel='share of write-protection faults (%%)'; "
+		     "xlabel='latency (us%s), log2 bucket upper bound'; logx=1", keys.names,
+		     keys.slots, rtime_unit(s, "ns"));
 	cap = rstrf("Write-protection fault latency per strategy: %s [%s], the collector's log2 "
-		    "histograms (every path) summed over %zu collected runs.", cfg, prof, ncells);
+		    "histograms (every path) summed over each strategy's collected runs (n in the "
+		    "key).", cfg, prof);
 	finish(p, "fault-latency", "steps.gp", vars, "Write-protection fault latency", cap, NULL);
 	free(cap);
 	free(vars);
-	free(names);
+	keys_free(&keys);
 }
 
 /* Bars per strategy of some collector counters: medians over the collected runs. */
 static void plot_collector_bars(struct plotter *p, const char *id, const char *title,
 				const char *section, const char *const *keys, const char *const *sub,
-				const char *const *labels, const char *unit, bool logy)
+				const char *const *labels, const char *xlabel, const char *unit,
+				bool logy)
 {
 	const struct rset *s = p->s;
 	const char *prof = NULL, *cfg = rcollector_config(s, &prof), *why = NULL;
-	size_t k, i, j, nk = 0, any = 0, ncells = 0;
+	size_t k, i, j, nk = 0, any = 0, nstr[16] = { 0 };
 	double most = 0, med[16][8];
 	bool have[16] = { false };
 	json_t *docs[256];
+	struct plot_keys pk = { 0 };
 	struct rscale sc;
-	char *names, *vars, *cap, *nc, *none;
-	const char *kept_labels[8];
+	char *vars, *cap, *nc, *none;
 	size_t kept[8], nkept = 0;
 	FILE *f;
 
@@ -756,6 +819,8 @@ static void plot_collector_bars(struct plotter *p, const char *id, const char *t
 				if (!isnan(x))
 					v[nv++] = x;
 			}
+			/* the runs a strategy's medians come from: the key's n */
+			nstr[k] = nv > nstr[k] ? nv : nstr[k];
 			med[k][j] = nv ? stats_quantile(v, nv, 0.5) : NAN;
 			if (nv) {
 				have[k] = true;
@@ -763,7 +828,6 @@ static void plot_collector_bars(struct plotter *p, const char *id, const char *t
 			}
 		}
 		any += have[k];
-		ncells += n;
 		free_docs(docs, n);
 	}
 	if (!any) {
@@ -792,36 +856,39 @@ static void plot_collector_bars(struct plotter *p, const char *id, const char *t
 			kept[nkept++] = j;
 		}
 	}
-	f = dat_open(p, id, "per strategy: the medians over the collected runs");
+	/* a cluster per kind, a bar per strategy: each strategy in its colour */
+	f = dat_open(p, id, "per kind: each strategy's median over its collected runs");
 	if (!f) {
 		free(none);
 		return;
 	}
-	for (k = 0; k < s->nstrategies && k < 16; k++) {
-		if (!have[k])
-			continue;
-		dat_label(f, s->strategies[k]);
-		for (j = 0; j < nkept; j++)
+	for (j = 0; j < nkept; j++) {
+		dat_label(f, labels[kept[j]]);
+		for (k = 0; k < s->nstrategies && k < 16; k++) {
+			if (!have[k])
+				continue;
 			if (isnan(med[k][kept[j]]) || (logy && med[k][kept[j]] <= 0))
 				fprintf(f, " NaN");
 			else
 				fprintf(f, " %.6g", med[k][kept[j]] / sc.div);
+		}
 		fputc('\n', f);
 	}
 	fclose(f);
-	for (j = 0; j < nkept; j++)
-		kept_labels[j] = labels[kept[j]];
-	names = names_of(kept_labels, nkept);
-	vars = rstrf("names='%s'; ylabel='%s (%s)%s'; xlabel='strategy'; logy=%d", names, title,
-		     sc.unit, logy ? ", log scale" : "", logy);
-	cap = rstrf("%s per strategy: %s [%s], %s (%zu runs)%s%s%s.", title, cfg, prof,
-		    collector_strategies_note, ncells, logy ? "; log scale, a zero draws no bar" : "",
+	for (k = 0; k < s->nstrategies && k < 16; k++)
+		if (have[k])
+			keys_add(&pk, s->strategies[k], nstr[k], nstr[k]);
+	vars = rstrf("names='%s'; slots='%s'; ylabel='%s (%s%s)%s'; xlabel='%s'; logy=%d",
+		     pk.names, pk.slots, title, sc.unit, rtime_unit(s, unit),
+		     logy ? ", log scale" : "", xlabel, logy);
+	cap = rstrf("%s per strategy: %s [%s], %s%s%s%s.", title, cfg, prof,
+		    collector_strategies_note, logy ? "; log scale, a zero draws no bar" : "",
 		    *none ? "; none of any strategy: " : "", none);
 	finish(p, id, "bars.gp", vars, title, cap, NULL);
 	free(none);
 	free(cap);
 	free(vars);
-	free(names);
+	keys_free(&pk);
 }
 
 static void plot_ioctl(struct plotter *p)
@@ -830,85 +897,105 @@ static void plot_ioctl(struct plotter *p)
 					       "dirty.ring_collect_time", "dirty.ring_reset_time" };
 	static const char *const labels[] = { "get", "clear", "ring-harvest", "ring-reset" };
 	const struct rset *s = p->s;
-	const char *prof = s->nprofiles ? s->profiles[0] : NULL, *present[4];
-	const char *cfgs[MAX_PLOTTED], *strats[MAX_PLOTTED];
-	size_t m, k, ci, np = 0, nrow = 0, idx[4];
+	const char *prof = s->nprofiles ? s->profiles[0] : NULL;
+	const char *cfgs[MAX_PLOTTED], *row_cfg[MAX_PLOTTED];
+	size_t m, k, ci, nc = 0, nrow = 0, row_m[MAX_PLOTTED];
+	size_t lo[MAX_PLOTTED], hi[MAX_PLOTTED];
+	struct plot_keys keys = { 0 };
 	struct rscale sc;
-	char *names, *vars, *cap, **short_cfg;
+	char *vars, *cap, **short_cfg;
 	double most = 0;
 	FILE *f;
 
-	/* every (configuration, strategy) of the first profile with a dirty-log time */
-	for (ci = 0; prof && ci < s->nconfigs; ci++)
-		for (k = 0; k < s->nstrategies && nrow < MAX_PLOTTED; k++) {
-			bool has = false;
+	/*
+	 * A cluster per configuration (of the first profile) and dirty-log call it
+	 * has, a bar per strategy: each strategy in its colour.
+	 */
+	for (k = 0; k < s->nstrategies && k < MAX_PLOTTED; k++) {
+		lo[k] = SIZE_MAX;
+		hi[k] = 0;
+	}
+	for (ci = 0; prof && ci < s->nconfigs && nc < MAX_PLOTTED; ci++) {
+		bool has = false;
 
-			for (m = 0; m < 4; m++) {
+		for (m = 0; m < 4; m++) {
+			bool here = false;
+
+			for (k = 0; k < s->nstrategies && k < MAX_PLOTTED; k++) {
 				const struct rgroup *g = rset_find(s, prof, s->configs[ci],
 								   s->strategies[k], metrics[m]);
 
 				if (g) {
-					has = true;
+					here = true;
 					most = fmax(most, g->s.median);
+					n_range(g, &lo[k], &hi[k]);
 				}
 			}
-			if (has) {
-				cfgs[nrow] = s->configs[ci];
-				strats[nrow++] = s->strategies[k];
+			if (here && nrow < MAX_PLOTTED) {
+				row_cfg[nrow] = s->configs[ci];
+				row_m[nrow++] = m;
+				has = true;
 			}
 		}
-	for (m = 0; m < 4; m++)
-		for (k = 0; k < nrow; k++)
-			if (rset_find(s, prof, cfgs[k], strats[k], metrics[m])) {
-				present[np] = labels[m];
-				idx[np++] = m;
-				break;
-			}
-	if (!np) {
+		if (has)
+			cfgs[nc++] = s->configs[ci];
+	}
+	if (!nrow) {
 		finish(p, "dirtylog-ioctl", NULL, NULL, "Dirty-log ioctl cost per pass", NULL,
 		       "the run has no dirty-log times (dirty.get_log_time and the like come from "
 		       "s2_dirty)");
 		return;
 	}
 	sc = rscale_for(most, "ns");
-	short_cfg = rconfig_labels(s, cfgs, nrow);
-	f = dat_open(p, "dirtylog-ioctl", "per configuration and strategy: per dirty-log call "
+	short_cfg = rconfig_labels(s, cfgs, nc);
+	f = dat_open(p, "dirtylog-ioctl", "per configuration and dirty-log call: per strategy "
 		     "median CI-low CI-high");
 	if (!f) {
-		free_labels(short_cfg, nrow);
+		free_labels(short_cfg, nc);
 		return;
 	}
-	for (k = 0; k < nrow; k++) {
-		char *l = rstrf("%s %s", short_cfg[k], strats[k]);
+	for (m = 0; m < nrow; m++) {
+		char *l;
 
+		for (ci = 0; ci < nc && cfgs[ci] != row_cfg[m]; ci++)
+			;
+		l = nc > 1 ? rstrf("%s %s", short_cfg[ci], labels[row_m[m]]) :
+			strdup(labels[row_m[m]]);
 		dat_label(f, l);
 		free(l);
-		for (m = 0; m < np; m++)
-			dat_mci(f, rset_find(s, prof, cfgs[k], strats[k], metrics[idx[m]]), sc);
+		for (k = 0; k < s->nstrategies && k < MAX_PLOTTED; k++)
+			if (hi[k])
+				dat_mci(f, rset_find(s, prof, row_cfg[m], s->strategies[k],
+						     metrics[row_m[m]]), sc);
 		fputc('\n', f);
 	}
 	fclose(f);
-	free_labels(short_cfg, nrow);
-	names = names_of(present, np);
-	vars = rstrf("names='%s'; ylabel='time per pass (%s): median, 95%% CI'; "
-		     "xlabel='configuration, strategy'; logy=0", names, sc.unit);
-	cap = rstrf("Dirty-log cost per pass [%s]: the time of each dirty-log call (KVM_GET_DIRTY_LOG, "
-		    "KVM_CLEAR_DIRTY_LOG, the ring's harvest and KVM_RESET_DIRTY_RINGS) per "
-		    "configuration and strategy (timed runs; median, whiskers: bootstrap 95%% CI).",
+	free_labels(short_cfg, nc);
+	for (k = 0; k < s->nstrategies && k < MAX_PLOTTED; k++)
+		if (hi[k])
+			keys_add(&keys, s->strategies[k], lo[k], hi[k]);
+	vars = rstrf("names='%s'; slots='%s'; ylabel='time per pass (%s%s): median, 95%% CI'; "
+		     "xlabel='%sdirty-log call'; logy=0", keys.names, keys.slots, sc.unit,
+		     rtime_unit(s, "ns"), nc > 1 ? "configuration, " : "");
+	cap = rstrf("Dirty-log cost per pass [%s]: the time of each dirty-log call (get: "
+		    "KVM_GET_DIRTY_LOG, clear: KVM_CLEAR_DIRTY_LOG, ring-harvest: the ring's "
+		    "harvest, ring-reset: KVM_RESET_DIRTY_RINGS) per configuration and strategy "
+		    "(timed runs, n per strategy in the key; median, whiskers: bootstrap 95%% CI).",
 		    prof);
 	finish(p, "dirtylog-ioctl", "bars_ci.gp", vars, "Dirty-log ioctl cost per pass", cap, NULL);
 	free(cap);
 	free(vars);
-	free(names);
+	keys_free(&keys);
 }
 
 static void plot_profiles(struct plotter *p)
 {
 	const struct rset *s = p->s;
 	const char *cfg = NULL;
-	size_t pi, k, ok = 0;
+	size_t pi, k, ok = 0, lo[MAX_PLOTTED], hi[MAX_PLOTTED];
+	struct plot_keys keys = { 0 };
 	struct rscale sc;
-	char *names, *vars, *cap;
+	char *vars, *cap;
 	FILE *f;
 
 	if (s->nprofiles < 2) {
@@ -933,26 +1020,41 @@ static void plot_profiles(struct plotter *p)
 		return;
 	}
 	sc = scale_of_max(s, rhl_pass[0], "ns");
-	f = dat_open(p, "profiles", "per strategy: per profile dirty pass median CI-low CI-high");
-	if (!f)
-		return;
-	for (k = 0; k < s->nstrategies; k++) {
-		dat_label(f, s->strategies[k]);
+	/* a cluster per profile, a bar per strategy: each strategy in its colour */
+	for (k = 0; k < s->nstrategies && k < MAX_PLOTTED; k++) {
+		lo[k] = SIZE_MAX;
+		hi[k] = 0;
 		for (pi = 0; pi < s->nprofiles; pi++)
-			dat_mci(f, rset_find(s, s->profiles[pi], cfg, s->strategies[k], rhl_pass[0]), sc);
+			n_range(rset_find(s, s->profiles[pi], cfg, s->strategies[k], rhl_pass[0]),
+				&lo[k], &hi[k]);
+		if (hi[k])
+			keys_add(&keys, s->strategies[k], lo[k], hi[k]);
+	}
+	f = dat_open(p, "profiles", "per profile: per strategy dirty pass median CI-low CI-high");
+	if (!f) {
+		keys_free(&keys);
+		return;
+	}
+	for (pi = 0; pi < s->nprofiles; pi++) {
+		dat_label(f, s->profiles[pi]);
+		for (k = 0; k < s->nstrategies && k < MAX_PLOTTED; k++)
+			if (hi[k])
+				dat_mci(f, rset_find(s, s->profiles[pi], cfg, s->strategies[k],
+						     rhl_pass[0]), sc);
 		fputc('\n', f);
 	}
 	fclose(f);
-	names = names_of(s->profiles, s->nprofiles);
-	vars = rstrf("names='%s'; ylabel='dirty pass time (%s): median, 95%% CI'; "
-		     "xlabel='strategy'; logy=0", names, sc.unit);
-	cap = rstrf("The CPU profiles side by side: dirty pass time per strategy, %s (median; "
-		    "whiskers: bootstrap 95%% CI). neoverse-n1 has no S2FWB (every stage-2 fault "
-		    "cleans the data cache) and no range TLBI.", cfg);
+	vars = rstrf("names='%s'; slots='%s'; ylabel='dirty pass time (%s%s): median, 95%% CI'; "
+		     "xlabel='CPU profile'; logy=0", keys.names, keys.slots, sc.unit,
+		     rtime_unit(s, "ns"));
+	cap = rstrf("The CPU profiles side by side: dirty pass time per strategy, %s (timed runs, "
+		    "n per strategy in the key; median; whiskers: bootstrap 95%% CI). neoverse-n1 "
+		    "has no S2FWB (every stage-2 fault cleans the data cache) and no range TLBI.",
+		    cfg);
 	finish(p, "profiles", "bars_ci.gp", vars, "CPU profiles side by side", cap, NULL);
 	free(cap);
 	free(vars);
-	free(names);
+	keys_free(&keys);
 }
 
 void rplot_all(struct rdoc *d, const struct rset *s, const struct rplot_opts *o)
@@ -990,9 +1092,9 @@ void rplot_all(struct rdoc *d, const struct rset *s, const struct rplot_opts *o)
 	plot_dirty_pass(&p);
 	plot_vcpus(&p);
 	plot_collector_bars(&p, "mmu-lock", "mmu_lock wait per run by mode", "mmu_lock", lock_keys, lock_sub,
-			    lock_labels, "ns", false);
+			    lock_labels, "wait for", "ns", false);
 	plot_collector_bars(&p, "tlbi", "TLBIs per run by kind", "tlbi", tlbi_keys, tlbi_sub, tlbi_keys,
-			    "tlbi", true);
+			    "TLBI kind", "tlbi", true);
 	plot_ioctl(&p);
 	plot_profiles(&p);
 }

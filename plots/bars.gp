@@ -2,7 +2,8 @@
 # one bar per word of `names`, one column each. `logy=1` for counts that
 # span decades (a zero or NaN draws no bar).
 #   datafile row: "label" v1 v2 ...
-# Used for: mmu_lock wait by mode, TLBIs by kind (medians of collected runs).
+# Used for: mmu_lock wait by mode, TLBIs by kind (medians of collected runs),
+# one bar per strategy in its colour (common.gp's slots).
 load plotsdir.'/common.gp'
 set style data histogram
 set style histogram clustered gap 2

@@ -3,7 +3,8 @@
 # bar from three columns: median, CI low, CI high.
 #   datafile row: "label" m1 lo1 hi1 m2 lo2 hi2 ...
 # Used for: dirty pass per strategy and configuration, dirty-log ioctl cost
-# per pass, the CPU profiles side by side.
+# per pass, the CPU profiles side by side; one bar per strategy in its
+# colour (common.gp's slots).
 load plotsdir.'/common.gp'
 set style data histogram
 set style histogram errorbars gap 2 lw 1

@@ -10,6 +10,9 @@ if (!exists("ylabel")) ylabel = ""
 if (!exists("xlabel")) xlabel = ""
 if (!exists("logy")) logy = 0
 if (!exists("logx")) logx = 0
+# slots: per word of names, the series' fixed slot (a strategy's place in
+# common/s2strategy.h's S2_STRATEGY_NAMES, from 1); without it, the order
+if (!exists("slots")) slots = ""
 
 svgterm = "set terminal svg size 900,480 font 'sans,11' background rgb 'white' noenhanced"
 if (strstrt(GPVAL_TERMINALS, "pngcairo") > 0) {
@@ -28,6 +31,13 @@ set xlabel xlabel
 if (logy) { set logscale y }
 if (logx) { set logscale x 2 }
 
-# strategies keep their colour in every plot: exclusive, rwlock, rcu, fastpath, ...
+# A strategy keeps its colour, dash type and point type in every plot: slot
+# 1 exclusive, 2 rwlock, 3 rcu, 4 fastpath, 5 hypfast, then the strategies a
+# later s2strategy.h adds; s2bench gives a name it does not know slot 8 (grey).
+# Colour-blind safe (ColorBrewer Dark2); dashes and points tell the lines
+# apart without colour as well.
 array colours[8] = ['#d95f02', '#1b9e77', '#7570b3', '#e7298a', '#66a61e', '#e6ab02', '#a6761d', '#666666']
-colour(i) = colours[(i - 1) % 8 + 1]
+slot(i) = (words(slots) >= i ? int(word(slots, i)) : i)
+colour(i) = colours[(slot(i) - 1) % 8 + 1]
+dash(i) = (slot(i) - 1) % 5 + 1
+point(i) = int(word("7 5 9 11 13 15 4 6", (slot(i) - 1) % 8 + 1))

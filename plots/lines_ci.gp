@@ -1,15 +1,21 @@
 # One line with CI whiskers per word of `names`; datafile has one block per
 # name (blocks separated by two blank lines), rows: x median CI-low CI-high.
+# Lines differ in colour, dash type and point type (common.gp's slots);
+# the series sit a little apart on x so that their whiskers do not cover
+# each other.
 # Used for: dirty pass time against vCPUs, per strategy.
 load plotsdir.'/common.gp'
 set yrange [0:*]
 set offsets 0.3, 0.3, 0, 0
 set xtics 1
 n = words(names)
+stats datafile using 1 nooutput
+dx = (STATS_max > STATS_min ? STATS_max - STATS_min : 1) * 0.015
+shift(i) = (i - (n + 1) / 2.0) * dx
 do for [fmt in "svg png"] {
 	eval (fmt eq "svg" ? svgterm : pngterm)
 	set output outbase.'.'.fmt
-	plot for [i=1:n] datafile index (i-1) using 1:2:3:4 title word(names, i) \
-		with yerrorlines lw 2 pt 7 lc rgb colour(i)
+	plot for [i=1:n] datafile index (i-1) using ($1 + shift(i)):2:3:4 title word(names, i) \
+		with yerrorlines lw 2 dt dash(i) pt point(i) ps 0.9 lc rgb colour(i)
 }
 unset output
