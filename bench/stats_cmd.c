@@ -281,7 +281,8 @@ static json_t *delta_json(const struct values *a, const struct values *b,
 		set_num(o, "ci_lo", lo);
 		set_num(o, "ci_hi", hi);
 	} else {
-		set_str(o, "ci_unavailable", "fewer than 6 values in a sample");
+		set_str(o, "ci_unavailable", "fewer than 6 values in a sample, or a value of A "
+			"not > 0");
 	}
 	return o;
 }
@@ -377,7 +378,8 @@ static const char stats_usage[] =
 "    approximation, tie and continuity corrected); not tested below 4 values\n"
 "    in a sample;\n"
 "  delta: median(B)/median(A) - 1 with a bootstrap 95% CI, each sample\n"
-"    resampled on its own (A's values must be > 0);\n"
+"    resampled on its own (null unless median(A) > 0; no CI unless every\n"
+"    value of A is > 0);\n"
 "  shift: what compare prints: the Hodges-Lehmann estimate (median of the\n"
 "    pairwise B[j] - A[i]; of log B[j] - log A[i], as exp() - 1, when every\n"
 "    value is > 0: relative true) and its distribution-free 95% CI [D(k),\n"
@@ -504,8 +506,6 @@ int cmd_stats(int argc, char **argv)
 		}
 		if (paired && (!all_positive("stats: A_VALUES", &a, "pairs are compared as log ratios") ||
 			       !all_positive("stats: B_VALUES", &b, "pairs are compared as log ratios")))
-			goto out;
-		if (!paired && !all_positive("stats: A_VALUES", &a, "delta divides by A's median"))
 			goto out;
 	}
 

@@ -14,7 +14,14 @@ What is compared, and how closely:
 - quantiles, mean, sd, cv: numpy (linear interpolation, ddof=1), rel 1e-9;
 - Mann-Whitney U and p: scipy.stats.mannwhitneyu(method='exact' when
   s2bench says exact, else 'asymptotic', use_continuity=True), rel 1e-6;
-  s2bench must choose exact exactly when there are no ties and both n <= 50;
+  s2bench must choose exact exactly when both n <= 50. With ties scipy's
+  'exact' ignores them, so the reference is the permutation distribution:
+  scipy.stats.permutation_test over every split (n_resamples=inf) where
+  C(N, nA) <= 200000, else a count of the splits by rank sum written here
+  (a generating function over the tie groups, in Python integers);
+- the shift (Hodges-Lehmann): the median of the pairwise differences (of the
+  logs when every value is > 0) by numpy, and its CI [D(k), D(mn+1-k)] with k
+  from the no-ties law of U (counted here, in integers), rel 1e-9;
 - Wilcoxon: scipy.stats.wilcoxon on the log ratios, zero_method='wilcox',
   correction=True, rel 1e-6. For exact p the zeros are dropped before
   calling scipy: scipy 1.10 falls back to the normal approximation whenever
@@ -147,6 +154,53 @@ def has_ties(v):
     return len(np.unique(v)) < len(v)
 
 
+def u_counts(m, n):
+    """Counts of the C(m+n, m) orderings by U, no ties (Python integers)."""
+    # f[j][k] for the current i; the recurrence of Mann & Whitney (1947)
+    f = [[1] + [0] * (m * n) for _ in range(n + 1)]
+    for i in range(1, m + 1):
+        g = [[1] + [0] * (m * n)]
+        for j in range(1, n + 1):
+            g.append([g[j - 1][k] + (f[j][k - j] if k >= j else 0) for k in range(m * n + 1)])
+        f = g
+    return f[n]
+
+
+def tied_permutation_p(a, b):
+    """2 min(P(R <= r), P(R >= r)) of A's mid-rank sum over every split."""
+    from math import comb
+    pooled = np.concatenate([a, b])
+    ranks = stats.rankdata(pooled)
+    robs = int(round(2 * ranks[:len(a)].sum()))
+    poly = {(0, 0): 1}          # (values taken, doubled rank sum) -> ways
+    for r in np.unique(ranks):
+        t = int((ranks == r).sum())
+        r2 = int(round(2 * r))
+        nxt = {}
+        for (k, s), c in poly.items():
+            for j in range(0, min(t, len(a) - k) + 1):
+                key = (k + j, s + j * r2)
+                nxt[key] = nxt.get(key, 0) + c * comb(t, j)
+        poly = nxt
+    dist = {s: c for (k, s), c in poly.items() if k == len(a)}
+    total = sum(dist.values())
+    lower = sum(c for s, c in dist.items() if s <= robs) / total
+    upper = sum(c for s, c in dist.items() if s >= robs) / total
+    return min(1.0, 2 * min(lower, upper))
+
+
+def exact_reference_p(a, b):
+    from math import comb
+    if comb(len(a) + len(b), len(a)) <= 200000:
+        def u_stat(x, y, axis=-1):
+            return stats.mannwhitneyu(x, y, axis=axis).statistic
+        res = stats.permutation_test((a, b), u_stat, permutation_type="independent",
+                                     n_resamples=np.inf, alternative="two-sided",
+                                     vectorized=True)
+        return float(res.pvalue), "permutation_test"
+    return tied_permutation_p(a, b), "split count"
+
+
 def check_mann_whitney(name, a, b, seed):
     out = s2bench("--seed", str(seed), fmt(a), fmt(b))
     check_summary(name + " A", a, out["a"])
@@ -155,17 +209,51 @@ def check_mann_whitney(name, a, b, seed):
     if len(a) < 4 or len(b) < 4:
         report(mw["tested"] is False, f"{name}: not tested below 4 ({mw.get('reason')})")
         return out
-    want_exact = not has_ties(np.concatenate([a, b])) and max(len(a), len(b)) <= EXACT_MAX_N
+    want_exact = max(len(a), len(b)) <= EXACT_MAX_N
+    ties = has_ties(np.concatenate([a, b]))
     ref = stats.mannwhitneyu(a, b, alternative="two-sided", use_continuity=True,
-                             method="exact" if want_exact else "asymptotic")
+                             method="exact" if want_exact and not ties else "asymptotic")
+    ref_p, how = float(ref.pvalue), "scipy " + ("exact" if want_exact else "asymptotic")
+    if want_exact and ties:
+        ref_p, how = exact_reference_p(a, b)
     ok = (mw["exact"] == want_exact and close(mw["u"], float(ref.statistic), REL)
-          and close(mw["p"], float(ref.pvalue), REL_P)
+          and close(mw["p"], ref_p, REL_P)
           and close(mw["u_b"], len(a) * len(b) - float(ref.statistic), REL))
-    report(ok, f"{name}: Mann-Whitney n={len(a)},{len(b)} "
+    report(ok, f"{name}: Mann-Whitney n={len(a)},{len(b)}{' ties' if ties else ''} "
            f"{'exact' if mw['exact'] else 'asymptotic'}: U {mw['u']:g} p {mw['p']:.6g} "
-           f"(scipy U {ref.statistic:g} p {ref.pvalue:.6g}, "
-           f"{'exact' if want_exact else 'asymptotic'})")
+           f"(U {ref.statistic:g} p {ref_p:.6g} by {how})")
+    check_shift(name, a, b, out["shift"])
     return out
+
+
+def check_shift(name, a, b, got):
+    """Hodges-Lehmann estimate and its Mann-Whitney CI, computed here."""
+    from math import comb
+    positive = bool((a > 0).all() and (b > 0).all())
+    d = (np.log(b)[None, :] - np.log(a)[:, None]) if positive else (b[None, :] - a[:, None])
+    d = np.sort(d.ravel())
+    est = float(np.median(d))
+    m, n = len(a), len(b)
+    k = 0
+    if m <= EXACT_MAX_N and n <= EXACT_MAX_N:
+        f, total, cum = u_counts(m, n), comb(m + n, m), 0
+        for c, cnt in enumerate(f):
+            cum += cnt
+            if cum / total > 0.025:
+                k = c
+                break
+    else:
+        k = int(np.floor(m * n / 2 - stats.norm.isf(0.025) * np.sqrt(m * n * (m + n + 1) / 12)))
+    lo, hi = (float(d[k - 1]), float(d[m * n - k])) if k >= 1 else (None, None)
+    if positive:
+        est, lo, hi = np.expm1(est), np.expm1(lo), np.expm1(hi)
+    min_p = min(1.0, 2 / comb(m + n, m)) if max(m, n) <= EXACT_MAX_N else 0.0
+    ok = (got["relative"] == positive and close(got["estimate"], est, REL, 1e-15)
+          and close(got.get("ci_lo"), lo, REL, 1e-15) and close(got.get("ci_hi"), hi, REL, 1e-15)
+          and close(got["min_p"], min_p, REL, 1e-300))
+    report(ok, f"{name}: shift {'relative' if positive else 'absolute'} {got['estimate']:.6g} "
+           f"[{got.get('ci_lo')}, {got.get('ci_hi')}] (here {est:.6g} [{lo}, {hi}], k={k}), "
+           f"min p {got['min_p']:.3g}")
 
 
 def check_delta_ci(name, a, b, got, seed):
@@ -278,11 +366,24 @@ def main():
         out = check_mann_whitney(f"mw{i}", a, b, 100 + i)
         if i % 3 == 0 or na >= 30:
             check_delta_ci(f"mw{i}", a, b, out, 100 + i)
-    # Every value tied: the normal approximation has no spread.
+    # Every value tied: no split differs from another, p = 1; the shift is 0.
     out = s2bench(fmt([5.0] * 6), fmt([5.0] * 6))
-    ref = stats.mannwhitneyu([5.0] * 6, [5.0] * 6, method="asymptotic")
-    report(out["mann_whitney"]["p"] == ref.pvalue and not out["mann_whitney"]["exact"],
-           f"all tied: Mann-Whitney p {out['mann_whitney']['p']} (scipy {ref.pvalue})")
+    report(out["mann_whitney"]["p"] == 1.0 and out["mann_whitney"]["exact"]
+           and out["shift"]["estimate"] == 0 and out["shift"]["ci_lo"] == 0
+           and out["shift"]["ci_hi"] == 0,
+           f"all tied: Mann-Whitney p {out['mann_whitney']['p']}, shift {out['shift']}")
+    # Small samples with ties, where the normal law was used before (5,5,5,5
+    # against 6,6,6,6 gave 0.0131; counting the 70 splits gives 2/70), and
+    # zeros (counts), where the shift is absolute.
+    tied = [([5.0] * 4, [6.0] * 4), ([0.0] * 5, [0.0, 0.0, 0.0, 1.0, 2.0]),
+            ([4096.0] * 6, [4096.0] * 6), ([1, 2, 2, 3, 3, 3], [2, 3, 3, 4, 4, 5, 5]),
+            ([0.0, 0.0, 1.0, 0.0, 0.0, 0.0], [3.0, 2.0, 2.0, 0.0, 4.0, 2.0]),
+            ([10, 10, 11, 12, 12, 12, 13, 13], [11, 12, 12, 13, 13, 14, 14, 14, 15])]
+    for i, (a, b) in enumerate(tied):
+        check_mann_whitney(f"tie{i}", np.asarray(a, float), np.asarray(b, float), 300 + i)
+    out = s2bench(fmt([5.0] * 4), fmt([6.0] * 4))
+    report(abs(out["mann_whitney"]["p"] - 2 / 70) < 1e-12,
+           f"5,5,5,5 vs 6,6,6,6: p {out['mann_whitney']['p']:.6g} (2/70 = {2 / 70:.6g})")
 
     # Wilcoxon on pairs: exact (no ties, zeros dropped), normal (ties, > 50).
     def pairs(n, zeros=0, ties=False, shift=1.0):
