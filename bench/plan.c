@@ -1199,7 +1199,7 @@ static void plan_usage(FILE *f)
 	fprintf(f,
 		"usage: s2bench plan check PLAN\n"
 		"       s2bench plan expand [--target T] [--profile LIST] [--flavour F] [--clock C] PLAN RUN\n"
-		"       s2bench plan env FILE KEY=VALUE|KEY:=JSON...\n\n"
+		"       s2bench env FILE KEY=VALUE|KEY:=JSON...   (env.json: its own command)\n\n"
 		"check   parse and expand PLAN (bench/README.md) and print what it would run;\n"
 		"        a bad plan is one line PLAN:LINE: what is wrong, exit 2\n"
 		"expand  write RUN/manifest.json, RUN/cells.txt, RUN/run.env and RUN/plan\n"
@@ -1215,7 +1215,7 @@ static void plan_usage(FILE *f)
 		"  -h, --help           this help\n", ENV_SCHEMA);
 }
 
-static int cmd_env(int argc, char **argv)
+int cmd_env(int argc, char **argv)
 {
 	json_t *doc = json_pack("{s:s}", "schema", ENV_SCHEMA);
 	char err[512], *arg = NULL, *text;
@@ -1228,7 +1228,7 @@ static int cmd_env(int argc, char **argv)
 		return S2BENCH_EXIT_OK;
 	}
 	if (argc < 2 || argv[1][0] == '-') {
-		s2b_err("plan env: need FILE and KEY=VALUE arguments (see s2bench plan -h)");
+		s2b_err("env: need FILE and KEY=VALUE arguments (see s2bench env -h)");
 		goto bad;
 	}
 	for (int i = 2; i < argc; i++) {
@@ -1239,7 +1239,7 @@ static int cmd_env(int argc, char **argv)
 		arg = xstrdup(argv[i]);
 		eq = strchr(arg, '=');
 		if (!eq || eq == arg || (eq == arg + 1 && arg[0] == ':')) {
-			s2b_err("plan env: '%s' is not KEY=VALUE or KEY:=JSON", argv[i]);
+			s2b_err("env: '%s' is not KEY=VALUE or KEY:=JSON", argv[i]);
 			goto bad;
 		}
 		raw = eq[-1] == ':';
@@ -1250,13 +1250,13 @@ static int cmd_env(int argc, char **argv)
 			eq[-1] = 0;
 			val = json_loads(eq + 1, JSON_DECODE_ANY, &je);
 			if (!val) {
-				s2b_err("plan env: %s: not JSON: %s", arg, je.text);
+				s2b_err("env: %s: not JSON: %s", arg, je.text);
 				goto bad;
 			}
 		} else {
 			val = json_string(eq + 1);
 			if (!val) {
-				s2b_err("plan env: %s: the value is not UTF-8", arg);
+				s2b_err("env: %s: the value is not UTF-8", arg);
 				goto bad;
 			}
 		}
@@ -1272,7 +1272,7 @@ static int cmd_env(int argc, char **argv)
 		}
 		if (!key) {
 			json_decref(val);
-			s2b_err("plan env: '%s' has an empty key", argv[i]);
+			s2b_err("env: '%s' has an empty key", argv[i]);
 			goto bad;
 		}
 		json_object_set_new(obj, key, val);
@@ -1281,7 +1281,7 @@ static int cmd_env(int argc, char **argv)
 	}
 	text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	if (!text) {
-		s2b_err("plan env: out of memory");
+		s2b_err("env: out of memory");
 		goto bad;
 	}
 	len = strlen(text);
@@ -1293,7 +1293,7 @@ static int cmd_env(int argc, char **argv)
 	free(text);
 	json_decref(doc);
 	if (!ok) {
-		s2b_err("plan env: %s", err);
+		s2b_err("env: %s", err);
 		return S2BENCH_EXIT_USAGE;
 	}
 	return S2BENCH_EXIT_OK;
@@ -1322,7 +1322,7 @@ int cmd_plan(int argc, char **argv)
 	int opt;
 
 	if (argc < 2) {
-		s2b_err("plan: check, expand or env? (see s2bench plan -h)");
+		s2b_err("plan: check or expand? (see s2bench plan -h)");
 		return S2BENCH_EXIT_USAGE;
 	}
 	sub = argv[1];
@@ -1330,10 +1330,13 @@ int cmd_plan(int argc, char **argv)
 		plan_usage(stdout);
 		return S2BENCH_EXIT_OK;
 	}
-	if (!strcmp(sub, "env"))
-		return cmd_env(argc - 1, argv + 1);
+	/* The old spelling: env.json is not a plan's. */
+	if (!strcmp(sub, "env")) {
+		s2b_err("plan env is now s2bench env FILE KEY=VALUE...");
+		return S2BENCH_EXIT_USAGE;
+	}
 	if (strcmp(sub, "check") && strcmp(sub, "expand")) {
-		s2b_err("plan: unknown subcommand '%s' (check, expand, env)", sub);
+		s2b_err("plan: unknown subcommand '%s' (check, expand)", sub);
 		return S2BENCH_EXIT_USAGE;
 	}
 	expand = !strcmp(sub, "expand");

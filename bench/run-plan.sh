@@ -144,7 +144,7 @@ host_cpu=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n 1)
 write_env() {
 	local file=$1
 	shift
-	"$S2BENCH" plan env "$file" "date=$(date -u +%FT%TZ)" "plan=$S2B_PLAN" \
+	"$S2BENCH" env "$file" "date=$(date -u +%FT%TZ)" "plan=$S2B_PLAN" \
 		"target=$S2B_TARGET" "clock=$S2B_CLOCK" "s2perf.commit=$git_commit" "s2perf.dirty:=$git_dirty" \
 		"host.cpu_model=${host_cpu:-unknown}" "host.cpus:=$(nproc)" \
 		"host.arch=$(uname -m)" "host.kernel=$(uname -r)" "$@"

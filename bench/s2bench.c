@@ -33,8 +33,10 @@ static const struct subcommand {
 	int (*fn)(int argc, char **argv);
 	const char *args, *what;
 } subcommands[] = {
-	{ "plan", cmd_plan, "check PLAN | expand [OPTS] PLAN RUN | env FILE KEY=VALUE...",
+	{ "plan", cmd_plan, "check PLAN | expand [OPTS] PLAN RUN",
 	  "check a plan; expand it into RUN/manifest.json and RUN/cells.txt" },
+	{ "env", cmd_env, "FILE KEY=VALUE|KEY:=JSON...",
+	  "write a run's env.json (what its figures depend on)" },
 	{ "table", cmd_table, "RUN",
 	  "the run's documents -> RUN/metrics.csv, cells.csv, unavailable.csv" },
 	{ "report", cmd_report, "RUN", "metrics.csv -> report.txt, report.md, report.html, plots/" },

@@ -12,6 +12,7 @@
 #define S2BENCH_EXIT_USAGE 2
 
 int cmd_plan(int argc, char **argv);	 /* plan.c: plan check|expand */
+int cmd_env(int argc, char **argv);	 /* plan.c: env.json */
 int cmd_table(int argc, char **argv);	 /* table.c */
 int cmd_report(int argc, char **argv);	 /* report.c */
 int cmd_compare(int argc, char **argv);	 /* compare.c */
