@@ -3,8 +3,10 @@
 # chromium, no network, a throwaway profile), every plot must load
 # (naturalWidth > 0, counted by the page's own check script, which marks a
 # plot that did not) and every table must render with the rows report.md
-# has. Then the check must catch a plot that is gone. A screenshot of the
+# has; the clock line and the summary come before the headline. Then the
+# check must catch a plot that is gone. A screenshot of the
 # page is kept in the run directory (report-screenshot.png).
+# tier: offline (needs no kernel, no target, no /dev/kvm: tests/run --offline)
 set -euo pipefail
 # No target is booted here: the test runs outside tests/run as well.
 : "${KDIR:=none}" "${INITRD:=none}"
@@ -80,6 +82,20 @@ pass "all $loaded plots loaded (naturalWidth > 0)"
 [ "$rows" -eq "$want_rows" ] || fail "chromium rendered $rows table rows, report.md has $want_rows"
 pass "$tables tables with $rows rows rendered, as many as report.md has"
 grep -q 'id="headline-table"' "$OUT/dom.html" || fail "no headline table in the rendered page"
+# what a reader sees first: the clock the times come from, then the summary
+off() { grep -bo "$1" "$OUT/dom.html" | head -n 1 | cut -d: -f1; }
+clock=$(off '<p id="clock">Clock: realtime (emulated time)\.')
+summary=$(off '<h2 id="summary">Summary</h2>')
+headline=$(off 'id="headline-table"')
+[ -n "$clock" ] || fail "the rendered page has no clock line (<p id=\"clock\">)"
+[ -n "$summary" ] || fail "the rendered page has no summary (<h2 id=\"summary\">)"
+[ "$clock" -lt "$summary" ] && [ "$summary" -lt "$headline" ] ||
+	fail "the page does not read clock line, summary, headline in that order"
+grep -q '<li>Cells that failed, hung or died: 2 of 264 ([^)]*): 0040 hung, 0212 died\.</li>' "$OUT/dom.html" ||
+	fail "the rendered summary does not list the failed cells"
+grep -q '<li>Headline: no significant difference from rwlock after Holm.s correction' "$OUT/dom.html" ||
+	fail "the rendered summary does not say what the headline found after Holm"
+pass "rendered: the clock line, then the summary (findings after Holm, failed cells), then the headline"
 # (the script's own text holds the phrase too: look for the element it makes)
 grep -q 'class="noplot">This plot did not load' "$OUT/dom.html" && fail "a plot is marked as not loaded"
 

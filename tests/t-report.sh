@@ -3,7 +3,15 @@
 # - report: report.txt and report.md equal their goldens, stdout is the
 #   report's first section, the plots a run has data for are drawn (SVG and
 #   PNG) and the others are named with the reason, the headline's numbers
-#   agree with an independent computation (Python, from metrics.csv);
+#   agree with an independent computation (Python, from metrics.csv: the
+#   medians, ratios, the exact Wilcoxon p and Holm's p over the table);
+#   the header names the run's clock (realtime and icount runs); the
+#   summary comes first (findings after Holm, the failed cells, the
+#   smallest detectable shift); n=1 rows have their own section; on runs
+#   with no planted difference (base's values redrawn from one
+#   distribution; and with 30 reps) the corrected headline calls nothing,
+#   while a planted 7% shift at 30 reps is found; every plot's key has its
+#   n and each strategy its fixed slot (colour, dash, point);
 # - compare: a run against itself finds nothing (exit 0); against a copy
 #   whose dirty passes are 20% slower finds exactly those rows DIFFERENT,
 #   +20% (exit 1; the text equals its golden, the JSON says the same); two
@@ -14,6 +22,7 @@
 # - bench/lava: the job fills in to valid YAML; run-nightly.sh refuses a
 #   host that cannot run it, with a reason.
 # S2PERF_UPDATE_GOLDEN=1 rewrites the goldens (after a deliberate change).
+# tier: offline (needs no kernel, no target, no /dev/kvm: tests/run --offline)
 set -euo pipefail
 # No target is booted here: the test runs outside tests/run as well.
 : "${KDIR:=none}" "${INITRD:=none}"
@@ -105,8 +114,13 @@ expect_grep 'CPU profiles side by side: not drawn: the run has one CPU profile' 
 expect_grep 'skipped: 12 cells of s2_split .*: no free huge pages' modes/report.md "the skip's reason"
 expect_grep '\| collector.fault_latency.permission.p50 \|  \| unavailable \|.*the plan collected no reps' \
 	modes/report.md "WP latency unavailable, with its reason"
-expect_grep 'Best: ring/4096 entries' modes/report.md "log-mode advice"
-expect_grep 'anonymous_thp .* Best: default backing; significantly worse: anonymous_thp' \
+# 6 reps and Holm over 5 tests: the exact Wilcoxon p of 6 pairs (>= 2/64) cannot
+# pass 0.05/5, so the advice must not call one (uncorrected it called ring/4096)
+expect_grep 'Holm.s correction over the 6 tests of this question' modes/report.md "log-mode family"
+expect_grep 'ring/4096 entries .* = 0\.[0-9]+x, .*\(p=0\.031, Holm p=0\.[0-9]+, n=6\), no significant difference' \
+	modes/report.md "log-mode advice: ring/4096 uncorrected p=0.031, corrected not significant"
+grep -q 'Best: ring/4096' modes/report.md && fail "modes: a log mode called best after Holm"
+expect_grep 'anonymous_thp .* No significant difference from default backing' \
 	modes/report.md "THP advice"
 expect_grep 'Not measured in this run: no two s2_split configurations differ only in the eager split chunk size' \
 	modes/report.md "no eager split advice without -E in the plan"
@@ -116,7 +130,7 @@ expect_grep 'Not measured in this run: no two s2_split configurations differ onl
 run 0 report-eager "$S2B" report -q --no-plots eager
 golden eager/report.txt "$DATA/eager/golden/report.txt"
 golden eager/report.md "$DATA/eager/golden/report.md"
-expect_grep 'anonymous_thp -l clear, rwlock \[max\]: split pass against off \([0-9.]+ ms\): chunk 2M [0-9.]+ ms = 0\.[0-9]+x, 95% CI [0-9.-]+ \(p=0\.008, n=8\)\. Best: chunk 2M' \
+expect_grep 'anonymous_thp -l clear, rwlock \[max\]: split pass against off \([0-9.]+ ms\): chunk 2M [0-9.]+ ms = 0\.[0-9]+x, 95% CI [0-9.-]+ \(p=0\.008, Holm p=0\.047, n=8\)\. Best: chunk 2M' \
 	eager/report.md "eager split advice: the split pass"
 expect_grep 'rwlock \[max\]: split pass \+ log enabling \(\+ initial clear\) against off .* Best: chunk 2M' \
 	eager/report.md "eager split advice: the whole split"
@@ -154,6 +168,219 @@ for s, byrep in v.items():
         print(f"ok: {s}: median {med}, n={len(byrep)}, {r} rwlock")
 PY
 pass "headline medians, n and paired ratios equal Python's"
+
+# The clock, the summary, Holm's p and the n=1 section ------------------------
+# report.md: a paragraph a line, a table row a line
+expect_grep '^Clock: realtime \(emulated time\)\..* only ratios between strategies within one boot' \
+	base/report.md "base (no clock in env.json): the realtime clock and its limits"
+awk '/^## /{print $0}' base/report.md >base.sections
+[ "$(sed -n 1p base.sections)" = "## Summary" ] || fail "the report does not open with its summary"
+grep -n '^Clock: \|^## Summary\|^## Headline' base/report.md | cut -d: -f1 | sort -n -c ||
+	fail "base: the clock line, the summary and the headline are not in that order"
+pass "base: the clock line, then the summary, then the headline"
+expect_grep '^- Cells that failed, hung or died: 2 of 264 \(0 failed, 1 hung, 1 died\): 0040 hung, 0212 died\.' \
+	base/report.md "summary: the failed cells, counted and named"
+expect_grep '^- Headline: no significant difference from rwlock after Holm.s correction over its 30 tests\.' \
+	base/report.md "summary: nothing survives Holm at n=10 over 30 tests"
+# n=10 pairs: the exact Wilcoxon p is >= 2/2^10 = 0.00195 > 0.05/30
+expect_grep '^- Smallest detectable shift: none\. 30 of the 30 tested rows .* 0\.05/30 = 0\.0017; 11 pairs could' \
+	base/report.md "summary: why base could find no shift, and what would"
+expect_grep '^\| profile \| config \| metric \| strategy \| median \| 95% CI \| n \| vs rwlock \| CI of ratio \| p \| Holm p \| verdict \|$' \
+	base/report.md "the headline has Holm's p"
+expect_grep '^## Single observations \(n=1\)' base/report.md "the n=1 section"
+expect_grep '^\| max \| s2_dirty -v 2 -b 16M -i 4 -l get \| collector.fault_latency.permission.p50 \| fastpath \| 32.77 us \| 0.500x \|' \
+	base/report.md "a collector row of one value, in the n=1 section"
+
+# the headline's p and Holm p, computed here (exact Wilcoxon signed-rank, Holm by hand)
+python3 - base/report.md base/metrics.csv <<'PY' || fail "the headline's p or Holm p disagree with Python's"
+import csv, itertools, math, sys
+md, rows = open(sys.argv[1]).read().split("\n## "), list(csv.DictReader(open(sys.argv[2])))
+head = [s for s in md if s.startswith("Headline")][0].splitlines()
+table = [[c.strip() for c in l.strip("|").split(" | ")] for l in head if l.startswith("| ")][2:]
+v = {}
+for r in rows:
+    if r["mode"] == "timed":
+        v.setdefault((r["profile"], r["config"], r["metric"], r["strategy"]), {})[int(r["rep"])] = float(r["value"])
+def wilcoxon(d):  # two-sided exact p, no ties, zeros dropped (scipy's default)
+    d = [x for x in d if x != 0]
+    n, ranks = len(d), sorted(range(len(d)), key=lambda i: abs(d[i]))
+    wp = sum(k + 1 for k, i in enumerate(ranks) if d[i] > 0)
+    t = min(wp, n * (n + 1) // 2 - wp)
+    counts = [1] + [0] * (n * (n + 1) // 2)
+    for k in range(1, n + 1):
+        for s in range(len(counts) - 1, k - 1, -1):
+            counts[s] += counts[s - k]
+    return min(1.0, 2 * sum(counts[: t + 1]) / 2 ** n)
+tested, prof, cfg, met = [], None, None, None
+for c in table:
+    prof, cfg, met = c[0] or prof, c[1] or cfg, c[2] or met
+    assert c[6] != "1", f"a row of n=1 in the headline: {c}"
+    if c[9] == "":
+        continue
+    a, b = v[(prof, cfg, met, c[3])], v[(prof, cfg, met, "rwlock")]
+    p = wilcoxon([math.log(a[k] / b[k]) for k in a if k in b])
+    assert abs(float(c[9].replace("<", "")) - p) < 0.0006 or (c[9] == "<0.001" and p < 0.001), (c, p)
+    tested.append((p, c))
+m, run, holm = len(tested), 0.0, {}
+for rank, (p, c) in enumerate(sorted(tested, key=lambda x: x[0])):
+    run = max(run, min(1.0, (m - rank) * p))
+    holm[id(c)] = run
+for p, c in tested:
+    assert abs(float(c[10]) - holm[id(c)]) < 0.0006, (c, holm[id(c)])
+    assert (holm[id(c)] < 0.05) == (c[11].startswith(("better", "worse", "differs"))), c
+print(f"ok: {m} tested rows: p exact as computed here, Holm p over the {m}, the verdicts on Holm p")
+PY
+pass "headline: the Wilcoxon p and Holm's p equal Python's, and the verdicts rest on Holm's"
+
+# icount: the same run under the deterministic clock says so, and labels its times
+cp -r "$DATA/base" icount
+python3 - icount/env.json <<'PY'
+import json, sys
+e = json.load(open(sys.argv[1])); e["clock"] = "icount"; json.dump(e, open(sys.argv[1], "w"), indent=2)
+PY
+run 1 report-icount "$S2B" report icount
+expect_grep '^Clock: icount \(instruction time\)\..*the length of the code path.*deterministic.*not the speed of any CPU.*parallel speed-up does not show, nor does time spent waiting for a lock held on another CPU; spinning on a lock does' \
+	icount/report.md "icount: what instruction time is"
+expect_grep '^\| profile \| config \| metric \| strategy \| median \(instruction time\) \|' icount/report.md \
+	"icount: the headline's times labelled"
+grep -q 'instruction time' icount/plots/dirty-pass.svg || fail "icount: the dirty pass plot's axis does not say instruction time"
+grep -q 'Clock: icount' report-icount.out || fail "icount: stdout does not name the clock"
+grep 'instruction time' base/report.md | grep -v '^Clock: realtime' | grep -q . &&
+	fail "realtime: something labelled instruction time"
+pass "icount: clock line, headline header and plot axis say instruction time"
+
+# Plots: every key has its n; each strategy its fixed slot in every plot
+python3 - "$ROOT/common/s2strategy.h" base/plots/gnuplot.log modes/plots/gnuplot.log <<'PY' || fail "a plot's key or colour is wrong"
+import re, shlex, sys
+names = re.findall(r'"([a-z]+)"', re.search(r"#define S2_STRATEGY_NAMES (.*)", open(sys.argv[1]).read()).group(1))
+plots = 0
+for log in sys.argv[2:]:
+    for line in open(log):
+        m = re.match(r'== ([a-z-]+): gnuplot -e "(.*)" \S+$', line)
+        if not m:
+            continue
+        var = dict(re.findall(r"(\w+)='((?:[^']|'')*)'", m.group(2)))
+        keys, slots = shlex.split(var["names"]), var["slots"].split()
+        assert len(keys) == len(slots), (m.group(1), keys, slots)
+        for k, sl in zip(keys, slots):
+            km = re.fullmatch(r"(\S+) \(n=(\d+)(-\d+)?\)", k)
+            assert km, f"{log} {m.group(1)}: key '{k}' has no n"
+            assert names.index(km.group(1)) + 1 == int(sl), f"{m.group(1)}: {k} in slot {sl}"
+        plots += 1
+assert plots >= 9, plots
+print(f"ok: {plots} plots: every key with its n, every strategy in its slot of {names}")
+PY
+pass "plots: n in every key, one slot (colour, dash, point) per strategy across runs"
+# the keys' n against the data: dirty-pass from metrics.csv, fault-latency from the collected cells
+python3 - base <<'PY' || fail "a plot's n disagrees with its data"
+import csv, re, shlex, sys
+run = sys.argv[1]
+log = open(f"{run}/plots/gnuplot.log").read()
+def keys(plot):
+    var = re.search(rf"== {plot}: .*?names='([^']*)'", log).group(1)
+    return {k.split()[0]: k.split("(n=")[1].rstrip(")") for k in shlex.split(var)}
+ns = {}
+for r in csv.DictReader(open(f"{run}/metrics.csv")):
+    if r["metric"] == "dirty.pass_time" and r["mode"] == "timed":
+        ns.setdefault(r["strategy"], {}).setdefault((r["profile"], r["config"]), 0)
+        ns[r["strategy"]][(r["profile"], r["config"])] += 1
+for s, k in keys("dirty-pass").items():
+    lo, hi = min(ns[s].values()), max(ns[s].values())
+    assert k == (f"{lo}" if lo == hi else f"{lo}-{hi}"), (s, k, lo, hi)
+coll = {}
+for r in csv.DictReader(open(f"{run}/cells.csv")):
+    if r["mode"] == "collected" and r["status"] == "0" and r["profile"] == "max" \
+       and r["config"] == "s2_dirty -v 2 -b 16M -i 4 -l get":
+        coll[r["strategy"]] = coll.get(r["strategy"], 0) + 1
+assert keys("fault-latency") == {s: str(n) for s, n in coll.items()}, (keys("fault-latency"), coll)
+print(f"ok: dirty-pass keys {keys('dirty-pass')}, fault-latency keys {keys('fault-latency')}")
+PY
+pass "plots: the keys' n are the data's"
+
+# Runs with no planted difference: base's values drawn again from one
+# distribution per (profile, config, metric); then the same with 30 reps
+# (reps 11-30 added), where Holm's correction can call something; and that
+# run with fastpath's dirty passes 7% shorter, which it must find.
+python3 - base null "$DATA/base" <<'PY' || fail "cannot make the null runs"
+import csv, json, os, random, shutil, statistics, sys
+src, dst = sys.argv[1], sys.argv[2]
+def redraw(rows, seed, shift=None):
+    rnd, ref = random.Random(seed), {}
+    for r in rows:
+        ref.setdefault((r["profile"], r["config"], r["metric"]), []).append(float(r["value"]))
+    for r in rows:
+        if r["unit"] == "ns" and r["mode"] == "timed":
+            med = statistics.median(ref[(r["profile"], r["config"], r["metric"])])
+            x = med * rnd.lognormvariate(0, 0.03)
+            if shift and r["metric"] == "dirty.pass_time" and r["strategy"] == "fastpath":
+                x *= shift
+            r["value"] = repr(x)
+    return rows
+def write(run, rows, fields):
+    with open(f"{run}/metrics.csv", "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=fields, lineterminator="\n")
+        w.writeheader(); w.writerows(rows)
+fields = next(csv.reader(open(f"{src}/metrics.csv")))
+shutil.copytree(sys.argv[3], dst)
+write(dst, redraw(list(csv.DictReader(open(f"{src}/metrics.csv"))), 18), fields)
+# 30 reps: copies of every timed cell of reps 1-10 as reps 11-30 (new ids), statuses in cells.csv
+for name, shift in (("null30", None), ("planted30", 0.93)):
+    shutil.copytree(sys.argv[3], name)
+    shutil.rmtree(f"{name}/cells")
+    man = json.load(open(f"{name}/manifest.json"))
+    cells, rows = man["cells"], list(csv.DictReader(open(f"{src}/metrics.csv")))
+    ccsv = list(csv.DictReader(open(f"{src}/cells.csv")))
+    status = {c["cell"]: c for c in ccsv}
+    extra, extra_rows, extra_csv, nxt = [], [], [], len(cells) + 1
+    for k in (1, 2):
+        for c in cells:
+            if c["mode"] != "timed" or status[c["id"]]["status"] != "0":
+                continue
+            d = dict(c, id=f"{nxt:04d}", index=nxt, rep=c["rep"] + 10 * k)
+            extra.append(d)
+            extra_csv.append(dict(status[c["id"]], cell=d["id"], index=str(nxt), rep=str(d["rep"])))
+            extra_rows += [dict(r, cell=d["id"], rep=str(d["rep"])) for r in rows if r["cell"] == c["id"]]
+            nxt += 1
+    man["cells"] += extra
+    man["reps"] = 30
+    json.dump(man, open(f"{name}/manifest.json", "w"))
+    with open(f"{name}/cells.csv", "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(ccsv[0]), lineterminator="\n")
+        w.writeheader(); w.writerows(ccsv + extra_csv)
+    write(name, redraw(rows + extra_rows, 35, shift), fields)
+PY
+run 1 report-null "$S2B" report -q --no-plots null
+run 1 report-null30 "$S2B" report -q --no-plots null30
+run 1 report-planted30 "$S2B" report -q --no-plots planted30
+python3 - null/report.md null30/report.md planted30/report.md <<'PY' || fail "the corrected headline is wrong on the null or planted runs"
+import re, sys
+def headline(path):
+    md = open(path).read()
+    sec = [s for s in md.split("\n## ") if s.startswith("Headline")][0]
+    rows = [[c.strip() for c in l.strip("|").split(" | ")] for l in sec.splitlines() if l.startswith("| ")][2:]
+    for prev, r in zip(rows, rows[1:]):  # profile, config and metric are said once
+        r[:3] = [c or p for c, p in zip(r[:3], prev[:3])]
+    return md, [r for r in rows if r[9]]
+for path in sys.argv[1:3]:
+    md, rows = headline(path)
+    raw = sum(float(r[9].replace("<", "")) < 0.05 for r in rows)
+    called = [r for r in rows if r[11].startswith(("better", "worse", "differs"))]
+    assert not called, f"{path}: a difference called with none planted: {called}"
+    assert re.search(r"^- Headline: no significant difference from rwlock after Holm", md, re.M), path
+    assert raw >= 1, f"{path}: no raw p below 0.05 here: pick another seed to make the check bite"
+    print(f"ok: {path}: {len(rows)} tests, {raw} with p < 0.05 uncorrected, none called after Holm")
+md, rows = headline(sys.argv[3])
+called = {(r[0], r[1], r[2], r[3]) for r in rows if r[11].startswith("better")}
+assert not [r for r in rows if r[11].startswith(("worse", "differs"))], "a false positive"
+want = [r for r in rows if r[2] == "dirty.pass_time" and r[3] == "fastpath"]
+assert len(called) == len(want) == 4, (called, len(want))
+assert re.search(r"^- Headline: 4 significant differences from rwlock after Holm.s correction over its 30 tests:", md, re.M)
+assert len(re.findall(r"^- s2_dirty .*dirty.pass_time: fastpath 0\.9[0-9]+x rwlock \(better: .*Holm p=", md, re.M)) == 4
+mde = re.search(r"^- Smallest shift the headline could have found: ([0-9.]+)% ", md, re.M)
+assert mde and 2 < float(mde.group(1)) < 7, mde
+print(f"ok: planted 7%: found in all {len(want)} rows, nothing else; smallest detectable shift {mde.group(1)}%")
+PY
+pass "no planted difference: nothing called after Holm (n=10 and n=30); a planted 7% shift: found"
 
 ### compare #################################################################
 
