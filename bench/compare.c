@@ -235,7 +235,9 @@ static void print_rows(FILE *f, struct crow *rows, size_t n, bool profiles, bool
 
 	for (i = 0; i < n; i++) {
 		const struct crow *r = &rows[i];
-		struct rscale sc = rscale_for(r->b->s.median, r->b->unit);
+		/* one scale for both sides; from a base of 0 the new side's */
+		struct rscale sc = rscale_for(r->b->s.median ? r->b->s.median : r->n->s.median,
+					      r->b->unit);
 		char base[64], new_[64], delta[160], p[96], pa[16], pb[16];
 		const char *cells[9];
 		size_t k = 0;

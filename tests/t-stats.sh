@@ -4,6 +4,7 @@
 # error rates it promises (`s2bench simulate`: A/A false positives <= 5%,
 # a 10% shift at CV 3% found >= 90% of the time), and bad input is one line
 # and status 2. Needs no target.
+# tier: offline (needs no kernel, no target, no /dev/kvm: tests/run --offline)
 set -euo pipefail
 # lib.sh wants the target's paths from tests/run; this test boots nothing,
 # so it also runs on its own.
@@ -91,7 +92,6 @@ bad stats 1,nan
 bad stats 1,inf
 bad stats 1e999
 bad stats @/nonexistent/values
-bad stats -- -1,2,3 4,5,6
 bad stats --paired 1,2,3 1,2
 bad stats --paired 1,0,3 1,2,3
 bad stats 1,2 3,4 5,6
@@ -103,10 +103,23 @@ bad stats --holm 0.5,2
 bad stats --holm 0.1 0.2
 bad simulate --n 2
 bad simulate --cv 0
+bad simulate --same-within 0
 bad simulate --trials 0
 bad simulate --seed
 bad simulate --bogus
 bad simulate extra
+
+# Values <= 0 are counts and differences: the shift is then in their unit.
+"$S2B" stats -- -1,0,0,2 0,1,3,4 >"$OUT/signed.json" || fail "stats refused values <= 0"
+"$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["shift"]["relative"] is False and d["delta"]["value"] is None, d' "$OUT/signed.json" ||
+	fail "values <= 0: the shift is not absolute, or delta is not null"
+pass "values <= 0: an absolute shift, no ratio of medians"
+
+# The exact permutation p with ties (the normal law said 0.0131).
+"$S2B" stats 5,5,5,5 6,6,6,6 >"$OUT/ties.json"
+"$PY" -c 'import json,sys; d=json.load(open(sys.argv[1]))["mann_whitney"]; assert d["exact"] and abs(d["p"] - 2/70) < 1e-12, d' "$OUT/ties.json" ||
+	fail "5,5,5,5 vs 6,6,6,6: p is not 2/70"
+pass "5,5,5,5 vs 6,6,6,6: exact p = 2/70 = 0.0286"
 
 expect_status 0 "$S2B" stats --help
 expect_status 0 "$S2B" simulate --help

@@ -1,0 +1,210 @@
+#!/usr/bin/env bash
+# s2bench compare decides what it says it decides, on runs made here from
+# tests/data/runs/base by editing metrics.csv and env.json (no target):
+# - a run against itself: every tested row SAME, or marked too noisy for the
+#   band (its own spread is wider), exit 0; counts equal on both sides (0
+#   pages missed, 4096 pages written) SAME;
+# - an icount run (CV ~0.2%) against itself: every tested row SAME; against
+#   a copy with one gated metric 1% worse: exactly those rows DIFFERENT,
+#   exit 1 at --threshold 0.5 (and simulate at that CV and n agrees);
+# - two clocks: one line naming both, exit 2;
+# - 4 reps a side with 40 gated rows: "cannot decide", exit 3, never OK;
+# - a zero base median: an absolute delta with its unit, the regression gated;
+# - UNKNOWN rows show their delta and CI, never "~";
+# - metrics.csv with a duplicate row, a NUL, a negative time, hex, padding,
+#   nan, or a row of a cell that did not finish: FILE:LINE, exit 2.
+# tier: offline (needs no kernel, no target, no /dev/kvm: tests/run --offline)
+set -euo pipefail
+: "${KDIR:=none}" "${INITRD:=none}"
+. "$(dirname "$0")/lib.sh"
+PY=/usr/bin/python3
+DATA=$ROOT/tests/data/runs
+
+make -s -C "$ROOT/bench" O="$OUT/build" >"$OUT/build.log" 2>&1 ||
+	{ tail -n 20 "$OUT/build.log"; fail "s2bench does not build (make -C bench)"; }
+S2B=$OUT/build/s2bench
+pass "built $S2B"
+cd "$OUT"
+
+# run NAME WANT CMD...: stdout to NAME.out, stderr to NAME.err, status WANT
+run() {
+	local name=$1 want=$2 rc=0
+	shift 2
+	"$@" >"$name.out" 2>"$name.err" || rc=$?
+	[ $rc -eq "$want" ] || { cat "$name.err"; fail "$name: '$*' exited $rc, expected $want"; }
+	pass "$name: exit $rc"
+}
+
+# edit DIR PYTHON: rewrite DIR/metrics.csv; the code sees rows (lists of
+# fields, header first) and may change them in place.
+edit() {
+	"$PY" - "$1/metrics.csv" "$2" <<'EOF'
+import csv, sys, hashlib, statistics
+path, code = sys.argv[1], sys.argv[2]
+rows = list(csv.reader(open(path, newline="")))
+exec(code)
+with open(path, "w", newline="") as f:
+    csv.writer(f, lineterminator="\n").writerows(rows)
+EOF
+}
+
+### a run against itself ####################################################
+
+cp -r "$DATA/base" base
+run self 0 "$S2B" compare -o self.json base base
+"$PY" - self.json <<'EOF' || fail "self-compare: a tested row is neither SAME nor too noisy"
+import json, sys
+d = json.load(open(sys.argv[1]))
+tested = [r for r in d["rows"] if r["tested"]]
+bad = [r for r in tested if r["verdict"] != "SAME" and not r["too_noisy_for_band"]]
+assert not bad, bad[:3]
+assert not [r for r in d["rows"] if r["verdict"] == "DIFFERENT"]
+for m, v in (("dirty.pages_missed", (0,)), ("dirty.pages_written", (4096, 8192))):
+    rows = [r for r in tested if r["metric"] == m]
+    assert rows and all(r["verdict"] == "SAME" and r["base"]["median"] in v for r in rows), m
+same = sum(r["verdict"] == "SAME" for r in tested)
+print(f"ok: {len(tested)} tested rows: {same} SAME, {len(tested) - same} too noisy for "
+      f"+-{d['same_within']:.0%} at their n; 0 and 4096 pages SAME")
+EOF
+expect_grep '^clock realtime: wall time' self.out "the header names the clock"
+expect_grep '^OK: no gated regression' self.out
+
+### icount: small CV, 1% worse ###############################################
+
+# Every value becomes its group's median times 1 + 0.2% z, z a fixed
+# pseudo-random number of the cell and metric: CV ~0.2%, as icount's.
+cp -r "$DATA/base" ic
+sed -i 's/^{/{\n  "clock": "icount",/' ic/env.json
+edit ic '
+groups = {}
+for r in rows[1:]:
+    groups.setdefault((r[1], r[3], r[4], r[6], r[7]), []).append(float(r[9]))
+for r in rows[1:]:
+    med = statistics.median(groups[(r[1], r[3], r[4], r[6], r[7])])
+    h = int(hashlib.sha256((r[0] + r[7]).encode()).hexdigest()[:8], 16) / 2**32
+    z = statistics.NormalDist().inv_cdf(min(max(h, 1e-6), 1 - 1e-6))
+    v = med * (1 + 0.002 * z)
+    r[9] = repr(round(v)) if med == int(med) and med > 1000 else repr(v)
+    if med == 0 or r[8] in ("pages", "faults", "tlbi", "exits", "calls", "events", "waits", "operations", "cpus", "bytes"):
+        r[9] = repr(med)
+'
+cp -r ic ic1
+edit ic1 '
+for r in rows[1:]:
+    if r[7] == "dirty.pass_time":
+        r[9] = repr(float(r[9]) * 1.01)
+'
+run ic-self 0 "$S2B" compare -o ic-self.json ic ic
+"$PY" - ic-self.json <<'EOF' || fail "icount self-compare: a tested row is not SAME"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["clock"] == "icount" and abs(d["same_within"] - 0.01) < 1e-12, d["same_within"]
+tested = [r for r in d["rows"] if r["tested"]]
+assert tested and all(r["verdict"] == "SAME" for r in tested), \
+    [(r["metric"], r["delta_ci95"]) for r in tested if r["verdict"] != "SAME"][:5]
+print(f"ok: icount against itself: all {len(tested)} tested rows SAME within 1%")
+EOF
+expect_grep '^clock icount: instruction time' ic-self.out "the header says instruction time"
+expect_grep 'icount.s default' ic-self.out "the header says how the band was chosen"
+run ic-1pct 1 "$S2B" compare --threshold 0.5 -o ic-1pct.json ic ic1
+"$PY" - ic-1pct.json <<'EOF' || fail "icount 1% worse: not exactly the pass times DIFFERENT"
+import json, sys
+d = json.load(open(sys.argv[1]))
+diff = [r for r in d["rows"] if r["verdict"] == "DIFFERENT"]
+pt = [r for r in d["rows"] if r["metric"] == "dirty.pass_time" and r["tested"]]
+assert pt and all(r["verdict"] == "DIFFERENT" and r["gated_regression"] for r in pt)
+assert all(r["metric"] == "dirty.pass_time" and abs(r["delta"] - 0.01) < 1e-3 for r in diff)
+assert d["exit"] == 1
+print(f"ok: {len(diff)} rows DIFFERENT, all dirty.pass_time +1%, gated at 0.5%")
+EOF
+expect_grep '^FAIL: [0-9]+ gated regressions beyond 0.5%' ic-1pct.out
+cv=$("$PY" -c 'import json,sys,statistics; d=json.load(open(sys.argv[1])); print(round(statistics.median(r["cv"] for r in d["rows"] if r["metric"]=="dirty.pass_time" and r["cv"]), 4))' ic-1pct.json)
+m=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["summary"]["tested_gated"])' ic-1pct.json)
+run sim-1pct 0 "$S2B" simulate -n 10 -c "$cv" -S 0.01 -T 0.005 -b 0.01 -g "$m" -o sim-1pct.json
+"$PY" - sim-1pct.json <<'EOF' || fail "simulate does not find a 1% shift at icount's CV"
+import json, sys
+d = json.load(open(sys.argv[1]))
+r = {(x["case"], x["verdict"], x["using"]): x for x in d["rates"]}
+g = r[("shift +1%", "gated", "Holm p")]
+assert g["rate"] >= 0.9, g
+print(f"ok: simulate at CV {d['params']['cv']:.2%}, n 10, {d['params']['group']} rows: "
+      f"1% found by the gate {g['rate']:.0%}")
+EOF
+
+### two clocks ###############################################################
+
+run clocks 2 "$S2B" compare base ic
+[ "$(wc -l <clocks.err)" -eq 1 ] || fail "two clocks: stderr is not one line"
+expect_grep "clock 'realtime'.*clock 'icount'" clocks.err "the line names both clocks"
+
+### too few reps: cannot decide ##############################################
+
+for r in base shifted; do
+	cp -r "$DATA/$r" few-$r
+	edit few-$r 'rows[1:] = [r for r in rows[1:] if int(r[2]) <= 4]'
+done
+run few 3 "$S2B" compare -o few.json few-base few-shifted
+expect_grep '^cannot decide: 4 reps per side, at least [0-9]+ needed' few.out
+grep -q '^OK:' few.out && fail "4 reps a side said OK"
+pass "4 reps a side: cannot decide, exit 3"
+
+### a zero base median ########################################################
+
+cp -r ic zero0
+cp -r ic zero1
+edit zero0 '
+for r in rows[1:]:
+    if r[7] == "dirty.get_log_time" and r[4] == "rwlock":
+        r[9] = "0"
+'
+edit zero1 '
+for r in rows[1:]:
+    if r[7] == "dirty.get_log_time" and r[4] == "rwlock":
+        r[9] = repr(1700000 + 1000 * int(r[2]))
+'
+run zero 1 "$S2B" compare zero0 zero1
+expect_grep '^dirty.get_log_time .* rwlock .* \+1\.70[0-9] ms \[\+' zero.out "from 0: an absolute delta in ms"
+grep -q 'nan' zero.out && fail "a nan in the output"
+expect_grep 'regression  dirty.get_log_time.*rwlock.*GATED' zero.out "the regression from 0 is gated"
+
+### the delta column ##########################################################
+
+cp -r "$DATA/shifted" shifted
+run shift 1 "$S2B" compare base shifted
+grep -E ' ~ ' shift.out && fail "a row shows ~ instead of its delta"
+expect_grep '^dirty.pass_time .* rcu .* \+20\.00% \[\+[0-9.]+%, \+[0-9.]+%\] .*UNKNOWN$' shift.out \
+	"the noisy UNKNOWN row shows its delta and CI"
+
+### bad metrics.csv ###########################################################
+
+# bad NAME PATTERN CMD: a copy of base with metrics.csv edited by CMD (run
+# in the copy); compare refuses it with one line matching PATTERN, exit 2.
+bad() {
+	local name=$1 pattern=$2
+	shift 2
+	rm -rf "bad-$name"
+	cp -r "$DATA/base" "bad-$name"
+	(cd "bad-$name" && eval "$*")
+	run "bad-$name" 2 "$S2B" compare base "bad-$name"
+	[ "$(wc -l <"bad-$name.err")" -eq 1 ] || fail "bad-$name: stderr is not one line"
+	expect_grep "$pattern" "bad-$name.err"
+}
+bad dup 'metrics.csv:3083: cell 0001.s dirty.pass_time again \(first on line 2\)' \
+	'sed -n 2p metrics.csv >>metrics.csv'
+bad nul 'metrics.csv:5: a NUL byte' \
+	"$PY -c 'import sys; p=\"metrics.csv\"; l=open(p,\"rb\").read().split(b\"\\n\"); l[4]=l[4]+b\"\\x007\"; open(p,\"wb\").write(b\"\\n\".join(l))'"
+bad negative 'metrics.csv:5: dirty.disable_logging_time is -823313 ns' \
+	"sed -i '5s/,823313\$/,-823313/' metrics.csv"
+bad hex "metrics.csv:5: value '0x10' is not a finite decimal" "sed -i '5s/,823313\$/,0x10/' metrics.csv"
+bad lead "metrics.csv:5: value ' 5' is not a finite decimal" "sed -i '5s/,823313\$/, 5/' metrics.csv"
+bad trail "metrics.csv:5: value '5 ' is not a finite decimal" "sed -i '5s/,823313\$/,5 /' metrics.csv"
+bad nan "metrics.csv:5: value 'nan' is not a finite decimal" "sed -i '5s/,823313\$/,nan/' metrics.csv"
+bad hung 'metrics.csv:3083: cell 0040 is hung \(status 124\)' \
+	"echo '0040,max,4,timed,fastpath,s2_dirty,s2_dirty -v 2 -b 16M -i 4 -l get,dirty.pass_time,ns,1' >>metrics.csv"
+run same-within-bad 2 "$S2B" compare --same-within 0 base base
+expect_grep 'same-within' same-within-bad.err
+
+run help 0 "$S2B" compare --help
+expect_grep 'same-within' help.out
+expect_grep '^  3  cannot decide' help.out "--help documents exit 3"
+pass "all checks"
