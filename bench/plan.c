@@ -683,7 +683,6 @@ bool plan_load(const char *file, const struct plan_overrides *ov, struct plan *p
 			return false;
 		}
 		free(p->flavour);
-	free(p->clock);
 		p->flavour = xstrdup(ov->flavour);
 	}
 	if (ov && ov->profiles) {
@@ -761,6 +760,7 @@ void plan_free(struct plan *p)
 	free(p->name);
 	free(p->target);
 	free(p->flavour);
+	free(p->clock);
 	free(p->kvm);
 	for (size_t i = 0; i < p->ncollectors; i++)
 		free(p->collectors[i]);
