@@ -133,7 +133,7 @@ static const struct metric_def registry[] = {
 	{ "kstat.fast_path_hits", "faults", N, WL, "kvm_stats.vcpu.s2_fault_fast", "value", false,
 	  "faults resolved by the lock-free fast path (KVM binary stats)" },
 	{ "kstat.hyp_hits", "faults", N, WL, "kvm_stats.vcpu.s2_fault_hyp", "value", false,
-	  "write-protection faults resolved in the VHE exit fix-up, hypfast (KVM binary stats)" },
+	  "write-protection faults resolved by hypfast's exit fast path, before the run loop (KVM binary stats)" },
 	{ "kstat.fault_time", "ns", L, WL, "kvm_stats.vcpu.s2_fault_time_ns", "value", false,
 	  "time in the stage-2 fault handler, all faults (KVM binary stats)" },
 	{ "kstat.fault_latency.p50", "ns", L, WL, "kvm_stats.vcpu.s2_fault_hist", "p50", false,

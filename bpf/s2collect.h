@@ -35,7 +35,7 @@ struct llhist {
  * kvm_pgtable.h). The kernel's kind is the fault status code's and MMIO is
  * a path (FP_KERNEL_MMIO, series v2; v1 had it as kind 3); the collector
  * reports MMIO faults as their own kind, as before. The kernel's path 4
- * (hyp: resolved in the VHE exit fix-up, the hypfast strategy of
+ * (hyp: resolved by the exit fast path before the run loop, the hypfast strategy of
  * kernel-patches/0007) is the collector's FP_HYP.
  */
 enum fault_kind { FK_TRANSLATION, FK_PERMISSION, FK_ACCESS, FK_MMIO, NR_FAULT_KINDS };

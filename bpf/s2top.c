@@ -88,7 +88,7 @@ static const struct column cols[NR_COLS] = {
 
 static const char legend[] =
 "FLT faults (TRANS translation, PERM permission, ACCESS access flag), by path SLOW FAST\n"
-"RETRY MMIO HYP (exit fix-up); WP write-protection faults, LKFREE% of them resolved without\n"
+"RETRY MMIO HYP (exit fast path); WP write-protection faults, LKFREE% of them resolved without\n"
 "mmu_lock (fast or hyp); P50us/P99us fault latency in us, the upper bound of the kernel's\n"
 "log2 histogram bucket (log2-bucket resolution: up to 2x high); LKR/LKW this VM's mmu_lock\n"
 "waits for read/write, LKRms/LKWms time waited (ms); TLBI invalidations; CMO-B cache\n"
