@@ -395,9 +395,10 @@ static void summary_mde(struct rdoc *d, const struct hl_tests *h)
 	char pr[32];
 
 	if (!h->m) {
-		rdoc_item(d, "Smallest detectable shift: none was tested (the Wilcoxon test needs "
-			  "%d pairs per row; a plan with reps >= %zu tests every row).",
-			  STATS_MIN_N_TEST, rmin_pairs(STATS_ALPHA));
+		rdoc_item(d, "Smallest detectable shift: none, nothing was tested (the Wilcoxon "
+			  "test needs %d pairs, and %zu before its p can fall below %.2f: a plan "
+			  "with reps >= %zu).", STATS_MIN_N_TEST, rmin_pairs(STATS_ALPHA),
+			  STATS_ALPHA, rmin_pairs(STATS_ALPHA));
 		return;
 	}
 	mde = calloc(h->n + 1, sizeof(*mde));
@@ -439,7 +440,10 @@ static void build_summary(struct rdoc *d, const struct rset *s, const struct rfi
 	char *ids = strdup(""), *x;
 
 	rdoc_heading(d, 2, "summary", "Summary");
-	if (!fh->n)
+	if (!h->m)
+		rdoc_item(d, "Headline: nothing tested (no row has the %d pairs a test needs).",
+			  STATS_MIN_N_TEST);
+	else if (!fh->n)
 		rdoc_item(d, "Headline: no significant difference from rwlock after Holm's "
 			  "correction over its %zu test%s.", h->m, h->m == 1 ? "" : "s");
 	else
@@ -894,10 +898,10 @@ static void headline_pass(struct rdoc *d, struct hl_pass *c, const struct unavai
 		  "and each strategy's value divided by rwlock's of the same profile, "
 		  "configuration and rep: the median ratio, its bootstrap 95%% CI, the Wilcoxon "
 		  "signed-rank p on the log ratios (two-sided) and that p corrected by Holm's "
-		  "method over the %zu tests of this table (Holm p), on which the verdict rests. "
+		  "method over the %zu test%s of this table (Holm p), on which the verdict rests. "
 		  "For times, a ratio below 1 is less time than rwlock. \"~\": Holm p >= %.2f, no "
 		  "significant difference. Groups of one value are not here: see \"Single "
-		  "observations\".", STATS_MIN_N_CI, c->h->m, STATS_ALPHA);
+		  "observations\".", STATS_MIN_N_CI, c->h->m, c->h->m == 1 ? "" : "s", STATS_ALPHA);
 	t = c->t = rdoc_table(d, "headline-table", 12, spec);
 	c->all_ns = true;
 	for (pi = 0; pi < s->nprofiles; pi++)
