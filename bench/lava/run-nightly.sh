@@ -21,7 +21,8 @@ usage: bench/lava/run-nightly.sh [options]
   -h, --help            this help
 
 Exit status: 0 the run is complete and no gated metric regressed, 1 a
-regression (or failed cells), 2 the run or the comparison could not be made.
+regression (or failed cells), 2 the run or the comparison could not be made,
+3 the gate could not decide (too few reps per side for the gated rows).
 USAGE
 }
 
@@ -127,9 +128,12 @@ else
 	case $gate in
 	0) case_ s2perf-gate pass ;;
 	1) case_ s2perf-gate fail ;;
+	# Not "pass": too few reps for the gate to find anything is no verdict.
+	3) say "the gate cannot decide: $(grep -m1 'cannot decide' "$run/compare.txt")"; case_ s2perf-gate skip ;;
 	*) say "the runs cannot be compared: $(cat "$run/compare.err")"; case_ s2perf-gate skip ;;
 	esac
 fi
 [ "$gate" -eq 1 ] && exit 1
 [ "$gate" -eq 2 ] && exit 2
+[ "$gate" -eq 3 ] && exit 3
 exit "$rc"
