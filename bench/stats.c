@@ -16,6 +16,7 @@
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
 
+#include "s2bench.h"
 #include "stats.h"
 
 /* Out of memory is not an input error: no caller could carry on. */
@@ -25,7 +26,8 @@ static void *xcalloc(size_t n, size_t size)
 
 	if (!p) {
 		fputs("s2bench: out of memory\n", stderr);
-		exit(1);
+		/* 1 is a finding to compare's callers: this is no answer */
+		exit(S2BENCH_EXIT_USAGE);
 	}
 	return p;
 }
@@ -59,7 +61,8 @@ static gsl_rng *seeded_rng(unsigned long seed)
 
 	if (!r) {
 		fputs("s2bench: out of memory\n", stderr);
-		exit(1);
+		/* 1 is a finding to compare's callers: this is no answer */
+		exit(S2BENCH_EXIT_USAGE);
 	}
 	gsl_rng_set(r, seed);
 	return r;

@@ -30,7 +30,8 @@ static void *xcalloc(size_t n, size_t size)
 
 	if (!p) {
 		fputs("s2bench: out of memory\n", stderr);
-		exit(1);
+		/* 1 is a finding to compare's callers: this is no answer */
+		exit(S2BENCH_EXIT_USAGE);
 	}
 	return p;
 }
@@ -49,7 +50,7 @@ static void values_push(struct values *s, double x)
 		s->v = realloc(s->v, s->cap * sizeof(*s->v));
 		if (!s->v) {
 			fputs("s2bench: out of memory\n", stderr);
-			exit(1);
+			exit(S2BENCH_EXIT_USAGE);
 		}
 	}
 	s->v[s->n++] = x;
@@ -632,7 +633,8 @@ static void simulate_scenario(const struct sim_params *sp, double shift,
 
 	if (!data) {
 		fputs("s2bench: out of memory\n", stderr);
-		exit(1);
+		/* 1 is a finding to compare's callers: this is no answer */
+		exit(S2BENCH_EXIT_USAGE);
 	}
 	/* Both scenarios draw the same noise: only the shift differs. */
 	gsl_rng_set(data, sp->seed);
