@@ -5,8 +5,9 @@
  * median with its CI, the shift of new against base with its CI, the
  * Mann-Whitney p (Holm-corrected within two families, the gated metrics'
  * rows and the others) and n; and Pinpoint's verdict, DIFFERENT, SAME or
- * UNKNOWN, where SAME is an equivalence test (the shift's CI inside a band
- * set by the clock's noise), not "not significant". Exit 1 on a gated
+ * UNKNOWN, where SAME is an equivalence test (the shift's CI inside a band:
+ * the clock's floor or the row's detectable effect, whichever is wider),
+ * not "not significant". Exit 1 on a gated
  * regression beyond the threshold, 3 when the gate could not have found
  * one (too few reps), so CI can gate on it.
  */
@@ -24,17 +25,18 @@
 #define COMPARE_SCHEMA "s2perf.compare/1"
 /* No gated row could reach significance: neither OK nor FAIL. */
 #define COMPARE_EXIT_UNDECIDED 3
-/* Power the minimum detectable effect is quoted at. */
-#define COMPARE_MDE_POWER 0.80
 
 /*
- * The default SAME band per clock, and why. icount's times are counts of
+ * The SAME band's floor per clock, and why. icount's times are counts of
  * emulated instructions: between boots they vary by under 0.4% (CV), so
- * 1% (2.5 times that) is a band the clock can show. realtime's vary by
- * 10-50% between boots: no band tighter than the gate's threshold could be
- * shown SAME by two runs of the same code, so the band is the threshold.
+ * 1% (2.5 times that, STATS_BAND_ICOUNT) is a band the clock can show.
+ * realtime's vary by 10-50% between boots: no band tighter than the gate's
+ * threshold could be shown SAME by two runs of the same code, so the floor
+ * is the threshold. Each row's band is the floor or the row's minimum
+ * detectable effect, whichever is wider (stats_same_band()): some metrics
+ * vary by several % from rep to rep even in instruction time (thread
+ * interleavings), and a 1% band could never be shown for them.
  */
-#define COMPARE_BAND_ICOUNT 0.01
 
 struct crow {
 	const struct rgroup *b, *n;
@@ -43,6 +45,7 @@ struct crow {
 	struct stats_shift d;	/* Hodges-Lehmann shift and its 95% CI */
 	double rel, rlo, rhi;	/* the shift as a fraction of base (NAN: base median 0) */
 	double cv, mde;		/* pooled CV; minimum detectable effect (fraction) */
+	double band;		/* the SAME band: max(floor, mde), or --same-within */
 	bool reachable;		/* the test can give p < alpha/m at this n */
 	bool too_noisy;		/* even base against itself would not fit the SAME band */
 	enum stats_verdict verdict;
@@ -139,16 +142,24 @@ static void usage(FILE *f)
 		"  SAME       not different, and the shift's 95%% CI inside +-band (an\n"
 		"             equivalence test: two one-sided tests at 2.5%%)\n"
 		"  UNKNOWN    neither: too few or too noisy values, run more\n"
-		"The band follows the clock that made the runs (env.json / metrics.csv):\n"
+		"band: the clock's floor (icount %g%%: 2.5x its between-boot CV) or the row's\n"
+		"detectable effect, whichever is wider. The floor follows the clock that made\n"
+		"the runs (env.json / metrics.csv):\n"
 		"  icount     %g%%: instruction time (1 ns = 1 emulated instruction) varies by\n"
 		"             under 0.4%% (CV) between boots; 1%% is 2.5 times that\n"
 		"  realtime   the threshold: wall time varies by 10-50%% between boots, so\n"
 		"             no tighter band could be shown SAME by two runs of one code\n"
-		"Also printed: what the run can detect, the minimum detectable effect of the\n"
-		"gated rows (80%% power at Holm's strictest level alpha/m; normal theory from\n"
-		"each row's CV and n, over the Mann-Whitney test's efficiency 3/pi).\n\n"
+		"The row's detectable effect is its minimum detectable effect (80%% power at\n"
+		"Holm's strictest level alpha/m of its family; normal theory from the row's CV\n"
+		"and n, over the Mann-Whitney test's efficiency 3/pi): SAME then says no change\n"
+		"as large as this row could detect. A row whose band is wider than the floor\n"
+		"shows it after its verdict (SAME ±12.3%%); a row that cannot reach alpha/m\n"
+		"keeps the floor. Also printed: what the run can detect, the minimum detectable\n"
+		"effect of the gated rows.\n\n"
 		"  -t, --threshold PCT    a gated regression must exceed this to fail (default 5)\n"
-		"  -s, --same-within PCT  the SAME band (default: by clock, above)\n"
+		"  -s, --same-within PCT  one fixed SAME band for every row, no per-row widening\n"
+		"                         (default: the clock's floor or the row's detectable\n"
+		"                         effect, above)\n"
 		"  -a, --alpha A          significance level after Holm's correction (default %.2f)\n"
 		"  -o, --output FILE      also write the rows as JSON (schema %s); '-' writes\n"
 		"                         the JSON to stdout and the table to stderr\n"
@@ -163,7 +174,8 @@ static void usage(FILE *f)
 		"  3  cannot decide: no gated row has enough values for its p to get below\n"
 		"     alpha/m (m tested gated rows), and not every gated row is SAME within a band\n"
 		"     no wider than the threshold; the message says how many reps a side are needed\n",
-		STATS_EXACT_MAX_N, 100 * COMPARE_BAND_ICOUNT, STATS_ALPHA, COMPARE_SCHEMA,
+		STATS_EXACT_MAX_N, 100 * STATS_BAND_ICOUNT, 100 * STATS_BAND_ICOUNT, STATS_ALPHA,
+		COMPARE_SCHEMA,
 		STATS_MIN_N_TEST);
 }
 
@@ -222,7 +234,22 @@ static const char *delta_text(char *buf, size_t len, const struct crow *r)
 	return buf;
 }
 
-static void print_rows(FILE *f, struct crow *rows, size_t n, bool profiles, bool all)
+/* A band wider than the floor, as the verdict column shows it: "±12.3%". */
+static const char *band_text(char *buf, size_t len, double band)
+{
+	snprintf(buf, len, band < 0.1 ? "±%.2f%%" : band < 1 ? "±%.1f%%" : "±%.0f%%",
+		 100 * band);
+	return buf;
+}
+
+/* The band is shown where it is not the floor, and where it decided (SAME, UNKNOWN). */
+static bool band_shown(const struct crow *r, double floor)
+{
+	return r->verdict != VERDICT_DIFFERENT && r->band > floor * (1 + 1e-9);
+}
+
+static void print_rows(FILE *f, struct crow *rows, size_t n, bool profiles, bool all,
+		       double floor)
 {
 	static const char *const spec[] = { "metric", "config", "profile", "strategy", ">base",
 					    ">new", ">delta [95% CI]", "(p, n)", "verdict" };
@@ -238,7 +265,7 @@ static void print_rows(FILE *f, struct crow *rows, size_t n, bool profiles, bool
 		/* one scale for both sides; from a base of 0 the new side's */
 		struct rscale sc = rscale_for(r->b->s.median ? r->b->s.median : r->n->s.median,
 					      r->b->unit);
-		char base[64], new_[64], delta[160], p[96], pa[16], pb[16];
+		char base[64], new_[64], delta[160], p[96], pa[16], pb[16], verdict[48], bt[24];
 		const char *cells[9];
 		size_t k = 0;
 
@@ -263,7 +290,13 @@ static void print_rows(FILE *f, struct crow *rows, size_t n, bool profiles, bool
 		cells[k++] = new_;
 		cells[k++] = delta;
 		cells[k++] = p;
-		cells[k++] = stats_verdict_name(r->verdict);
+		/* the band after the verdict, aligned: "SAME      ±12.3%" */
+		if (band_shown(r, floor))
+			snprintf(verdict, sizeof(verdict), "%-9s %s", stats_verdict_name(r->verdict),
+				 band_text(bt, sizeof(bt), r->band));
+		else
+			snprintf(verdict, sizeof(verdict), "%s", stats_verdict_name(r->verdict));
+		cells[k++] = verdict;
 		rtable_row(t, cells);
 	}
 	rdoc_text(&d, 0, d.n, f);
@@ -306,10 +339,7 @@ static void compute_row(struct crow *r)
 		r->rel = r->rlo = r->rhi = NAN;
 	}
 	/* One side without spread (a constant) leaves the other's. */
-	if (isfinite(cvb) && isfinite(cvn))
-		r->cv = sqrt((cvb * cvb + cvn * cvn) / 2);
-	else
-		r->cv = isfinite(cvb) ? cvb : cvn;
+	r->cv = stats_pooled_cv(cvb, cvn);
 }
 
 int cmd_compare(int argc, char **argv)
@@ -323,18 +353,18 @@ int cmd_compare(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	double threshold = 0.05, alpha = STATS_ALPHA, band = NAN, x;
+	double threshold = 0.05, alpha = STATS_ALPHA, band = NAN, x;	/* band: the floor */
 	const char *out = NULL, *clock, *band_why;
 	struct rset base, new_;
 	struct crow *rows = NULL;
 	size_t nrows = 0, ntested = 0, ntested_gated = 0, only_base = 0, only_new = 0, i, k;
 	size_t nsame = 0, nunknown = 0, nreg = 0, nimp = 0, nchg = 0, ngated = 0;
 	size_t ngated_rows = 0, nreachable = 0, nsame_gated = 0, most_reps = 0, reps_needed = 0;
-	size_t nmde = 0, nnoisy = 0;
+	size_t nmde = 0, nnoisy = 0, nwide = 0;
 	double *p = NULL, *adj = NULL, *mdes = NULL, gate_level = alpha;
-	char err[1024], band_buf[160];
+	char err[1024], band_buf[320];
 	FILE *hf = stdout;
-	bool all = false, undecided = false;
+	bool all = false, undecided = false, fixed;
 	int c, rc, fam;
 
 	optind = 1;
@@ -406,16 +436,23 @@ int cmd_compare(int argc, char **argv)
 			base.run.dir, clock, new_.run.dir, run_clock(&new_.run));
 		goto out;
 	}
-	if (isfinite(band)) {
+	fixed = isfinite(band);
+	if (fixed) {
 		band_why = "--same-within";
-	} else if (!strcmp(clock, "icount")) {
-		band = COMPARE_BAND_ICOUNT;
-		band_why = "icount's default: 2.5x its under-0.4% CV between boots";
+		snprintf(band_buf, sizeof(band_buf), "+-%g%% on every row (--same-within)", 100 * band);
 	} else {
-		band = threshold;
-		band_why = "realtime's default, the threshold: its CV between boots is 10-50%";
+		if (!strcmp(clock, "icount")) {
+			band = STATS_BAND_ICOUNT;
+			band_why = "icount's floor: 2.5x its under-0.4% CV between boots";
+		} else {
+			band = threshold;
+			band_why = "realtime's floor, the threshold: its CV between boots is 10-50%";
+		}
+		snprintf(band_buf, sizeof(band_buf), "+-band, band: the clock's floor (%s %g%%: %s) "
+			 "or the row's detectable effect, whichever is wider (shown after the verdict "
+			 "when wider)", clock, 100 * band, !strcmp(clock, "icount") ?
+			 "2.5x its between-boot CV" : "the threshold, its CV between boots is 10-50%");
 	}
-	snprintf(band_buf, sizeof(band_buf), "+-%g%% (%s)", 100 * band, band_why);
 
 	rows = calloc(base.ng + 1, sizeof(*rows));
 	for (i = 0; i < base.ng; i++) {
@@ -478,10 +515,11 @@ int cmd_compare(int argc, char **argv)
 		if (!r->t.tested)
 			r->p_adj = NAN;
 		r->reachable = r->t.tested && stats_mann_whitney_min_p(r->b->n, r->n->n) < level;
-		r->mde = r->t.tested ? stats_mde(r->cv, r->b->n, r->n->n, level, COMPARE_MDE_POWER)
+		r->mde = r->t.tested ? stats_mde(r->cv, r->b->n, r->n->n, level, STATS_MDE_POWER)
 				     : INFINITY;
+		r->band = fixed ? band : stats_same_band(band, r->mde);
 		r->verdict = stats_verdict(&r->t, r->t.tested ? r->p_adj : 1, alpha, &r->d,
-					   r->b->s.median, band);
+					   r->b->s.median, r->band);
 		if (r->verdict == VERDICT_DIFFERENT && isfinite(r->d.est) && r->d.est != 0 &&
 		    b != BETTER_NONE)
 			r->direction = (b == BETTER_LOWER) == (r->d.est < 0) ? 1 : -1;
@@ -498,11 +536,12 @@ int cmd_compare(int argc, char **argv)
 			struct stats_shift self;
 
 			stats_shift(r->b->v, r->b->n, r->b->v, r->b->n, STATS_SHIFT_LEVEL, &self);
-			r->too_noisy = stats_verdict(&self_t, 1, alpha, &self, r->b->s.median, band) !=
-				       VERDICT_SAME;
+			r->too_noisy = stats_verdict(&self_t, 1, alpha, &self, r->b->s.median,
+						     r->band) != VERDICT_SAME;
 			nnoisy += r->too_noisy;
 		}
 		nsame += r->verdict == VERDICT_SAME;
+		nwide += r->t.tested && r->band > band * (1 + 1e-9);
 		nunknown += r->verdict == VERDICT_UNKNOWN;
 		nreg += r->direction < 0;
 		nimp += r->direction > 0;
@@ -514,7 +553,9 @@ int cmd_compare(int argc, char **argv)
 			ngated_rows++;
 			most_reps = reps > most_reps ? reps : most_reps;
 			nreachable += r->reachable;
-			nsame_gated += r->t.tested && r->verdict == VERDICT_SAME;
+			/* SAME within a band no wider than the threshold rules a regression out */
+			nsame_gated += r->t.tested && r->verdict == VERDICT_SAME &&
+				       r->band <= threshold;
 			if (r->t.tested && isfinite(r->mde))
 				mdes[nmde++] = r->mde;
 		}
@@ -525,8 +566,7 @@ int cmd_compare(int argc, char **argv)
 	 * was shown SAME within a band no wider than the threshold: that rules
 	 * out a regression beyond it without any significance.
 	 */
-	undecided = !ngated && !nreachable &&
-		    !(ntested_gated && nsame_gated == ntested_gated && band <= threshold);
+	undecided = !ngated && !nreachable && !(ntested_gated && nsame_gated == ntested_gated);
 	reps_needed = stats_mann_whitney_n_needed(gate_level);
 	rc = ngated ? S2BENCH_EXIT_FINDING : undecided ? COMPARE_EXIT_UNDECIDED : S2BENCH_EXIT_OK;
 
@@ -552,7 +592,9 @@ int cmd_compare(int argc, char **argv)
 			fprintf(hf, "Note: the runs come from different hosts (%s, %s): a difference "
 				"may be the machine's.\n\n", json_string_value(hb), json_string_value(hn));
 	}
-	print_rows(hf, rows, nrows, base.nprofiles > 1 || new_.nprofiles > 1, all);
+	/* a fixed band is the header's: no row shows one */
+	print_rows(hf, rows, nrows, base.nprofiles > 1 || new_.nprofiles > 1, all,
+		   fixed ? INFINITY : band);
 	if (!all && nrows > ntested)
 		fprintf(hf, "(%zu rows with too few values to test, n<%d on a side, are not listed: "
 			"--all lists them, -o writes them all)\n", nrows - ntested, STATS_MIN_N_TEST);
@@ -565,9 +607,13 @@ int cmd_compare(int argc, char **argv)
 			only_new);
 	fputs(".\n", hf);
 	if (nnoisy)
-		fprintf(hf, "%zu of the UNKNOWN rows are too noisy to be shown SAME within +-%g%% at "
-			"their n (base against itself would not be): more reps, or --same-within.\n",
-			nnoisy, 100 * band);
+		fprintf(hf, "%zu of the UNKNOWN rows are too noisy to be shown SAME within %s at "
+			"their n (base against itself would not be): more reps, or a wider "
+			"--same-within.\n", nnoisy, fixed ? "the fixed band" : "their band");
+	if (nwide)
+		fprintf(hf, "%zu tested rows have a SAME band wider than the floor of %g%% (their "
+			"detectable effect; shown on their SAME and UNKNOWN rows): --same-within "
+			"fixes one band for every row.\n", nwide, 100 * band);
 	qsort(mdes, nmde, sizeof(*mdes), cmp_double);
 	if (nmde)
 		fprintf(hf, "Detectable: the %zu tested gated rows find a shift of %.2f%% (median "
@@ -600,16 +646,20 @@ int cmd_compare(int argc, char **argv)
 		fprintf(hf, "OK: no gated regression beyond %g%%.\n", threshold * 100);
 
 	if (out) {
-		json_t *doc = json_pack("{s:s, s:{s:s, s:s}, s:{s:s, s:s}, s:s, s:f, s:f, s:f, s:s, s:s}",
+		json_t *doc = json_pack("{s:s, s:{s:s, s:s}, s:{s:s, s:s}, s:s, s:f, s:f, s:f, s:s, s:s, "
+					"s:s}",
 			"schema", COMPARE_SCHEMA,
 			"base", "dir", base.run.dir, "plan", base.run.plan,
 			"new", "dir", new_.run.dir, "plan", new_.run.plan,
 			"clock", clock,
 			"threshold", threshold, "alpha", alpha, "same_within", band,
 			"same_within_source", band_why,
+			"same_band_rule", fixed ? "same_within on every row" :
+				"max(same_within, mde): the clock's floor or the row's minimum detectable "
+				"effect, whichever is wider (the floor where mde is not finite)",
 			"test", "Mann-Whitney U two-sided (exact up to 50 a side, ties included), Holm "
 				"within each family: gated rows, other rows; shift: Hodges-Lehmann with "
-				"its distribution-free 95% CI; SAME: that CI inside +-same_within");
+				"its distribution-free 95% CI; SAME: that CI inside +-same_band");
 		json_t *arr = json_array();
 		FILE *jf;
 
@@ -644,6 +694,7 @@ int cmd_compare(int argc, char **argv)
 			json_object_set_new(o, "can_reach_alpha", json_boolean(r->reachable));
 			json_object_set_new(o, "cv", rjson_num(r->cv));
 			json_object_set_new(o, "mde", r->t.tested ? rjson_num(r->mde) : json_null());
+			json_object_set_new(o, "same_band", rjson_num(r->band));
 			json_object_set_new(o, "too_noisy_for_band", json_boolean(r->too_noisy));
 			json_object_set_new(o, "verdict", json_string(stats_verdict_name(r->verdict)));
 			json_object_set_new(o, "change", json_string(r->direction < 0 ? "regression" :
@@ -662,6 +713,9 @@ int cmd_compare(int argc, char **argv)
 			"only_base", (json_int_t)only_base, "only_new", (json_int_t)only_new));
 		json_object_set_new(json_object_get(doc, "summary"), "too_noisy_for_band",
 				    json_integer((json_int_t)nnoisy));
+		/* rows whose SAME band is their detectable effect, wider than the floor */
+		json_object_set_new(json_object_get(doc, "summary"), "band_wider_than_floor",
+				    json_integer((json_int_t)nwide));
 		json_object_set_new(json_object_get(doc, "summary"), "gate",
 			json_pack("{s:b, s:I, s:I, s:I, s:f, s:o, s:o}", "decided", !undecided,
 				  "reachable_rows", (json_int_t)nreachable,

@@ -504,6 +504,28 @@ double stats_mde(double cv, size_t na, size_t nb, double level, double power)
 	       sqrt((1.0 / na + 1.0 / nb) * M_PI / 3);
 }
 
+double stats_cv(const double *v, size_t n)
+{
+	double mean;
+
+	if (n < 2)
+		return NAN;
+	mean = gsl_stats_mean(v, 1, n);
+	return mean > 0 ? gsl_stats_sd_m(v, 1, n, mean) / mean : NAN;
+}
+
+double stats_pooled_cv(double cv_a, double cv_b)
+{
+	if (isfinite(cv_a) && isfinite(cv_b))
+		return sqrt((cv_a * cv_a + cv_b * cv_b) / 2);
+	return isfinite(cv_a) ? cv_a : cv_b;
+}
+
+double stats_same_band(double floor, double mde)
+{
+	return isfinite(mde) && mde > floor ? mde : floor;
+}
+
 /* ---- Wilcoxon signed-rank ---- */
 
 /*

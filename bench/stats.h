@@ -91,6 +91,26 @@ bool stats_shift(const double *base, size_t nb, const double *new_, size_t nn, d
  * efficiency 3/pi); INFINITY when no p below @level is possible at that n.
  */
 double stats_mde(double cv, size_t na, size_t nb, double level, double power);
+/* The power the minimum detectable effect is quoted at (compare, simulate). */
+#define STATS_MDE_POWER 0.80
+/* Coefficient of variation sd/mean (sd over n - 1), as stats_summarise(); NAN: n < 2, mean <= 0. */
+double stats_cv(const double *v, size_t n);
+/* A row's CV from its two sides' (root mean square); a side without one leaves the other's. */
+double stats_pooled_cv(double cv_a, double cv_b);
+
+/*
+ * The SAME band. Each clock has a floor, the narrowest band its own noise
+ * between boots allows: icount 1% (instruction counts vary by under 0.4%
+ * (CV) between boots: 2.5 times that), realtime the gate's threshold (wall
+ * time varies by 10-50% between boots). By default a row's band is the
+ * floor or the row's minimum detectable effect, whichever is wider: SAME
+ * then means "no change as large as this row could have detected", and a
+ * row whose own spread is several % is not UNKNOWN for ever. A row that
+ * cannot detect anything (mde infinite or unknown) keeps the floor: SAME
+ * within an unbounded band would say nothing.
+ */
+#define STATS_BAND_ICOUNT 0.01
+double stats_same_band(double floor, double mde);
 /*
  * Paired differences d[i] (zeros dropped, as scipy's default "wilcox").
  * statistic is W+; scipy's two-sided statistic is min(W+, W-). The normal

@@ -536,7 +536,10 @@ out:
 
 struct sim_params {
 	unsigned long n, trials, seed, group;
-	double cv, shift, threshold, band;
+	double cv, shift, threshold;
+	const char *clock;	/* "icount" or "realtime": the SAME band's floor, as compare's */
+	double floor;		/* that floor (icount 1%, realtime the threshold) */
+	double band;		/* --same-within: one fixed band; NAN: max(floor, the row's mde) */
 };
 
 /* One line of the result: a rate, its exact CI, and the goal if it has one. */
@@ -564,6 +567,8 @@ static bool rate_met(const struct sim_rate *r)
 /* Tally of one scenario over every trial. */
 struct sim_tally {
 	size_t diff_raw, diff_holm, same_holm, gate_holm, groups, groups_flagged;
+	size_t wide;		/* rows whose SAME band was their mde, wider than the floor */
+	double band_sum;	/* of every row's SAME band, for the mean */
 };
 
 /*
@@ -579,8 +584,11 @@ static void draw_sample(gsl_rng *r, double *v, size_t n, double cv, double scale
 /*
  * The rows of one report, as compare treats them: each row a Mann-Whitney
  * test and a Hodges-Lehmann shift with its CI, Holm over the rows (the
- * gated family), then compare's verdict and gate: a lower-is-better metric
- * (a time), so a positive shift is a regression.
+ * gated family), then compare's verdict with compare's SAME band (the
+ * floor or the row's minimum detectable effect at alpha/rows from its two
+ * samples' CV and n, whichever is wider; or the fixed --same-within) and
+ * gate: a lower-is-better metric (a time), so a positive shift is a
+ * regression.
  */
 static void simulate_group(const struct sim_params *sp, gsl_rng *data, double shift,
 			   size_t rows, struct sim_tally *tally)
@@ -589,7 +597,8 @@ static void simulate_group(const struct sim_params *sp, gsl_rng *data, double sh
 	struct stats_test *t = xcalloc(rows, sizeof(*t));
 	struct stats_shift *d = xcalloc(rows, sizeof(*d));
 	double *p = xcalloc(rows, sizeof(double)), *adj = xcalloc(rows, sizeof(double));
-	double *mb = xcalloc(rows, sizeof(double));
+	double *mb = xcalloc(rows, sizeof(double)), *band = xcalloc(rows, sizeof(double));
+	double level = STATS_ALPHA / rows;
 	bool flagged = false;
 
 	for (size_t i = 0; i < rows; i++) {
@@ -600,13 +609,23 @@ static void simulate_group(const struct sim_params *sp, gsl_rng *data, double sh
 		p[i] = t[i].tested ? t[i].p : 1;
 		stats_shift(base, sp->n, new_, sp->n, STATS_SHIFT_LEVEL, &d[i]);
 		mb[i] = stats_quantile(base, sp->n, 0.5);
+		if (isfinite(sp->band)) {
+			band[i] = sp->band;
+		} else {
+			double cv = stats_pooled_cv(stats_cv(base, sp->n), stats_cv(new_, sp->n));
+
+			band[i] = stats_same_band(sp->floor, stats_mde(cv, sp->n, sp->n, level,
+								       STATS_MDE_POWER));
+		}
+		tally->wide += band[i] > sp->floor * (1 + 1e-9);
+		tally->band_sum += band[i];
 	}
 	stats_holm(p, rows, adj);
 	for (size_t i = 0; i < rows; i++) {
 		enum stats_verdict raw = stats_verdict(&t[i], p[i], STATS_ALPHA, &d[i], mb[i],
-						       sp->band);
+						       band[i]);
 		enum stats_verdict holm = stats_verdict(&t[i], adj[i], STATS_ALPHA, &d[i], mb[i],
-							sp->band);
+							band[i]);
 		double rel = d[i].relative ? d[i].est : d[i].est / fabs(mb[i]);
 
 		tally->diff_raw += raw == VERDICT_DIFFERENT;
@@ -617,6 +636,7 @@ static void simulate_group(const struct sim_params *sp, gsl_rng *data, double sh
 	}
 	tally->groups++;
 	tally->groups_flagged += flagged;
+	free(band);
 	free(mb);
 	free(adj);
 	free(p);
@@ -647,17 +667,32 @@ static void simulate_scenario(const struct sim_params *sp, double shift,
 	gsl_rng_free(data);
 }
 
-static void print_table(const struct sim_params *sp, const struct sim_rate *r, size_t nr,
-			bool ok)
+/* How the SAME band was chosen, one phrase (table and JSON). */
+static const char *band_rule(const struct sim_params *sp, char *buf, size_t len)
+{
+	if (isfinite(sp->band))
+		snprintf(buf, len, "+-%.2f%% on every row (--same-within)", 100 * sp->band);
+	else
+		snprintf(buf, len, "+-band, band: the clock's floor (%s %.2f%%) or the row's "
+			 "detectable effect, whichever is wider", sp->clock, 100 * sp->floor);
+	return buf;
+}
+
+static void print_table(const struct sim_params *sp, const struct sim_tally *aa,
+			const struct sim_rate *r, size_t nr, bool ok)
 {
 	double level = STATS_ALPHA / sp->group;
-	double mde = stats_mde(sp->cv, sp->n, sp->n, level, 0.8);
+	double mde = stats_mde(sp->cv, sp->n, sp->n, level, STATS_MDE_POWER);
+	char rule[160];
 
 	printf("s2bench simulate: normal samples of n = %lu, CV %.2f%%, %lu trials, seed %lu\n",
 	       sp->n, 100 * sp->cv, sp->trials, sp->seed);
 	printf("verdict: Mann-Whitney (alpha %.2f), Holm over groups of %lu rows, SAME: shift's "
-	       "95%% CI within +-%.2f%%, gate: DIFFERENT and worse by more than %.2f%%\n",
-	       STATS_ALPHA, sp->group, 100 * sp->band, 100 * sp->threshold);
+	       "95%% CI within %s, gate: DIFFERENT and worse by more than %.2f%%\n",
+	       STATS_ALPHA, sp->group, band_rule(sp, rule, sizeof(rule)), 100 * sp->threshold);
+	if (!isfinite(sp->band))
+		printf("SAME band in the A/A case: mean %.2f%%, wider than the floor on %zu of %lu "
+		       "rows\n", 100 * aa->band_sum / sp->trials, aa->wide, sp->trials);
 	if (isfinite(mde))
 		printf("minimum detectable effect at alpha/%lu, 80%% power: %.2f%% (normal theory, "
 		       "Mann-Whitney efficiency 3/pi)\n\n", sp->group, 100 * mde);
@@ -684,11 +719,12 @@ static void print_table(const struct sim_params *sp, const struct sim_rate *r, s
 	printf("\n%s\n", ok ? "all goals met" : "a goal was MISSED");
 }
 
-static json_t *rates_json(const struct sim_params *sp, const struct sim_rate *r,
-			  size_t nr, bool ok)
+static json_t *rates_json(const struct sim_params *sp, const struct sim_tally *aa,
+			  const struct sim_rate *r, size_t nr, bool ok)
 {
 	json_t *root = json_object(), *params = json_object(), *rows = json_array();
-	double mde = stats_mde(sp->cv, sp->n, sp->n, STATS_ALPHA / sp->group, 0.8);
+	double mde = stats_mde(sp->cv, sp->n, sp->n, STATS_ALPHA / sp->group, STATS_MDE_POWER);
+	char rule[160];
 
 	set_str(root, "schema", "s2perf.simulate/1");
 	set_int(params, "n", sp->n);
@@ -697,12 +733,19 @@ static json_t *rates_json(const struct sim_params *sp, const struct sim_rate *r,
 	set_int(params, "trials", sp->trials);
 	set_int(params, "seed", sp->seed);
 	set_num(params, "threshold", sp->threshold);
+	set_str(params, "clock", sp->clock);
+	set_num(params, "band_floor", sp->floor);
+	/* null: no fixed band, each row's is max(band_floor, its mde) */
 	set_num(params, "same_within", sp->band);
+	set_str(params, "band_rule", band_rule(sp, rule, sizeof(rule)));
 	set_int(params, "group", sp->group);
 	set_num(params, "alpha", STATS_ALPHA);
 	json_object_set_new(root, "params", params);
 	/* null: no p at this n can get below alpha/group */
 	set_num(root, "mde", mde);
+	/* the A/A case's rows: their mean SAME band, and how many were wider than the floor */
+	set_num(root, "band_mean", aa->band_sum / sp->trials);
+	set_int(root, "band_wider_than_floor", aa->wide);
 	for (size_t i = 0; i < nr; i++) {
 		json_t *o = json_object();
 		double lo, hi;
@@ -743,8 +786,12 @@ static const char simulate_usage[] =
 "(the family-wise rate), the gate's rate (A/A: false alarms; shift: what\n"
 "compare --threshold would fail on), SAME rates (for a shift beyond the band,\n"
 "SAME is a wrong answer), and the minimum detectable effect compare prints.\n"
+"SAME's band is compare's: the clock's floor (icount 1%: 2.5x its between-boot\n"
+"CV; realtime the threshold) or the row's detectable effect (its minimum\n"
+"detectable effect at alpha/rows, 80% power, from its two samples' CV and n),\n"
+"whichever is wider; -b fixes one band for every row, as compare --same-within.\n"
 "To ask what a run can detect, give its CV, reps and gated rows:\n"
-"  s2bench simulate -n 10 -c 0.004 -S 0.01 -T 0.005 -b 0.01 -g 40\n"
+"  s2bench simulate -n 10 -c 0.004 -S 0.01 -T 0.005 -k icount -g 40\n"
 "A table for people on stdout; -o for JSON (schema s2perf.simulate/1).\n"
 "\n"
 "  -n, --n N             values per sample (default 10)\n"
@@ -753,8 +800,11 @@ static const char simulate_usage[] =
 "  -t, --trials N        comparisons per case (default 200)\n"
 "  -s, --seed N          seed of the data's generator (mt19937) (default 1)\n"
 "  -T, --threshold F     the gate: a regression must exceed F (default 0.05)\n"
-"  -b, --same-within F   SAME when the shift's CI is within +-F (default: the\n"
-"                        threshold, as compare on a realtime run)\n"
+"  -k, --clock C         icount or realtime: the SAME band's floor, as compare's\n"
+"                        (icount 1%, realtime the threshold; default realtime)\n"
+"  -b, --same-within F   one fixed SAME band +-F for every row, no per-row\n"
+"                        widening (default: the floor or the row's detectable\n"
+"                        effect, whichever is wider)\n"
 "  -g, --group N         rows per report for Holm: compare's tested gated rows\n"
 "                        (default 10)\n"
 "  -o, --output FILE     write JSON to FILE ('-': stdout, instead of the table)\n"
@@ -772,6 +822,7 @@ static bool simulate_options(int argc, char **argv, struct sim_params *sp,
 		{ "seed", required_argument, NULL, 's' },
 		{ "threshold", required_argument, NULL, 'T' },
 		{ "same-within", required_argument, NULL, 'b' },
+		{ "clock", required_argument, NULL, 'k' },
 		{ "group", required_argument, NULL, 'g' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
@@ -783,7 +834,7 @@ static bool simulate_options(int argc, char **argv, struct sim_params *sp,
 	*rc = S2BENCH_EXIT_USAGE;
 	optind = 0;
 	opterr = 0;
-	while (ok && (c = getopt_long(argc, argv, "+:n:c:S:t:s:T:b:g:o:h", opts, NULL)) != -1) {
+	while (ok && (c = getopt_long(argc, argv, "+:n:c:S:t:s:T:b:k:g:o:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			ok = parse_count("simulate --n", optarg, STATS_MIN_N_TEST, 1000, &sp->n);
@@ -810,6 +861,13 @@ static bool simulate_options(int argc, char **argv, struct sim_params *sp,
 		case 'b':
 			ok = parse_fraction("simulate --same-within", optarg, 0, 1, &sp->band);
 			break;
+		case 'k':
+			if (strcmp(optarg, "icount") && strcmp(optarg, "realtime")) {
+				s2b_err("simulate --clock '%s': icount or realtime", optarg);
+				ok = false;
+			}
+			sp->clock = optarg;
+			break;
 		case 'o':
 			*out = optarg;
 			break;
@@ -833,7 +891,7 @@ int cmd_simulate(int argc, char **argv)
 {
 	struct sim_params sp = {
 		.n = 10, .trials = 200, .seed = STATS_DEFAULT_SEED, .group = 10,
-		.cv = 0.03, .shift = 0.10, .threshold = 0.05, .band = NAN,
+		.cv = 0.03, .shift = 0.10, .threshold = 0.05, .band = NAN, .clock = "realtime",
 	};
 	const char *out = NULL;
 	struct sim_tally aa, sh;
@@ -842,8 +900,10 @@ int cmd_simulate(int argc, char **argv)
 
 	if (!simulate_options(argc, argv, &sp, &out, &rc))
 		return rc;
-	if (!isfinite(sp.band))
-		sp.band = sp.threshold;
+	/* compare's floor: icount's own noise, realtime's the threshold */
+	sp.floor = !strcmp(sp.clock, "icount") ? STATS_BAND_ICOUNT : sp.threshold;
+	if (isfinite(sp.band))
+		sp.floor = sp.band;
 	simulate_scenario(&sp, 0, &aa);
 	simulate_scenario(&sp, sp.shift, &sh);
 	snprintf(shift_name, sizeof(shift_name), "shift %+g%%", 100 * sp.shift);
@@ -865,7 +925,7 @@ int cmd_simulate(int argc, char **argv)
 	for (size_t i = 0; i < nr; i++)
 		ok &= rate_met(&rates[i]);
 	if (!out || strcmp(out, "-"))
-		print_table(&sp, rates, nr, ok);
+		print_table(&sp, &aa, rates, nr, ok);
 	if (out) {
 		FILE *f = strcmp(out, "-") ? fopen(out, "w") : stdout;
 
@@ -873,7 +933,7 @@ int cmd_simulate(int argc, char **argv)
 			s2b_err("simulate: cannot write %s: %s", out, strerror(errno));
 			return S2BENCH_EXIT_USAGE;
 		}
-		print_json(rates_json(&sp, rates, nr, ok), f);
+		print_json(rates_json(&sp, &aa, rates, nr, ok), f);
 		if (f != stdout && fclose(f)) {
 			s2b_err("simulate: writing %s: %s", out, strerror(errno));
 			return S2BENCH_EXIT_USAGE;

@@ -7,6 +7,13 @@
 # - an icount run (CV ~0.2%) against itself: every tested row SAME; against
 #   a copy with one gated metric 1% worse: exactly those rows DIFFERENT,
 #   exit 1 at --threshold 0.5 (and simulate at that CV and n agrees);
+# - the SAME band is the clock's floor or the row's detectable effect: two
+#   icount runs of one code ("two boots": the same medians, other noise)
+#   with one metric at CV ~10% are SAME on >= 95% of tested rows, nothing
+#   DIFFERENT, the noisy rows SAME with their band (> 1%) after the
+#   verdict and in the JSON; with --same-within 1 those rows are UNKNOWN;
+#   the quiet gated row 1% worse in the second boot: DIFFERENT, exit 1;
+#   simulate at that CV says SAME as often as compare does;
 # - two clocks: one line naming both, exit 2;
 # - 4 reps a side with 40 gated rows: "cannot decide", exit 3, never OK;
 # - a zero base median: an absolute delta with its unit, the regression gated;
@@ -71,23 +78,29 @@ expect_grep '^OK: no gated regression' self.out
 
 ### icount: small CV, 1% worse ###############################################
 
-# Every value becomes its group's median times 1 + 0.2% z, z a fixed
-# pseudo-random number of the cell and metric: CV ~0.2%, as icount's.
-cp -r "$DATA/base" ic
-sed -i 's/^{/{\n  "clock": "icount",/' ic/env.json
-edit ic '
+# mkic DIR SALT [NOISY]: an icount run from base: every value becomes its
+# group's median times 1 + 0.2% z, z a fixed pseudo-random number of the
+# salt, cell and metric: CV ~0.2%, as icount's; metric NOISY gets CV 10%
+# (thread interleavings: several % even in instruction time). Another salt
+# is another boot of the same code.
+mkic() {
+	cp -r "$DATA/base" "$1"
+	sed -i 's/^{/{\n  "clock": "icount",/' "$1/env.json"
+	edit "$1" "salt, noisy = '$2', '${3:-}'
 groups = {}
 for r in rows[1:]:
     groups.setdefault((r[1], r[3], r[4], r[6], r[7]), []).append(float(r[9]))
 for r in rows[1:]:
     med = statistics.median(groups[(r[1], r[3], r[4], r[6], r[7])])
-    h = int(hashlib.sha256((r[0] + r[7]).encode()).hexdigest()[:8], 16) / 2**32
+    h = int(hashlib.sha256((salt + r[0] + r[7]).encode()).hexdigest()[:8], 16) / 2**32
     z = statistics.NormalDist().inv_cdf(min(max(h, 1e-6), 1 - 1e-6))
-    v = med * (1 + 0.002 * z)
+    v = med * (1 + (0.10 if r[7] == noisy else 0.002) * z)
     r[9] = repr(round(v)) if med == int(med) and med > 1000 else repr(v)
-    if med == 0 or r[8] in ("pages", "faults", "tlbi", "exits", "calls", "events", "waits", "operations", "cpus", "bytes"):
+    if med == 0 or r[8] in ('pages', 'faults', 'tlbi', 'exits', 'calls', 'events', 'waits', 'operations', 'cpus', 'bytes'):
         r[9] = repr(med)
-'
+"
+}
+mkic ic ""
 cp -r ic ic1
 edit ic1 '
 for r in rows[1:]:
@@ -105,7 +118,7 @@ assert tested and all(r["verdict"] == "SAME" for r in tested), \
 print(f"ok: icount against itself: all {len(tested)} tested rows SAME within 1%")
 EOF
 expect_grep '^clock icount: instruction time' ic-self.out "the header says instruction time"
-expect_grep 'icount.s default' ic-self.out "the header says how the band was chosen"
+expect_grep 'icount 1%: 2.5x its between-boot CV' ic-self.out "the header says how the band was chosen"
 run ic-1pct 1 "$S2B" compare --threshold 0.5 -o ic-1pct.json ic ic1
 "$PY" - ic-1pct.json <<'EOF' || fail "icount 1% worse: not exactly the pass times DIFFERENT"
 import json, sys
@@ -120,7 +133,7 @@ EOF
 expect_grep '^FAIL: [0-9]+ gated regressions beyond 0.5%' ic-1pct.out
 cv=$("$PY" -c 'import json,sys,statistics; d=json.load(open(sys.argv[1])); print(round(statistics.median(r["cv"] for r in d["rows"] if r["metric"]=="dirty.pass_time" and r["cv"]), 4))' ic-1pct.json)
 m=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["summary"]["tested_gated"])' ic-1pct.json)
-run sim-1pct 0 "$S2B" simulate -n 10 -c "$cv" -S 0.01 -T 0.005 -b 0.01 -g "$m" -o sim-1pct.json
+run sim-1pct 0 "$S2B" simulate -n 10 -c "$cv" -S 0.01 -T 0.005 -k icount -g "$m" -o sim-1pct.json
 "$PY" - sim-1pct.json <<'EOF' || fail "simulate does not find a 1% shift at icount's CV"
 import json, sys
 d = json.load(open(sys.argv[1]))
@@ -129,6 +142,87 @@ g = r[("shift +1%", "gated", "Holm p")]
 assert g["rate"] >= 0.9, g
 print(f"ok: simulate at CV {d['params']['cv']:.2%}, n 10, {d['params']['group']} rows: "
       f"1% found by the gate {g['rate']:.0%}")
+EOF
+
+### icount: the SAME band widens to a noisy row's detectable effect ##########
+
+NOISY=dirty.enable_logging_time
+mkic boot1 "" $NOISY
+mkic boot2 "boot 2 " $NOISY
+run ic-aa 0 "$S2B" compare -o ic-aa.json boot1 boot2
+"$PY" - ic-aa.json "$NOISY" <<'EOF' || fail "icount A/A with a noisy metric: not SAME within its band"
+import json, sys
+d, noisy = json.load(open(sys.argv[1])), sys.argv[2]
+assert abs(d["same_within"] - 0.01) < 1e-12 and d["same_band_rule"].startswith("max("), d
+tested = [r for r in d["rows"] if r["tested"]]
+same = [r for r in tested if r["verdict"] == "SAME"]
+assert not [r for r in tested if r["verdict"] == "DIFFERENT"]
+assert len(same) >= 0.95 * len(tested), (len(same), len(tested))
+nr = [r for r in tested if r["metric"] == noisy]
+assert nr and all(0.05 < r["cv"] < 0.2 for r in nr), [r["cv"] for r in nr]
+# SAME: no change as large as the row could detect; the band is its mde
+assert all(r["verdict"] == "SAME" and r["same_band"] > 0.01 and
+           abs(r["same_band"] - max(0.01, r["mde"])) < 1e-12 for r in nr), \
+    [(r["verdict"], r["same_band"], r["delta_ci95"]) for r in nr]
+# the quiet rows keep the floor
+assert all(r["same_band"] == 0.01 for r in tested if r["metric"] != noisy and (r["cv"] or 0) < 0.005)
+assert d["summary"]["band_wider_than_floor"] == len(nr), d["summary"]
+print(f"ok: icount A/A: {len(same)}/{len(tested)} tested rows SAME; the {len(nr)} {noisy} "
+      f"rows (CV ~{nr[0]['cv']:.0%}) SAME within +-{min(r['same_band'] for r in nr):.1%}.."
+      f"{max(r['same_band'] for r in nr):.1%}")
+EOF
+expect_grep "^$NOISY .* SAME +±[0-9.]+%\$" ic-aa.out "a noisy SAME row shows its band"
+grep -E "^dirty.pass_time .*±[0-9.]+%\$" ic-aa.out && fail "a quiet row shows a band"
+expect_grep 'band: the clock.s floor \(icount 1%: 2.5x its between-boot CV\) or the row.s detectable effect' \
+	ic-aa.out "the header says how the band is chosen"
+run ic-aa-fixed 0 "$S2B" compare --same-within 1 -o ic-aa-fixed.json boot1 boot2
+"$PY" - ic-aa-fixed.json "$NOISY" <<'EOF' || fail "--same-within 1: a noisy row is not UNKNOWN"
+import json, sys
+d, noisy = json.load(open(sys.argv[1])), sys.argv[2]
+tested = [r for r in d["rows"] if r["tested"]]
+assert all(r["same_band"] == 0.01 for r in tested)
+nr = [r for r in tested if r["metric"] == noisy]
+assert nr and all(r["verdict"] == "UNKNOWN" and r["too_noisy_for_band"] for r in nr), \
+    [(r["verdict"], r["delta_ci95"]) for r in nr]
+print(f"ok: --same-within 1: the {len(nr)} {noisy} rows UNKNOWN, too noisy for +-1%")
+EOF
+grep -E '±[0-9.]+%$' ic-aa-fixed.out && fail "--same-within: a row shows a band of its own"
+expect_grep "^$NOISY .* UNKNOWN\$" ic-aa-fixed.out
+# a planted 1% on the quiet gated row, on top of another boot's noise: DIFFERENT, gated
+cp -r boot2 boot2-1pct
+edit boot2-1pct '
+for r in rows[1:]:
+    if r[7] == "dirty.pass_time":
+        r[9] = repr(float(r[9]) * 1.01)
+'
+run ic-aa-1pct 1 "$S2B" compare --threshold 0.5 -o ic-aa-1pct.json boot1 boot2-1pct
+"$PY" - ic-aa-1pct.json <<'EOF' || fail "another boot, 1% worse: not exactly the pass times DIFFERENT"
+import json, sys
+d = json.load(open(sys.argv[1]))
+diff = [r for r in d["rows"] if r["verdict"] == "DIFFERENT"]
+pt = [r for r in d["rows"] if r["metric"] == "dirty.pass_time" and r["tested"]]
+assert pt and all(r["verdict"] == "DIFFERENT" and r["gated_regression"] and r["cv"] < 0.005 and
+                  r["same_band"] == 0.01 for r in pt), pt[:2]
+assert all(r["metric"] == "dirty.pass_time" and abs(r["delta"] - 0.01) < 3e-3 for r in diff)
+assert d["exit"] == 1
+print(f"ok: another boot with dirty.pass_time 1% worse: its {len(pt)} rows DIFFERENT, gated at 0.5%")
+EOF
+expect_grep '^FAIL: [0-9]+ gated regressions beyond 0.5%' ic-aa-1pct.out
+# simulate decides as compare: at the noisy rows' CV, n and family, A/A SAME as often
+cv=$("$PY" -c 'import json,sys,statistics; d=json.load(open(sys.argv[1])); print(round(statistics.median(r["cv"] for r in d["rows"] if r["metric"]==sys.argv[2] and r["tested"]), 4))' ic-aa.json "$NOISY")
+m=$("$PY" -c 'import json,sys; s=json.load(open(sys.argv[1]))["summary"]; print(s["tested"] - s["tested_gated"])' ic-aa.json)
+run sim-aa 0 "$S2B" simulate -n 10 -c "$cv" -S 0.5 -k icount -g "$m" -t 2000 -o sim-aa.json
+"$PY" - sim-aa.json ic-aa.json "$NOISY" <<'EOF' || fail "simulate: A/A at the noisy rows' CV is not SAME as compare's"
+import json, sys, statistics
+d, c, noisy = json.load(open(sys.argv[1])), json.load(open(sys.argv[2])), sys.argv[3]
+r = {(x["case"], x["verdict"], x["using"]): x for x in d["rates"]}
+s = r[("A/A", "SAME", "Holm p")]
+# normal theory: the CI (+-1.96 se) inside the mde (+-(z(alpha/2m) + 0.84) se) ~96% of the time
+assert s["rate"] >= 0.90 and d["band_wider_than_floor"] == s["of"], (s, d["band_mean"])
+cb = statistics.mean(x["same_band"] for x in c["rows"] if x["metric"] == noisy and x["tested"])
+assert 0.75 < d["band_mean"] / cb < 1.33, (d["band_mean"], cb)
+print(f"ok: simulate at CV {d['params']['cv']:.1%}, n 10, {d['params']['group']} rows, icount: "
+      f"A/A SAME {s['rate']:.1%} within a mean band of {d['band_mean']:.1%} (compare's rows: {cb:.1%})")
 EOF
 
 ### two clocks ###############################################################
@@ -172,8 +266,8 @@ expect_grep 'regression  dirty.get_log_time.*rwlock.*GATED' zero.out "the regres
 cp -r "$DATA/shifted" shifted
 run shift 1 "$S2B" compare base shifted
 grep -E ' ~ ' shift.out && fail "a row shows ~ instead of its delta"
-expect_grep '^dirty.pass_time .* rcu .* \+20\.00% \[\+[0-9.]+%, \+[0-9.]+%\] .*UNKNOWN$' shift.out \
-	"the noisy UNKNOWN row shows its delta and CI"
+expect_grep '^dirty.pass_time .* rcu .* \+20\.00% \[\+[0-9.]+%, \+[0-9.]+%\] .*UNKNOWN +±[0-9.]+%$' shift.out \
+	"the noisy UNKNOWN row shows its delta and CI, and its band"
 
 ### bad metrics.csv ###########################################################
 

@@ -2,8 +2,9 @@
 # s2bench's statistics are right: every figure of `s2bench stats` agrees
 # with numpy/scipy (tests/stats-oracle.py), the whole decision has the
 # error rates it promises (`s2bench simulate`: A/A false positives <= 5%,
-# a 10% shift at CV 3% found >= 90% of the time), and bad input is one line
-# and status 2. Needs no target.
+# a 10% shift at CV 3% found >= 90% of the time; SAME within compare's band,
+# the clock's floor or the row's detectable effect), and bad input is one
+# line and status 2. Needs no target.
 # tier: offline (needs no kernel, no target, no /dev/kvm: tests/run --offline)
 set -euo pipefail
 # lib.sh wants the target's paths from tests/run; this test boots nothing,
@@ -75,6 +76,28 @@ pass "A/A false positives <= 5%, a 10% shift found >= 90%, rate CIs as scipy's"
 # A shift far inside the noise cannot be found: the goal is missed, status 1.
 expect_status 1 "$S2B" simulate --shift 0.005 --trials 20 -o "$OUT/tiny-shift.json"
 
+# SAME's band is compare's: the floor (icount 1%) or the row's detectable
+# effect, whichever is wider; -b one fixed band.
+"$S2B" simulate -k icount -c 0.002 -S 0.01 -T 0.005 -g 40 -o "$OUT/band-quiet.json" >/dev/null ||
+	fail "simulate -k icount at CV 0.2%: a goal was missed"
+"$S2B" simulate -k icount -c 0.10 -S 0.5 -g 100 -o "$OUT/band-noisy.json" >/dev/null ||
+	fail "simulate -k icount at CV 10%: a goal was missed"
+"$S2B" simulate -k icount -c 0.10 -S 0.5 -g 100 -b 0.01 -o "$OUT/band-fixed.json" >/dev/null ||
+	fail "simulate -b 0.01 at CV 10%: a goal was missed"
+"$PY" - "$OUT"/band-{quiet,noisy,fixed}.json <<'EOF' || fail "simulate's SAME band is not compare's"
+import json, sys
+q, n, f = (json.load(open(p)) for p in sys.argv[1:])
+rate = lambda d, c, v: next(r for r in d["rates"] if r["case"].startswith(c) and r["verdict"] == v and r["using"] == "Holm p")
+assert q["params"]["band_floor"] == 0.01 and q["band_wider_than_floor"] == 0 and abs(q["band_mean"] - 0.01) < 1e-12, q
+assert rate(q, "A/A", "SAME")["rate"] == 1 and rate(q, "shift", "gated")["rate"] >= 0.9, q["rates"]
+assert n["band_wider_than_floor"] == n["params"]["trials"] and n["band_mean"] > 0.1, n
+assert rate(n, "A/A", "SAME")["rate"] >= 0.9, n["rates"]
+assert f["band_wider_than_floor"] == 0 and abs(f["band_mean"] - 0.01) < 1e-12 and rate(f, "A/A", "SAME")["count"] == 0, f
+print(f"ok: icount floor 1% at CV 0.2% (A/A all SAME); CV 10%: band {n['band_mean']:.1%}, "
+      f"A/A SAME {rate(n, 'A/A', 'SAME')['rate']:.0%}; -b 0.01: none SAME")
+EOF
+pass "simulate's SAME band: the floor or the row's detectable effect; -b fixes it"
+
 # --- bad input: one line on stderr, nothing on stdout, status 2 ---
 bad() {
 	local rc=0
@@ -104,6 +127,7 @@ bad stats --holm 0.1 0.2
 bad simulate --n 2
 bad simulate --cv 0
 bad simulate --same-within 0
+bad simulate --clock bogus
 bad simulate --trials 0
 bad simulate --seed
 bad simulate --bogus
