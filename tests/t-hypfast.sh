@@ -84,14 +84,20 @@ print(sum(find(j, "pages_written")["values"]), find(j, "pages_missed")["value"],
 	# more fault: the slow path pushes the page, userspace harvests and
 	# resets (write-protecting it again) before the guest retries. The
 	# binary stats are exact; the events' hist may have dropped a few.
-	[ "$khyp" -eq "$written" ] || fail "$m: $khyp faults resolved by the exit fast path (stats) for $written pages written"
+	# The exit fast path leaves a fault to the full exit when the run loop
+	# has work (a request, a reschedule due): rare, and then fastpath's
+	# handler takes it. Every logged write is still exactly one fault.
+	[ "$khyp" -le "$written" ] && [ "$khyp" -ge $((written * 99 / 100)) ] ||
+		fail "$m: $khyp faults resolved by the exit fast path (stats) for $written pages written"
+	[ $((hyp + fast + slow + drop)) -ge "$perm" ] && [ $((hyp + fast + slow)) -le "$perm" ] ||
+		fail "$m: $perm permission faults (events) but hyp $hyp + fast $fast + slow $slow"
 	[ "$kperm" -eq $((written + ringfull)) ] ||
 		fail "$m: $kperm permission faults (stats) for $written writes and $ringfull ring-full exits"
 	[ "$hyp" -le "$khyp" ] && [ $((hyp + drop)) -ge "$khyp" ] ||
 		fail "$m: the events count $hyp exit-fast-path faults (hist dropped $drop), the stats $khyp"
 	[ "$perm" -le "$kperm" ] && [ $((perm + drop)) -ge "$kperm" ] ||
 		fail "$m: the events count $perm permission faults (hist dropped $drop), the stats $kperm"
-	pass "$m: one exit-fast-path fault per logged write ($written), $ringfull more for ring-full exits; the events agree"
+	pass "$m: one fault per logged write ($written), $khyp of them on the exit fast path, $ringfull more for ring-full exits; the events agree"
 	[ "$hyp" -ge $((perm * 9 / 10)) ] || fail "$m: only $hyp of $perm permission faults on the exit fast path"
 	pass "$m: no page missed, $hyp of $perm permission faults resolved on the exit fast path"
 	# Where users look: the exits stat counts every exit, these included.
