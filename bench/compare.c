@@ -303,17 +303,6 @@ static void print_rows(FILE *f, struct crow *rows, size_t n, bool profiles, bool
 	rdoc_free(&d);
 }
 
-/* What the figures are: one line a reader of the numbers needs. */
-static const char *clock_meaning(const char *clock)
-{
-	if (!strcmp(clock, "icount"))
-		return "instruction time (QEMU -icount: 1 ns = 1 emulated instruction): the code "
-		       "path's length; deterministic (CV under 0.4% between boots), blind to "
-		       "parallelism, lock waits and memory latency";
-	return "wall time (the host's CLOCK_MONOTONIC as the target reads it): what a user "
-	       "waits, with the host's noise (CV 10-50% between boots)";
-}
-
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;

@@ -85,6 +85,8 @@ struct run {
  */
 const char *run_clock(const struct run *r);
 bool clock_known(const char *name);
+/* One line on what a clock's figures are, for a header. */
+const char *clock_meaning(const char *clock);
 
 /* Load DIR/manifest.json and DIR/metrics.csv (and env.json if present). */
 bool run_load(const char *dir, struct run *r, char *err, size_t errlen);

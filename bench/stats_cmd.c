@@ -20,6 +20,7 @@
 #include <gsl/gsl_rng.h>
 #include <jansson.h>
 
+#include "run.h"
 #include "s2bench.h"
 #include "stats.h"
 
@@ -862,7 +863,7 @@ static bool simulate_options(int argc, char **argv, struct sim_params *sp,
 			ok = parse_fraction("simulate --same-within", optarg, 0, 1, &sp->band);
 			break;
 		case 'k':
-			if (strcmp(optarg, "icount") && strcmp(optarg, "realtime")) {
+			if (!clock_known(optarg)) {
 				s2b_err("simulate --clock '%s': icount or realtime", optarg);
 				ok = false;
 			}

@@ -73,7 +73,7 @@ same = sum(r["verdict"] == "SAME" for r in tested)
 print(f"ok: {len(tested)} tested rows: {same} SAME, {len(tested) - same} too noisy for "
       f"+-{d['same_within']:.0%} at their n; 0 and 4096 pages SAME")
 EOF
-expect_grep '^clock realtime: wall time' self.out "the header names the clock"
+expect_grep '^clock realtime: real time' self.out "the header names the clock"
 expect_grep '^OK: no gated regression' self.out
 
 ### icount: small CV, 1% worse ###############################################
