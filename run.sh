@@ -18,12 +18,21 @@ where the run directory is (= ./run.sh run --plan default).
 
 Benchmarks (bench/README.md):
   run [--plan NAME|FILE] [--target qemu|host] [--profile P] [--flavour F]
-      [--resume RUN] [--out DIR]
+      [--kernel K] [--clock C] [--resume RUN] [--out DIR]
                             run a plan (bench/plans/: quick, default,
                             scaling, profiles, full) into
                             results/<plan>-<time>/: cells interleaved by
                             repetition, resumable, then metrics.csv and
                             report.{txt,md,html} (bench/run-plan.sh -h)
+  kernels [--plan P] [--kernel LIST | --series [DIR]]
+                            one plan on several kernels (upstream, series:N,
+                            your tree's patches, a prebuilt image), each
+                            against the one before and the first; --series:
+                            what each patch of a series costs
+                            (bench/run-kernels.sh -h)
+  bisect --good N --bad M [--metric NAME] [--series DIR]
+                            the first patch of a series that makes a gated
+                            metric worse (bench/bisect.sh -h)
   report RUN [OPTS]         (re)write RUN's table and report from its
                             documents (s2bench report -h)
   compare BASE NEW [--threshold PCT] [OPTS]
@@ -52,7 +61,9 @@ Correctness:
 
 Building and poking:
   deps                      install the Debian packages (root)
-  kernel [-f FLAVOUR]       build or reuse the kernel; print its directory
+  kernel [-k KERNEL] [-f FLAVOUR]
+                            build or reuse a kernel (default: the series on
+                            6.12); print its directory
   image [-f FLAVOUR]        build kernel, selftests and initramfs; print paths
   rootfs                    build or reuse the Debian arm64 root file system
                             with bpftrace and perf (for target -r DIR)
@@ -112,6 +123,8 @@ cmd=${1:-}
 case $cmd in
 "") exec "$ROOT/bench/run-plan.sh" --plan default ;;
 run) exec "$ROOT/bench/run-plan.sh" "$@" ;;
+kernels) exec "$ROOT/bench/run-kernels.sh" "$@" ;;
+bisect) exec "$ROOT/bench/bisect.sh" "$@" ;;
 report) s2bench report "$@" ;;
 compare) s2bench compare "$@" ;;
 kcidb) s2bench kcidb "$@" ;;

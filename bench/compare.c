@@ -126,6 +126,15 @@ static json_t *side_json(const struct rgroup *g)
 	return o;
 }
 
+/* Whether row @g is among those --metric, --strategy and --config keep. */
+static bool selected(const struct rgroup *g, const char *metric, const char *strategy,
+		     const char *config)
+{
+	return (!metric || !strcmp(g->def->name, metric)) &&
+	       (!strategy || !strcmp(g->strategy, strategy)) &&
+	       (!config || strstr(g->config, config));
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -164,6 +173,9 @@ static void usage(FILE *f)
 		"  -o, --output FILE      also write the rows as JSON (schema %s); '-' writes\n"
 		"                         the JSON to stdout and the table to stderr\n"
 		"  --all                  also list the rows with too few values to test (n<%d)\n"
+		"  -m, --metric NAME      only the rows of this metric (the gate then is its rows)\n"
+		"  -S, --strategy NAME    only the rows of this strategy\n"
+		"  -C, --config TEXT      only the rows whose configuration contains TEXT\n"
 		"  -h, --help             this help\n\n"
 		"Exit status:\n"
 		"  0  no gated regression beyond the threshold, and the gate could have found one\n"
@@ -339,11 +351,17 @@ int cmd_compare(int argc, char **argv)
 		{ "alpha", required_argument, NULL, 'a' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "all", no_argument, NULL, 'A' },
+		{ "metric", required_argument, NULL, 'm' },
+		{ "strategy", required_argument, NULL, 'S' },
+		{ "config", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	double threshold = 0.05, alpha = STATS_ALPHA, band = NAN, x;	/* band: the floor */
 	const char *out = NULL, *clock, *band_why;
+	/* --metric, --strategy, --config: only these rows (a bisect's question) */
+	const char *only_metric = NULL, *only_strategy = NULL, *only_config = NULL;
+	size_t filtered = 0;
 	struct rset base, new_;
 	struct crow *rows = NULL;
 	size_t nrows = 0, ntested = 0, ntested_gated = 0, only_base = 0, only_new = 0, i, k;
@@ -357,8 +375,22 @@ int cmd_compare(int argc, char **argv)
 	int c, rc, fam;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":t:s:a:o:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":t:s:a:o:m:S:C:h", opts, NULL)) != -1) {
 		switch (c) {
+		case 'm':
+			if (!metric_find(optarg)) {
+				s2b_err("compare: --metric '%s' is not a metric (s2bench report -h lists "
+					"them)", optarg);
+				return S2BENCH_EXIT_USAGE;
+			}
+			only_metric = optarg;
+			break;
+		case 'S':
+			only_strategy = optarg;
+			break;
+		case 'C':
+			only_config = optarg;
+			break;
 		case 't':
 			if (!parse_num(optarg, 0, 1000, &x)) {
 				s2b_err("compare: --threshold '%s': a percentage above 0 and below 1000",
@@ -447,16 +479,22 @@ int cmd_compare(int argc, char **argv)
 	for (i = 0; i < base.ng; i++) {
 		const struct rgroup *n = rset_match(&new_, &base.g[i]);
 
+		if (!selected(&base.g[i], only_metric, only_strategy, only_config)) {
+			filtered++;
+			continue;
+		}
 		if (n)
 			rows[nrows++] = (struct crow){ .b = &base.g[i], .n = n };
 		else
 			only_base++;
 	}
 	for (i = 0; i < new_.ng; i++)
-		only_new += !rset_match(&base, &new_.g[i]);
+		only_new += selected(&new_.g[i], only_metric, only_strategy, only_config) &&
+			    !rset_match(&base, &new_.g[i]);
 	if (!nrows) {
 		s2b_err("cannot compare: no common rows (profile, config, strategy, mode, metric) "
-			"between %s and %s", base.run.dir, new_.run.dir);
+			"between %s and %s%s", base.run.dir, new_.run.dir,
+			filtered ? " among those --metric, --strategy and --config select" : "");
 		goto out;
 	}
 	order_set = &base;
@@ -571,6 +609,17 @@ int cmd_compare(int argc, char **argv)
 		"corrected p < %g; SAME: not different and the CI inside %s; UNKNOWN: neither (too "
 		"few or too noisy: run more).\n\n", STATS_EXACT_MAX_N, ntested_gated,
 		ntested - ntested_gated, alpha, band_buf);
+	{
+		char kb[512], kn[512];
+
+		run_kernel(&base.run, kb, sizeof(kb));
+		run_kernel(&new_.run, kn, sizeof(kn));
+		if (strcmp(kb, kn))
+			fprintf(hf, "Kernels differ: base %s; new %s. A difference may be the "
+				"kernel's (that is what a kernel comparison is for).\n\n", kb, kn);
+		else
+			fprintf(hf, "Kernel: %s, both runs.\n\n", kb);
+	}
 	{
 		/* numbers from two machines differ for reasons no test can see */
 		json_t *hb = json_object_get(json_object_get(base.run.env, "host"), "cpu_model");
@@ -691,6 +740,14 @@ int cmd_compare(int argc, char **argv)
 				r->verdict == VERDICT_DIFFERENT ? "changed" : "none"));
 			json_object_set_new(o, "gated_regression", json_boolean(r->gated_regression));
 			json_array_append_new(arr, o);
+		}
+		{
+			char kb[512], kn[512];
+
+			run_kernel(&base.run, kb, sizeof(kb));
+			run_kernel(&new_.run, kn, sizeof(kn));
+			json_object_set_new(doc, "kernels", json_pack("{s:s, s:s, s:b}", "base", kb,
+								      "new", kn, "same", !strcmp(kb, kn)));
 		}
 		json_object_set_new(doc, "rows", arr);
 		json_object_set_new(doc, "summary", json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",

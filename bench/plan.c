@@ -37,7 +37,7 @@ static const char *const key_names[NR_PLAN_KEYS] = {
 	[PK_COLLECT] = "collect", [PK_COLLECTOR] = "collector", [PK_ORDER] = "order",
 	[PK_SEED] = "seed", [PK_TIMEOUT] = "timeout",
 	[PK_CPUS] = "cpus", [PK_MEMORY] = "memory", [PK_WORKLOAD] = "workload",
-	[PK_CLOCK] = "clock",
+	[PK_CLOCK] = "clock", [PK_KERNEL] = "kernel", [PK_FAULT_TIMING] = "fault_timing",
 };
 
 /* The workloads (guests/) and the options each adds to the common ones. */
@@ -57,6 +57,8 @@ static const struct wl_def {
 #define REFUSED_OPTS "Soqh"
 
 static const char *const strategy_names[] = { S2_STRATEGY_NAMES };
+/* What a plan may list: the kernel's strategies and "select none". */
+static const char *const plan_strategy_names[] = { S2_STRATEGY_NAMES, S2_STRATEGY_UPSTREAM };
 static const char *const profile_names[] = { "max", "neoverse-n1" };
 static const char *const flavour_names[] = { "default", "debug", "kasan" };
 static const char *const kvm_names[] = { "vhe", "nvhe" };
@@ -64,6 +66,7 @@ static const char *const collector_names[] = { "default", "detail", "bpftrace" }
 static const char *const order_names[] = { "sequential", "interleaved" };
 static const char *const target_names[] = { "qemu", "host" };
 static const char *const clock_names[] = { "icount", "realtime" };
+static const char *const onoff_names[] = { "on", "off" };
 #define IN(v, names) in_list(v, names, sizeof(names) / sizeof(names[0]))
 
 static bool in_list(const char *v, const char *const *names, size_t n)
@@ -440,6 +443,61 @@ static bool parse_list_key(struct ctx *c, const char *key, char **tok, int ntok,
 	return true;
 }
 
+/*
+ * Why @spec is not a kernel spec (target/common.sh's spec_error(), which
+ * the build checks again with the files at hand), or NULL.
+ */
+static const char *kernel_spec_error(const char *spec, char *buf, size_t len)
+{
+	const char *plus, *base_end;
+	size_t blen;
+
+	if (!strncmp(spec, "image:", 6))
+		return spec[6] ? NULL : "image: wants a directory (image:DIR)";
+	plus = strchr(spec, '+');
+	base_end = plus ? plus : spec + strlen(spec);
+	blen = base_end - spec;
+	if (plus && !plus[1])
+		return "nothing after '+' (a directory of patches or an mbox)";
+	if ((blen == 6 && !strncmp(spec, "series", 6)) ||
+	    (blen == 8 && !strncmp(spec, "upstream", 8)))
+		return NULL;
+	if (blen > 7 && !strncmp(spec, "series:", 7)) {
+		for (const char *q = spec + 7; q < base_end; q++)
+			if (*q < '0' || *q > '9') {
+				snprintf(buf, len, "series:N wants a patch count, not '%.*s'",
+					 (int)(base_end - spec - 7), spec + 7);
+				return buf;
+			}
+		return base_end - spec - 7 > 4 ? "series:N: too many patches" : NULL;
+	}
+	snprintf(buf, len, "'%s' is not a kernel (series, series:N, upstream, BASE+PATCHES, "
+		 "image:DIR)", spec);
+	return buf;
+}
+
+/* kernel SPEC...: one run per kernel (bench/run-kernels.sh compares them). */
+static bool parse_kernels(struct ctx *c, char **vals, int nvals, char ***out, size_t *n)
+{
+	char why[256];
+	const char *e;
+
+	if (nvals < 1)
+		return fail(c, "kernel: empty list");
+	*out = xcalloc(nvals, sizeof(char *));
+	*n = 0;
+	for (int i = 0; i < nvals; i++) {
+		e = kernel_spec_error(vals[i], why, sizeof(why));
+		if (e)
+			return fail(c, "kernel: %s", e);
+		for (size_t k = 0; k < *n; k++)
+			if (!strcmp((*out)[k], vals[i]))
+				return fail(c, "kernel: '%s' is listed twice", vals[i]);
+		(*out)[(*n)++] = xstrdup(vals[i]);
+	}
+	return true;
+}
+
 static bool one_value(struct ctx *c, const char *key, int ntok)
 {
 	if (ntok != 2)
@@ -457,7 +515,8 @@ static bool parse_line(struct ctx *c, struct plan *p, char **tok, int ntok)
 			break;
 	if (k == NR_PLAN_KEYS)
 		return fail(c, "unknown key '%s' (target profile flavour kvm strategies reps "
-			    "collect collector order clock seed timeout cpus memory workload)", tok[0]);
+			    "collect collector order clock kernel fault_timing seed timeout cpus memory "
+			    "workload)", tok[0]);
 	if (k != PK_WORKLOAD && p->key_line[k])
 		return fail(c, "%s is set twice (first on line %d)", tok[0], p->key_line[k]);
 	p->key_line[k] = c->line;
@@ -467,9 +526,11 @@ static bool parse_line(struct ctx *c, struct plan *p, char **tok, int ntok)
 	case PK_FLAVOUR:
 	case PK_KVM:
 	case PK_CLOCK:
+	case PK_FAULT_TIMING:
 	case PK_ORDER: {
 		char **dst = k == PK_TARGET ? &p->target : k == PK_FLAVOUR ? &p->flavour :
-			     k == PK_KVM ? &p->kvm : k == PK_CLOCK ? &p->clock : &p->order;
+			     k == PK_KVM ? &p->kvm : k == PK_CLOCK ? &p->clock :
+			     k == PK_FAULT_TIMING ? &p->fault_timing : &p->order;
 
 		if (!one_value(c, tok[0], ntok))
 			return false;
@@ -477,12 +538,14 @@ static bool parse_line(struct ctx *c, struct plan *p, char **tok, int ntok)
 		    (k == PK_FLAVOUR && !IN(tok[1], flavour_names)) ||
 		    (k == PK_KVM && !IN(tok[1], kvm_names)) ||
 		    (k == PK_CLOCK && !IN(tok[1], clock_names)) ||
+		    (k == PK_FAULT_TIMING && !IN(tok[1], onoff_names)) ||
 		    (k == PK_ORDER && !IN(tok[1], order_names)))
 			return fail(c, "%s: '%s' is not one of %s", tok[0], tok[1],
 				    k == PK_TARGET ? "qemu, host" :
 				    k == PK_FLAVOUR ? "default, debug, kasan" :
 				    k == PK_KVM ? "vhe, nvhe" :
-				    k == PK_CLOCK ? "icount, realtime" : "sequential, interleaved");
+				    k == PK_CLOCK ? "icount, realtime" :
+				    k == PK_FAULT_TIMING ? "on, off" : "sequential, interleaved");
 		free(*dst);
 		*dst = xstrdup(tok[1]);
 		return true;
@@ -495,8 +558,10 @@ static bool parse_line(struct ctx *c, struct plan *p, char **tok, int ntok)
 				      sizeof(collector_names) / sizeof(collector_names[0]),
 				      &p->collectors, &p->ncollectors);
 	case PK_STRATEGIES:
-		return parse_list_key(c, "strategies", tok, ntok, strategy_names, S2_NR_STRATEGIES,
-				      &p->strategies, &p->nstrategies);
+		return parse_list_key(c, "strategies", tok, ntok, plan_strategy_names,
+				      S2_NR_STRATEGIES + 1, &p->strategies, &p->nstrategies);
+	case PK_KERNEL:
+		return parse_kernels(c, tok + 1, ntok - 1, &p->kernels, &p->nkernels);
 	case PK_REPS:
 		if (!one_value(c, tok[0], ntok))
 			return false;
@@ -677,6 +742,38 @@ bool plan_load(const char *file, const struct plan_overrides *ov, struct plan *p
 		p->clock = xstrdup("realtime");
 	}
 	set_default(&p->clock, "icount");
+	if (ov && ov->kernel) {
+		struct ctx oc = { .file = "--kernel", .err = err, .errlen = errlen };
+		char *kv[1] = { (char *)ov->kernel };
+
+		for (size_t i = 0; i < p->nkernels; i++)
+			free(p->kernels[i]);
+		free(p->kernels);
+		p->kernels = NULL;
+		p->nkernels = 0;
+		if (!parse_kernels(&oc, kv, 1, &p->kernels, &p->nkernels)) {
+			char *colon = strstr(err, ":0: ");
+
+			if (colon)
+				memmove(colon + 1, colon + 3, strlen(colon + 3) + 1);
+			return false;
+		}
+		p->key_line[PK_KERNEL] = -1;
+	}
+	if (!strcmp(p->target, "host") && p->key_line[PK_KERNEL]) {
+		if (p->key_line[PK_KERNEL] < 0)
+			snprintf(err, errlen, "--kernel: target host runs this machine's kernel");
+		else
+			snprintf(err, errlen, "%s:%d: kernel is for target qemu; target host runs "
+				 "this machine's kernel", p->file, p->key_line[PK_KERNEL]);
+		return false;
+	}
+	if (!p->nkernels) {
+		p->kernels = xcalloc(1, sizeof(char *));
+		p->kernels[0] = xstrdup(!strcmp(p->target, "host") ? "running" : "series");
+		p->nkernels = 1;
+	}
+	set_default(&p->fault_timing, "on");
 	if (ov && ov->flavour) {
 		if (!IN(ov->flavour, flavour_names)) {
 			snprintf(err, errlen, "--flavour: '%s' is not default, debug or kasan", ov->flavour);
@@ -761,6 +858,10 @@ void plan_free(struct plan *p)
 	free(p->target);
 	free(p->flavour);
 	free(p->clock);
+	for (size_t i = 0; i < p->nkernels; i++)
+		free(p->kernels[i]);
+	free(p->kernels);
+	free(p->fault_timing);
 	free(p->kvm);
 	for (size_t i = 0; i < p->ncollectors; i++)
 		free(p->collectors[i]);
@@ -1017,6 +1118,16 @@ static void summary(FILE *f, const struct plan *p, const struct plan_expansion *
 		fprintf(f, " (%s kernel, KVM %s, %ld CPUs, %s)", p->flavour,
 			!strcmp(p->kvm, "vhe") ? "VHE" : "nVHE", p->cpus, p->memory);
 	fprintf(f, ", clock %s", p->clock);
+	if (strcmp(p->target, "host")) {
+		fprintf(f, ", kernel ");
+		for (size_t i = 0; i < p->nkernels; i++)
+			fprintf(f, "%s%s", i ? (i + 1 == p->nkernels ? " and " : ", ") : "",
+				p->kernels[i]);
+		if (p->nkernels > 1)
+			fprintf(f, " (one run each)");
+	}
+	if (strcmp(p->fault_timing, "on"))
+		fprintf(f, ", fault timing off");
 	if (p->collect && p->ncollectors == 1 && !strcmp(p->collectors[0], "detail"))
 		fprintf(f, "; collected reps in the collector's detail tier (s2collect --faults)");
 	if (p->collect && (p->ncollectors > 1 || !strcmp(p->collectors[0], "bpftrace"))) {
@@ -1097,6 +1208,8 @@ static bool write_run(const char *run, const struct plan *p, const struct plan_e
 		json_object_set_new(m, "collectors", str_array(p->collectors, p->ncollectors));
 		json_object_set_new(m, "order", json_string(p->order));
 		json_object_set_new(m, "clock", json_string(p->clock));
+		json_object_set_new(m, "kernels", str_array(p->kernels, p->nkernels));
+		json_object_set_new(m, "fault_timing", json_string(p->fault_timing));
 	}
 	if (!m) {
 		snprintf(err, errlen, "out of memory");
@@ -1181,8 +1294,11 @@ static bool write_run(const char *run, const struct plan *p, const struct plan_e
 	for (size_t i = 0; i < p->nprofiles; i++)
 		fprintf(mem, "%s%s", i ? " " : "", p->profiles[i]);
 	fprintf(mem, "'\nS2B_CPUS=%ld\nS2B_MEMORY=%s\nS2B_TIMEOUT=%ld\nS2B_CELLS=%zu\nS2B_COLLECTOR=%s\n"
-		"S2B_CLOCK=%s\n", p->cpus, p->memory, p->timeout, x->ncells, p->collectors[0],
-		p->clock);
+		"S2B_CLOCK=%s\nS2B_FAULT_TIMING=%s\nS2B_KERNELS='", p->cpus, p->memory, p->timeout,
+		x->ncells, p->collectors[0], p->clock, p->fault_timing);
+	for (size_t i = 0; i < p->nkernels; i++)
+		fprintf(mem, "%s%s", i ? " " : "", p->kernels[i]);
+	fprintf(mem, "'\n");
 	/* bpftrace runs from the Debian root file system (launch -r, s2chroot) */
 	for (size_t t = 0; t < p->ncollectors; t++)
 		if (p->collect && !strcmp(p->collectors[t], "bpftrace"))
@@ -1198,7 +1314,8 @@ static void plan_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: s2bench plan check PLAN\n"
-		"       s2bench plan expand [--target T] [--profile LIST] [--flavour F] [--clock C] PLAN RUN\n"
+		"       s2bench plan expand [--target T] [--profile LIST] [--flavour F] [--clock C]\n"
+		"                           [--kernel K] PLAN RUN\n"
 		"       s2bench env FILE KEY=VALUE|KEY:=JSON...   (env.json: its own command)\n\n"
 		"check   parse and expand PLAN (bench/README.md) and print what it would run;\n"
 		"        a bad plan is one line PLAN:LINE: what is wrong, exit 2\n"
@@ -1210,6 +1327,8 @@ static void plan_usage(FILE *f)
 		"  --flavour F          kernel flavour instead of the plan's (default, debug, kasan)\n"
 		"  --clock C            icount | realtime instead of the plan's (target qemu;\n"
 		"                       a host has only realtime)\n"
+		"  --kernel K           one kernel spec instead of the plan's list (series,\n"
+		"                       series:N, upstream, BASE+PATCHES, image:DIR)\n"
 		"env     write FILE as a JSON object (schema %s) of the given keys;\n"
 		"        dots in KEY nest objects; KEY:=JSON takes a JSON value\n"
 		"  -h, --help           this help\n", ENV_SCHEMA);
@@ -1310,6 +1429,7 @@ int cmd_plan(int argc, char **argv)
 		{ "profile", required_argument, NULL, 'p' },
 		{ "flavour", required_argument, NULL, 'f' },
 		{ "clock", required_argument, NULL, 'c' },
+		{ "kernel", required_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -1350,6 +1470,7 @@ int cmd_plan(int argc, char **argv)
 		case 'p': ov.profiles = optarg; break;
 		case 'f': ov.flavour = optarg; break;
 		case 'c': ov.clock = optarg; break;
+		case 'k': ov.kernel = optarg; break;
 		case 'h': plan_usage(stdout); return S2BENCH_EXIT_OK;
 		case ':': s2b_err("plan %s: %s needs a value", sub, argv[optind - 1]);
 			return S2BENCH_EXIT_USAGE;
@@ -1362,8 +1483,8 @@ int cmd_plan(int argc, char **argv)
 		s2b_err("plan %s: need %s (see s2bench plan -h)", sub, expand ? "PLAN RUN" : "PLAN");
 		return S2BENCH_EXIT_USAGE;
 	}
-	if (!expand && (ov.target || ov.profiles || ov.flavour || ov.clock)) {
-		s2b_err("plan check: --target, --profile, --flavour and --clock are for expand");
+	if (!expand && (ov.target || ov.profiles || ov.flavour || ov.clock || ov.kernel)) {
+		s2b_err("plan check: --target, --profile, --flavour, --clock and --kernel are for expand");
 		return S2BENCH_EXIT_USAGE;
 	}
 	if (!plan_load(argv[optind], &ov, &p, err, sizeof(err)) ||

@@ -34,7 +34,8 @@ struct plan_workload {
 /* Where a key was set (0: not in the plan, the default holds). */
 enum plan_key {
 	PK_TARGET, PK_PROFILE, PK_FLAVOUR, PK_KVM, PK_STRATEGIES, PK_REPS, PK_COLLECT,
-	PK_SEED, PK_TIMEOUT, PK_CPUS, PK_MEMORY, PK_WORKLOAD, PK_COLLECTOR, PK_ORDER, PK_CLOCK, NR_PLAN_KEYS,
+	PK_SEED, PK_TIMEOUT, PK_CPUS, PK_MEMORY, PK_WORKLOAD, PK_COLLECTOR, PK_ORDER, PK_CLOCK,
+	PK_KERNEL, PK_FAULT_TIMING, NR_PLAN_KEYS,
 };
 
 struct plan {
@@ -43,6 +44,9 @@ struct plan {
 	int key_line[NR_PLAN_KEYS];
 	char *target, *flavour, *kvm, *memory;
 	char *clock;		/* icount | realtime (run.h's run_clock()) */
+	char **kernels;		/* kernel specs (target/common.sh): one run each */
+	size_t nkernels;
+	char *fault_timing;	/* on | off: kvm.stage2_fault_timing in the cells */
 	char **collectors;	/* what runs beside collected reps, each in its own reps:
 				 * default, detail (s2collect's tiers), bpftrace */
 	size_t ncollectors;
@@ -83,7 +87,7 @@ struct plan_expansion {
 
 /* What the command line may override (NULL: the plan's). */
 struct plan_overrides {
-	const char *target, *profiles, *flavour, *clock;
+	const char *target, *profiles, *flavour, *clock, *kernel;
 };
 
 bool plan_load(const char *file, const struct plan_overrides *ov, struct plan *p,

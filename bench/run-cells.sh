@@ -56,6 +56,21 @@ detail) collector_opts=-F ;;
 default | bpftrace | '') collector_opts= ;;
 *) echo "run-cells: run.env: unknown collector tier '$collector_tier'" >&2; exit 2 ;;
 esac
+# The kernel's fault timing (plan key fault_timing, default on): the
+# s2_fault_time_ns and s2_fault_hist stats, off by default in the kernel
+# (kvm.stage2_fault_timing). A kernel without the series has no parameter,
+# and nothing to time.
+fault_timing=$(sed -n 's/^S2B_FAULT_TIMING=//p' run.env 2>/dev/null)
+ft_param=/sys/module/kvm/parameters/stage2_fault_timing
+case $fault_timing in
+on | '') ft_value=Y ;;
+off) ft_value=N ;;
+*) echo "run-cells: run.env: fault timing '$fault_timing' is not on or off" >&2; exit 2 ;;
+esac
+if [ -w $ft_param ]; then
+	echo $ft_value >$ft_param ||
+		{ echo "run-cells: could not set $ft_param to $ft_value" >&2; exit 2; }
+fi
 # bpftrace: in the emulated target from the Debian root file system
 # (launch -r; s2chroot), on a host its own. The script sits in the run
 # directory (run-plan.sh puts it there).

@@ -34,6 +34,13 @@ every cell (bench/run-cells.sh), then s2bench table and s2bench report.
                                workloads (x86_64, or arm64 on the patched kernel)
   --profile LIST       CPU profiles instead of the plan's (max, neoverse-n1)
   --flavour F          kernel flavour instead of the plan's (default, debug, kasan)
+  --kernel K           the kernel under test instead of the plan's (qemu only;
+                       a plan listing several runs each: bench/run-kernels.sh):
+                         series      $KSRC_PKG + kernel-patches/series
+                         series:N    its first N patches (series:0 = upstream)
+                         upstream    $KSRC_PKG as Debian ships it
+                         BASE+PATH   BASE plus a directory of patches or an mbox
+                         image:DIR   a prebuilt Image and vmlinux
   --clock C            icount | realtime instead of the plan's (qemu only):
                          icount    time is the emulated instruction count:
                                    the same in every boot (decisions), blind
@@ -53,10 +60,11 @@ USAGE
 
 bad() { say "$*"; exit 2; }
 
-plan=default target= profiles= flavour= clock= resume= out=$ROOT/results
+plan=default target= profiles= flavour= clock= kernel= resume= out=$ROOT/results
+orig_args=("$@")
 while [ $# -gt 0 ]; do
 	case $1 in
-	--plan | --target | --profile | --flavour | --clock | --resume | --out)
+	--plan | --target | --profile | --flavour | --clock | --kernel | --resume | --out)
 		[ $# -ge 2 ] || bad "$1 needs a value (see -h)"
 		case $1 in
 		--plan) plan=$2 ;;
@@ -64,11 +72,12 @@ while [ $# -gt 0 ]; do
 		--profile) profiles=$2 ;;
 		--flavour) flavour=$2 ;;
 		--clock) clock=$2 ;;
+		--kernel) kernel=$2 ;;
 		--resume) resume=$2 ;;
 		--out) out=$2 ;;
 		esac
 		shift 2 ;;
-	--plan=* | --target=* | --profile=* | --flavour=* | --clock=* | --resume=* | --out=*)
+	--plan=* | --target=* | --profile=* | --flavour=* | --clock=* | --kernel=* | --resume=* | --out=*)
 		set -- "${1%%=*}" "${1#*=}" "${@:2}" ;;
 	-h | --help) usage; exit 0 ;;
 	*) bad "unknown argument '$1' (see -h)" ;;
@@ -84,8 +93,8 @@ S2BENCH=$ROOT/bench/.output/s2bench
 if [ -n "$resume" ]; then
 	[ -f "$resume/manifest.json" ] && [ -f "$resume/run.env" ] && [ -f "$resume/cells.txt" ] ||
 		bad "--resume: $resume is not an expanded run (no manifest.json, run.env, cells.txt)"
-	[ "$plan$target$profiles$flavour$clock" = default ] ||
-		bad "--resume: the run's plan, target, profiles, flavour and clock are fixed; give only --resume"
+	[ "$plan$target$profiles$flavour$clock$kernel" = default ] ||
+		bad "--resume: the run's plan, target, profiles, flavour, clock and kernel are fixed; give only --resume"
 	run=$(cd "$resume" && pwd)
 else
 	if [ -f "$plan" ]; then
@@ -103,12 +112,23 @@ else
 	[ -n "$profiles" ] && args+=(--profile "$profiles")
 	[ -n "$flavour" ] && args+=(--flavour "$flavour")
 	[ -n "$clock" ] && args+=(--clock "$clock")
+	[ -n "$kernel" ] && args+=(--kernel "$kernel")
 	"$S2BENCH" plan expand "${args[@]}" "$planfile" "$run" >&2 || exit 2
+	# Several kernels: one run each, then compared (bench/run-kernels.sh).
+	nk=$(. "$run/run.env"; set -- $S2B_KERNELS; echo $#)
+	if [ "$nk" -gt 1 ]; then
+		rm -rf "$run"
+		say "the plan lists $nk kernels: one run each (bench/run-kernels.sh)"
+		exec "$ROOT/bench/run-kernels.sh" "${orig_args[@]}"
+	fi
 fi
 # S2B_PLAN S2B_TARGET S2B_FLAVOUR S2B_KVM S2B_PROFILES S2B_CPUS S2B_MEMORY S2B_TIMEOUT S2B_CELLS
 # S2B_CLOCK (runs expanded before it: realtime)
 . "$run/run.env"
 S2B_CLOCK=${S2B_CLOCK:-realtime}
+# Runs expanded before the kernel key: the shipped series.
+S2B_KERNELS=${S2B_KERNELS:-series}
+S2B_FAULT_TIMING=${S2B_FAULT_TIMING:-on}
 say "run directory: $run"
 mkdir -p "$run/cells" "$run/boots"
 
@@ -150,14 +170,37 @@ write_env() {
 		"host.arch=$(uname -m)" "host.kernel=$(uname -r)" "$@"
 }
 
+# What a kernel directory's info file says about KEY (unavailable: why).
+kinfo() {
+	local v
+	if [ -f "$RUN_KDIR/info" ]; then
+		v=$(sed -n "s/^$1: //p" "$RUN_KDIR/info" | head -n 1)
+		echo "${v:-unavailable: not in $RUN_KDIR/info}"
+	else
+		echo "unavailable: a prebuilt kernel ($S2B_KERNELS) has no s2perf info file"
+	fi
+}
+
 env_qemu() {
-	local file=$1 qv
+	local file=$1 qv rel cfg patches
 	qv=$(qemu-system-aarch64 --version | head -n 1)
-	write_env "$file" "kernel.release=$(sed -n 's/^release: //p' "$KDIR/info")" \
-		"kernel.flavour=$S2B_FLAVOUR" "kernel.series=$(sed -n 's/^series: //p' "$KDIR/info")" \
-		"kernel.source=$(sed -n 's/^source: //p' "$KDIR/info")" \
-		"kernel.config_sha256=$(sha256sum <"$KDIR/config" | cut -c1-64)" \
-		"kernel.dir=$KDIR" "initramfs=$INITRD" "qemu.version=$qv" \
+	rel=$(kinfo release)
+	if [ ! -f "$RUN_KDIR/info" ]; then
+		rel=$(strings -n 16 "$RUN_KDIR/Image" 2>/dev/null | sed -n 's/^Linux version \([^ ]*\).*/\1/p' | head -n 1)
+		rel=${rel:-unavailable: no version string in $RUN_KDIR/Image}
+	fi
+	cfg="unavailable: no $RUN_KDIR/config"
+	[ -f "$RUN_KDIR/config" ] && cfg=$(sha256sum <"$RUN_KDIR/config" | cut -c1-64)
+	# The patches applied, in order: "name sha256-prefix" each.
+	patches=$( (sed -n 's/^patch: //p' "$RUN_KDIR/info" 2>/dev/null || true) |
+		sed 's/[\\"]/\\&/g; s/.*/"&"/' | paste -sd, | sed 's/^/[/; s/$/]/')
+	write_env "$file" "kernel.release=$rel" "kernel.spec=$S2B_KERNELS" \
+		"kernel.flavour=$S2B_FLAVOUR" "kernel.series=$(kinfo series)" \
+		"kernel.patches=$(kinfo patches)" "kernel.patch_count=$(kinfo patch_count)" \
+		"kernel.patch_list:=$patches" "kernel.config_missing=$(kinfo config_missing)" \
+		"kernel.source=$(kinfo source)" \
+		"kernel.config_sha256=$cfg" "fault_timing=$S2B_FAULT_TIMING" \
+		"kernel.dir=$RUN_KDIR" "initramfs=$INITRD" "qemu.version=$qv" \
 		"qemu.profiles=$S2B_PROFILES" "qemu.kvm_mode=$S2B_KVM" \
 		"qemu.cpus:=$S2B_CPUS" "qemu.memory=$S2B_MEMORY"
 }
@@ -186,8 +229,8 @@ record_env() {
 		f=$run/env-resume-$(date -u +%Y%m%dT%H%M%SZ).json
 		"env_$kind" "$f"
 		local a b
-		a=$(grep -E '"(release|config_sha256|series)"' "$run/env.json" | tr -d ' ')
-		b=$(grep -E '"(release|config_sha256|series)"' "$f" | tr -d ' ')
+		a=$(grep -E '"(release|config_sha256|series|patches)"' "$run/env.json" | tr -d ' ')
+		b=$(grep -E '"(release|config_sha256|series|patches)"' "$f" | tr -d ' ')
 		[ "$a" = "$b" ] || say "warning: the kernel differs from the run's start (see $f): this run mixes two kernels"
 	else
 		"env_$kind" "$f"
@@ -248,7 +291,7 @@ boot_once() {
 	seen=$(cat "$run/runner.log" 2>/dev/null | wc -l)
 	# bpftrace cells: the Debian root file system and the script
 	[ "${S2B_ROOTFS:-}" = 1 ] && nv+=(-r "$ROOTFS" -I "$ROOT/bpf/s2faults.bt")
-	"$ROOT/target/launch" -k "$KDIR" -i "$INITRD" -o "$run" -p "$p" "${nv[@]}" \
+	"$ROOT/target/launch" -k "$RUN_KDIR" -i "$INITRD" -o "$run" -p "$p" "${nv[@]}" \
 		-c "$S2B_CPUS" -C "$S2B_CLOCK" -m "$S2B_MEMORY" -t $((slow * left * S2B_TIMEOUT + 600)) \
 		-I "$ROOT/bench/run-cells.sh" -- sh run-cells.sh . "$p" >"$out" &
 	launch_pid=$!
@@ -285,6 +328,15 @@ boot_once() {
 
 run_qemu() {
 	build_all "$S2B_FLAVOUR"
+	# The workloads, selftests and collector are built against the
+	# series' headers (its UAPI and stats); the kernel booted is the run's.
+	RUN_KDIR=$KDIR
+	if [ "$S2B_KERNELS" != series ]; then
+		say "kernel under test: $S2B_KERNELS"
+		RUN_KDIR=$("$ROOT/target/build-kernel.sh" -k "$S2B_KERNELS" -f "$S2B_FLAVOUR" | tail -n 1) &&
+			[ -f "$RUN_KDIR/Image" ] ||
+			bad "kernel $S2B_KERNELS: not built (the lines above say which step; the log is in $S2PERF_CACHE/build/)"
+	fi
 	ROOTFS=
 	[ "${S2B_ROOTFS:-}" = 1 ] && ROOTFS=$("$ROOT/target/build-rootfs.sh" | tail -n 1)
 	record_env qemu
@@ -342,6 +394,7 @@ run_host() {
 		bins=$GDIR/guests:$STDIR/kvm:$BDIR/bpf ;;
 	*) bad "target host: no native build for $(uname -m)" ;;
 	esac
+	RUN_KDIR=
 	record_env host
 	cp "$ROOT/bench/run-cells.sh" "$run/"
 	if [ "${S2B_ROOTFS:-}" = 1 ]; then

@@ -266,6 +266,25 @@ bool run_load_cells(const char *dir, struct run *r, char *err, size_t errlen)
 	return true;
 }
 
+const char *run_kernel(const struct run *r, char *buf, size_t len)
+{
+	json_t *k = json_object_get(r->env, "kernel");
+	const char *spec = json_string_value(json_object_get(k, "spec"));
+	const char *rel = json_string_value(json_object_get(k, "release"));
+	const char *pat = json_string_value(json_object_get(k, "patches"));
+	const char *ser = json_string_value(json_object_get(k, "series"));
+
+	if (!rel)
+		snprintf(buf, len, "unrecorded (no kernel.release in env.json)");
+	else if (!spec && !strcmp(json_string_value(json_object_get(r->env, "target")) ?: "", "host"))
+		snprintf(buf, len, "the host's %s", rel);
+	else if (!spec)	/* runs made before the kernel key: the shipped series */
+		snprintf(buf, len, "series (%s, series %s)", rel, ser ? ser : "unrecorded");
+	else
+		snprintf(buf, len, "%s (%s, patches %s)", spec, rel, pat ? pat : "unrecorded");
+	return buf;
+}
+
 const struct cell *run_cell(const struct run *r, const char *id)
 {
 	char *end;

@@ -89,6 +89,11 @@ bool clock_known(const char *name);
 const char *clock_meaning(const char *clock);
 
 /* Load DIR/manifest.json and DIR/metrics.csv (and env.json if present). */
+/*
+ * The kernel a run ran on, for people, from env.json: "series:3 (6.12.118-
+ * s2perf, patches 0123abcd...)", "host kernel 6.8.0" or "unrecorded".
+ */
+const char *run_kernel(const struct run *r, char *buf, size_t len);
 bool run_load(const char *dir, struct run *r, char *err, size_t errlen);
 /*
  * Only the manifest, env.json and each cell's status (cells/<id>/status,

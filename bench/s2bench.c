@@ -41,6 +41,7 @@ static const struct subcommand {
 	  "the run's documents -> RUN/metrics.csv, cells.csv, unavailable.csv" },
 	{ "report", cmd_report, "RUN", "metrics.csv -> report.txt, report.md, report.html, plots/" },
 	{ "compare", cmd_compare, "BASE NEW", "two runs side by side; exit 1 on a gated regression" },
+	{ "kernels", cmd_kernels, "SET", "one plan on several kernels: each against the one before and the first" },
 	{ "kcidb", cmd_kcidb, "RUN", "the run as KernelCI KCIDB JSON (one test per metric)" },
 	{ "stats", cmd_stats, "...", "the statistics on samples given on the command line (JSON)" },
 	{ "simulate", cmd_simulate, "...", "A/A false-positive and planted-shift detection rates" },

@@ -17,6 +17,7 @@ int cmd_table(int argc, char **argv);	 /* table.c */
 int cmd_report(int argc, char **argv);	 /* report.c */
 int cmd_compare(int argc, char **argv);	 /* compare.c */
 int cmd_kcidb(int argc, char **argv);	 /* kcidb.c */
+int cmd_kernels(int argc, char **argv);	 /* kernels.c */
 int cmd_stats(int argc, char **argv);	 /* stats_cmd.c */
 int cmd_simulate(int argc, char **argv); /* stats_cmd.c */
 

@@ -21,6 +21,15 @@
 _Static_assert(sizeof((const char *[]){ S2_STRATEGY_NAMES }) / sizeof(const char *) ==
 	       S2_NR_STRATEGIES, "S2_NR_STRATEGIES does not count S2_STRATEGY_NAMES");
 
+/*
+ * Not a strategy of the kernel: "select none". The workload leaves
+ * kvm.stage2_strategy alone and runs with the kernel's own locking: a
+ * kernel without this series (upstream, another version, a developer's
+ * tree), or the series' default. It names cells that are to be compared
+ * across kernels (bench/README.md, "Kernels").
+ */
+#define S2_STRATEGY_UPSTREAM "upstream"
+
 /* The kernel's number of strategy @name, or -1 if there is none. */
 static inline int s2_strategy_index(const char *name)
 {

@@ -110,7 +110,8 @@ static void usage(const struct s2wl *wl, const struct s2wl_cli *cli)
 	       p->iterations, p->write_pct,
 	       p->access == S2WL_RANDOM ? "random" : "sequential", p->seed);
 	snprintf(strategy, sizeof(strategy), "stage-2 locking strategy for this VM: %s (needs "
-		 "the s2perf kernel; default: the kernel's current kvm.stage2_strategy)",
+		 "the s2perf kernel), or " S2_STRATEGY_UPSTREAM " (select none: the kernel's own "
+		 "locking, on any kernel; the default)",
 		 s2_strategy_list(names, sizeof(names), NULL));
 	printf("  -S, --strategy NAME  ");
 	print_wrapped(strategy, 23, 23);
@@ -192,9 +193,13 @@ void s2wl_parse_args(struct s2wl *wl, const struct s2wl_cli *cli, int argc, char
 			wl->p.pin = optarg;
 			break;
 		case 'S':
+			if (!strcmp(optarg, S2_STRATEGY_UPSTREAM)) {
+				wl->p.strategy = NULL;
+				break;
+			}
 			if (s2_strategy_index(optarg) < 0)
-				s2wl_bad_arg(wl, "-S: '%s' is not %s", optarg,
-					     s2_strategy_list(names, sizeof(names), "or"));
+				s2wl_bad_arg(wl, "-S: '%s' is not %s or " S2_STRATEGY_UPSTREAM, optarg,
+					     s2_strategy_list(names, sizeof(names), NULL));
 			wl->p.strategy = optarg;
 			break;
 		case 'o':

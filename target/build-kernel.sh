@@ -7,11 +7,18 @@ S2PERF_TOOL=build-kernel
 
 usage() {
 	cat <<USAGE
-usage: target/build-kernel.sh [-f FLAVOUR] [-j N] [-C] [-h]
+usage: target/build-kernel.sh [-k KERNEL] [-f FLAVOUR] [-j N] [-C] [-h]
 
-Build (or reuse from the cache) the s2perf arm64 kernel and print the
-directory holding Image, vmlinux, config and headers/.
+Build (or reuse from the cache) an arm64 kernel for s2perf and print the
+directory holding Image, vmlinux, config, info and headers/.
 
+  -k KERNEL   the kernel under test                         (default: series)
+              series       $KSRC_PKG + kernel-patches/series
+              series:N     its first N patches (series:0 = upstream)
+              upstream     $KSRC_PKG with no patch
+              BASE+PATH    BASE plus a directory of git format-patch
+                           files (its 'series' file, else *.patch) or an mbox
+              image:DIR    prebuilt: DIR/Image and DIR/vmlinux, not built
   -f FLAVOUR  default | debug | kasan                      (default: default)
               debug adds PROVE_LOCKING, PROVE_RCU, DEBUG_ATOMIC_SLEEP,
               DEBUG_LIST; kasan adds generic KASAN on top of debug
@@ -20,17 +27,21 @@ directory holding Image, vmlinux, config and headers/.
   -h          this help
 
 Cache: \$S2PERF_CACHE (default /var/cache/s2perf). The key hashes the
-$KSRC_PKG version, kernel-patches/series and its patches, the config
+$KSRC_PKG version, the names and contents of the patches applied, the config
 fragments, the cross compiler and this script; nothing changed means no
 rebuild, a changed patch means an incremental rebuild in the same tree.
+A fragment option the tree lacks is listed in info (config_missing:);
+one the suite cannot work without (KVM, BPF, BTF, 9p, the console) fails.
 USAGE
 }
 
 flavour=default
 jobs=$(nproc)
 config_only=0
-while getopts "f:j:Ch" opt; do
+spec=series
+while getopts "k:f:j:Ch" opt; do
 	case $opt in
+	k) spec=$OPTARG ;;
 	f) flavour=$OPTARG ;;
 	j) jobs=$OPTARG ;;
 	C) config_only=1 ;;
@@ -45,10 +56,17 @@ kasan) frags=(s2perf.config s2perf-debug.config s2perf-kasan.config) ;;
 *) say "unknown flavour '$flavour' (default, debug, kasan)"; exit 2 ;;
 esac
 [[ $jobs =~ ^[1-9][0-9]*$ ]] || { say "-j wants a positive number, not '$jobs'"; exit 2; }
+kernel_spec "$spec"
+if [ -n "$KSPEC_IMAGE" ]; then
+	# Prebuilt: nothing to build or cache; its own directory is the answer.
+	[ $config_only -eq 0 ] || { say "-C: image:DIR is prebuilt, there is nothing to configure"; exit 2; }
+	(cd "$KSPEC_IMAGE" && pwd)
+	exit 0
+fi
 
 kernel_key() {
 	{
-		echo "series $(series_key)"
+		echo "patches $KSPEC_KEY"
 		echo "flavour $flavour"
 		local f
 		for f in "${frags[@]}"; do
@@ -129,6 +147,14 @@ build() {
 	{
 		echo "source: $KSRC_PKG $(ksrc_version)"
 		echo "series: $(series_key)"
+		echo "kernel: $KSPEC"
+		echo "patches: $KSPEC_KEY"
+		echo "patch_count: ${#KSPEC_PATCHES[@]}"
+		local p
+		for p in "${KSPEC_PATCHES[@]}"; do
+			echo "patch: $(basename "$p") $(sha256sum <"$p" | cut -c1-16)"
+		done
+		echo "config_missing: ${CONFIG_MISSING:-none}"
 		echo "flavour: $flavour"
 		echo "release: $(cat "$bdir/include/config/kernel.release")"
 		echo "built: $(date -u +%FT%TZ) in $(elapsed "$start") s"
@@ -139,19 +165,25 @@ build() {
 }
 
 # merge_config warns but carries on when a symbol is dropped (an unmet
-# dependency); a kernel without, say, BTF or KVM is useless here, so fail.
+# dependency, or a tree that lacks it). A kernel without one of these is
+# useless here, so fail; any other is listed (CONFIG_MISSING, then info).
+ESSENTIAL_CONFIG=" CONFIG_KVM CONFIG_BPF_SYSCALL CONFIG_DEBUG_INFO_BTF CONFIG_BPF_EVENTS \
+CONFIG_BLK_DEV_INITRD CONFIG_9P_FS CONFIG_NET_9P_VIRTIO CONFIG_VIRTIO_PCI \
+CONFIG_SERIAL_AMBA_PL011_CONSOLE CONFIG_DEVTMPFS "
 check_config() {
 	local cfg=$1; shift
 	local bad=0 line sym
+	CONFIG_MISSING=
 	while IFS= read -r line; do
 		case $line in CONFIG_*=y) ;; *) continue ;; esac
 		sym=${line%%=*}
 		if ! grep -qx "$sym=y" "$cfg"; then
-			say "config: $sym=y was asked for but is not set (missing dependency?)"
-			bad=1
+			say "config: $sym=y was asked for but is not set (missing dependency, or the tree lacks it)"
+			CONFIG_MISSING="${CONFIG_MISSING:+$CONFIG_MISSING }$sym"
+			case $ESSENTIAL_CONFIG in *" $sym "*) bad=1 ;; esac
 		fi
 	done < <(cat "$@")
-	[ $bad -eq 0 ] || die "config fragment not fully applied"
+	[ $bad -eq 0 ] || die "config fragment not applied: s2perf cannot work without ${CONFIG_MISSING}"
 }
 
 with_cache_lock build

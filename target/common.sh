@@ -65,7 +65,118 @@ mark_fresh() {
 	echo "$SRC_HASH" >"$1/src.hash"
 }
 
-# Bring $S2PERF_CACHE/src/<version>/linux to pristine source plus the series.
+# ---- the kernel under test: a spec (build-kernel.sh -k, the plan key 'kernel') ----
+#   series        the shipped series on $KSRC_PKG (the default)
+#   series:N      its first N patches (series:0 is upstream)
+#   upstream      $KSRC_PKG as Debian ships it, no patch
+#   BASE+PATH     BASE (one of the above) plus the patches in PATH: a
+#                 directory (the names in its 'series' file, else every
+#                 *.patch in name order) or an mbox (git format-patch
+#                 --stdout, git send-email's file)
+#   image:DIR     a prebuilt kernel: DIR/Image, DIR/vmlinux (with BTF);
+#                 DIR/headers (UAPI) if the workloads are to be built on it
+# spec_error prints why SPEC is not one of these (nothing when it is).
+spec_error() {
+	local spec=$1 base extra n
+	case $spec in
+	image:?*) return 0 ;;
+	image:) echo "image: wants a directory (image:DIR)"; return 0 ;;
+	esac
+	base=${spec%%+*}
+	extra=
+	[ "$base" != "$spec" ] && extra=${spec#*+}
+	case $base in
+	series | upstream) ;;
+	series:*)
+		n=${base#series:}
+		[[ $n =~ ^[0-9]+$ ]] || { echo "'$base': series:N wants a patch count, not '$n'"; return 0; } ;;
+	*) echo "'$spec' is not a kernel (series, series:N, upstream, BASE+PATCHES, image:DIR)"; return 0 ;;
+	esac
+	if [ "$base" != "$spec" ] && [ -z "$extra" ]; then
+		echo "'$spec': nothing after '+' (a directory of patches or an mbox)"
+	fi
+	return 0
+}
+
+# kernel_spec SPEC: resolve SPEC into KSPEC (the spec), KSPEC_IMAGE (the
+# prebuilt directory, or empty), KSPEC_PATCHES (the patch files, in order)
+# and KSPEC_KEY (a hash of the source version and the patches' names and
+# contents). A bad spec exits 2 with one line.
+kernel_spec() {
+	local spec=${1:-series} err base extra n all=() p
+	err=$(spec_error "$spec")
+	[ -z "$err" ] || { say "kernel: $err"; exit 2; }
+	KSPEC=$spec KSPEC_IMAGE= KSPEC_PATCHES=() KSPEC_KEY=
+	if [ "${spec#image:}" != "$spec" ]; then
+		KSPEC_IMAGE=${spec#image:}
+		[ -f "$KSPEC_IMAGE/Image" ] || { say "kernel $spec: no $KSPEC_IMAGE/Image"; exit 2; }
+		[ -f "$KSPEC_IMAGE/vmlinux" ] ||
+			{ say "kernel $spec: no $KSPEC_IMAGE/vmlinux (its BTF is what the collector reads)"; exit 2; }
+		KSPEC_KEY=$(sha256sum <"$KSPEC_IMAGE/Image" | cut -c1-16)
+		return 0
+	fi
+	base=${spec%%+*}
+	extra=
+	[ "$base" != "$spec" ] && extra=${spec#*+}
+	mapfile -t all < <(series_patches)
+	case $base in
+	series) KSPEC_PATCHES=("${all[@]}") ;;
+	upstream) ;;
+	series:*)
+		n=$((10#${base#series:}))
+		[ "$n" -le ${#all[@]} ] ||
+			{ say "kernel $spec: the series has ${#all[@]} patches, not $n"; exit 2; }
+		KSPEC_PATCHES=("${all[@]:0:n}") ;;
+	esac
+	if [ -n "$extra" ]; then
+		local more=() list
+		list=$(extra_patches "$extra") || exit 2
+		[ -n "$list" ] && mapfile -t more <<<"$list"
+		[ ${#more[@]} -gt 0 ] || { say "kernel $spec: no patches in $extra"; exit 2; }
+		KSPEC_PATCHES+=("${more[@]}")
+	fi
+	KSPEC_KEY=$({
+		echo "src $(ksrc_version)"
+		for p in "${KSPEC_PATCHES[@]}"; do
+			echo "patch $(basename "$p") $(sha256sum <"$p" | cut -c1-64)"
+		done
+	} | sha256sum | cut -c1-16)
+}
+
+# extra_patches PATH: the patch files of a directory or an mbox, in order.
+extra_patches() {
+	local path=$1 line d
+	if [ -d "$path" ]; then
+		path=$(cd "$path" && pwd)
+		if [ -f "$path/series" ]; then
+			while IFS= read -r line || [ -n "$line" ]; do
+				line=${line%%#*}
+				line=$(printf '%s' "$line" | tr -d '[:space:]')
+				[ -n "$line" ] || continue
+				[ -f "$path/$line" ] || { say "kernel: $path/series names $line, which is not there"; exit 2; }
+				printf '%s\n' "$path/$line"
+			done <"$path/series"
+		else
+			find "$path" -maxdepth 1 -name '*.patch' -type f | LC_ALL=C sort
+		fi
+	elif [ -f "$path" ]; then
+		# An mbox: one file per mail, kept by content so the key is stable.
+		d=$S2PERF_CACHE/mbox/$(sha256sum <"$path" | cut -c1-16)
+		if [ ! -d "$d" ]; then
+			mkdir -p "$d.tmp.$$"
+			git mailsplit -o"$d.tmp.$$" "$path" >/dev/null ||
+				{ rm -rf "$d.tmp.$$"; say "kernel: $path is not an mbox of patches"; exit 2; }
+			mv "$d.tmp.$$" "$d" 2>/dev/null || rm -rf "$d.tmp.$$"
+		fi
+		find "$d" -maxdepth 1 -type f | LC_ALL=C sort
+	else
+		say "kernel: no patches at $path (a directory or an mbox)"
+		exit 2
+	fi
+}
+
+# Bring $S2PERF_CACHE/src/<version>/linux to pristine source plus the
+# patches of the kernel spec (kernel_spec; the shipped series by default).
 # The tree is a git repository whose first commit is the extracted tarball;
 # switching series resets only the files that differ, so their mtimes, and
 # thus the incremental rebuild, stay small. Caller holds the tree lock.
@@ -74,7 +185,8 @@ prepare_tree() {
 	ver=$(ksrc_version)
 	tree=$S2PERF_CACHE/src/$ver/linux
 	KSRC=$tree
-	want=$(series_key)
+	[ -n "${KSPEC_KEY:-}" ] || kernel_spec series
+	want=$KSPEC_KEY
 	if [ ! -d "$tree/.git" ]; then
 		say "extracting $KSRC_PKG $ver (about a minute)"
 		rm -rf "$S2PERF_CACHE/src/$ver"
@@ -95,7 +207,7 @@ prepare_tree() {
 	if [ "$(cat "$tree/.git/s2perf-series" 2>/dev/null)" = "$want" ]; then
 		return 0
 	fi
-	say "applying kernel-patches/series ($want)"
+	say "applying kernel $KSPEC: ${#KSPEC_PATCHES[@]} patch(es) ($want)"
 	# Build the patched tree as a commit on a scratch index, as git am
 	# would, then check it out: only files whose content changes are
 	# rewritten, so an unchanged file keeps its mtime and is not rebuilt.
@@ -120,7 +232,7 @@ prepare_tree() {
 				-c user.email=s2perf@localhost commit-tree \
 				"$(GIT_INDEX_FILE=$idx git -C "$tree" write-tree)" -p "$head")
 		n=$((n + 1))
-	done < <(series_patches)
+	done < <(printf '%s\n' "${KSPEC_PATCHES[@]}" | grep -v '^$')
 	rm -f "$idx" "$msg" "$S2PERF_CACHE/am.patch"
 	git -C "$tree" checkout -q -f --detach "$head"
 	git -C "$tree" clean -q -fdx

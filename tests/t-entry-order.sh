@@ -34,7 +34,8 @@ done
 cmds=("" "run" "run --plan quick" "report $ROOT/tests/data/runs/base"
 	"compare $ROOT/tests/data/runs/base $ROOT/tests/data/runs/shifted"
 	"kcidb $ROOT/tests/data/runs/base" "s2bench stats 1,2,3" "test" "selftests"
-	"soak" "fuzz" "kernel" "image" "rootfs" "host" "target -- true" "shell")
+	"soak" "fuzz" "kernel" "image" "rootfs" "host" "target -- true" "shell"
+	"kernels --series" "bisect --good 0 --bad 1")
 # Every case label of run.sh is in the list above (or needs no package).
 labels=$(sed -n '/^case \$cmd in/,/^esac/p' "$ROOT/run.sh" | grep -oE '^[a-z"|][a-z| "]*\)' |
 	tr -d ')" ' | tr '|' '\n' | grep -v '^$' | sort -u)
