@@ -50,6 +50,9 @@ static const struct wl_def {
 	{ "s2_unmap", "mup" },
 	{ "s2_split", "leE" },
 	{ "s2_exit", "nk" },
+	/* upstream's own performance tests (guests/s2_upstream.c): -t TEST, and
+	 * options passed on to it; -x: dirty_log_perf_test's memslot count */
+	{ "s2_upstream", "tx" },
 };
 #define NWORKLOADS (sizeof(workloads) / sizeof(workloads[0]))
 #define COMMON_OPTS "vbsiwArc"
@@ -264,6 +267,18 @@ static bool check_value(struct ctx *c, char letter, const char *v)
 		/* which powers of two are block sizes, the host's kernel decides (a skip) */
 		if (strcmp(v, "0") && (!parse_size(v, &u) || (u & (u - 1))))
 			return fail(c, "-E: '%s' is not 0 or a power-of-two size (e.g. 2M)", v);
+		return true;
+	case 't':
+		if (strcmp(v, "dirty_log_perf_test") && strcmp(v, "access_tracking_perf_test") &&
+		    strcmp(v, "kvm_page_table_test") && strcmp(v, "memslot_perf_test") &&
+		    strcmp(v, "demand_paging_test"))
+			return fail(c, "-t: '%s' is not an upstream test s2_upstream reads "
+				    "(dirty_log_perf_test, access_tracking_perf_test, "
+				    "kvm_page_table_test, memslot_perf_test, demand_paging_test)", v);
+		return true;
+	case 'x':
+		if (!parse_ll(v, 1, 32, &n))
+			return fail(c, "-x: '%s' is not a memslot count (1-32)", v);
 		return true;
 	case 'm':
 		if (strcmp(v, "dontneed") && strcmp(v, "mprotect"))
