@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# A kernel as a plan dimension (issue 19): the plan tests/data/plans/planted
+# runs on the shipped series and on the series plus one planted patch
+# (tests/data/kernel-planted: a 128-iteration loop at the top of
+# user_mem_abort(), about 400 instructions per fault that takes the slow
+# path), one run each in the instruction clock (./run.sh kernels). The
+# per-kernel report must find the planted patch where it acts and nowhere
+# else, with its size:
+#  - populate.time (every first touch is a slow-path fault) DIFFERENT and
+#    worse under rwlock and hypfast, by about 400 instructions x 1024
+#    faults of the run's base (within a factor 2: the loop's instruction
+#    count is the compiler's);
+#  - dirty.pass_time DIFFERENT and worse under rwlock (its write-protection
+#    faults take user_mem_abort()), not under hypfast (resolved in the exit
+#    fast path, which never calls it);
+#  - env.json names each run's kernel and its patches; compare says the
+#    kernels differ.
+# Also: bad kernel specs are one line and exit 2.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+FLAVOUR=${S2PERF_FLAVOUR:-debug}
+
+# Bad input first: cheap, and no build.
+for k in bogus series:x 'series+' 'upstream+/nonexistent' image:/nonexistent; do
+	rc=0
+	"$ROOT/target/build-kernel.sh" -k "$k" -f "$FLAVOUR" >"$OUT/bad.out" 2>"$OUT/bad.err" || rc=$?
+	[ $rc -eq 2 ] || fail "build-kernel -k '$k' exited $rc, not 2"
+	[ "$(wc -l <"$OUT/bad.err")" -eq 1 ] || fail "build-kernel -k '$k': not one line: $(cat "$OUT/bad.err")"
+	pass "build-kernel -k '$k': exit 2, $(cat "$OUT/bad.err")"
+done
+
+rc=0
+"$ROOT/bench/run-kernels.sh" --plan "$ROOT/tests/data/plans/planted" --flavour "$FLAVOUR" \
+	--kernel "series series+$ROOT/tests/data/kernel-planted" --out "$OUT" >"$OUT/kernels.out" 2>"$OUT/kernels.err" || rc=$?
+tail -n 30 "$OUT/kernels.err"
+cat "$OUT/kernels.out"
+[ $rc -eq 0 ] || fail "run-kernels exited $rc"
+set_dir=$(ls -d "$OUT"/planted-kernels-*)
+pass "two kernels run: $set_dir"
+
+python3 - "$set_dir" <<'PY'
+import json, os, sys
+s = sys.argv[1]
+rows = [l.rstrip("\n").split("\t") for l in open(os.path.join(s, "kernels.tsv"))]
+envs = [json.load(open(os.path.join(s, r[2], "env.json"))) for r in rows]
+k0, k1 = envs[0]["kernel"], envs[1]["kernel"]
+assert k0["spec"] == "series" and k1["spec"].startswith("series+"), (k0["spec"], k1["spec"])
+assert k0["patches"] != k1["patches"], "the two kernels have the same patches key"
+assert int(k1["patch_count"]) == int(k0["patch_count"]) + 1, (k0["patch_count"], k1["patch_count"])
+assert any("planted" in p for p in k1["patch_list"]), k1["patch_list"]
+assert envs[1]["fault_timing"] == "off", envs[1].get("fault_timing")
+print("ok: env.json: %s (%s patches) and %s (%s patches)" % (k0["spec"], k0["patch_count"],
+      k1["spec"], k1["patch_count"]))
+
+c = json.load(open(os.path.join(s, "compare", "1-vs-0.json")))
+assert c["kernels"]["same"] is False, c["kernels"]
+print("ok: compare says the kernels differ:", c["kernels"]["new"])
+def row(metric, strategy, cfg):
+    for r in c["rows"]:
+        if r["metric"] == metric and r["strategy"] == strategy and cfg in r["config"] \
+           and r["mode"] == "timed":
+            return r
+    raise SystemExit("FAIL: no row %s %s %s" % (metric, strategy, cfg))
+
+PLANTED = 128 * 3          # nop; subs; b.ne: instructions a fault
+FAULTS = 4 * 1024 * 1024 // 4096
+for st in ("rwlock", "hypfast"):
+    r = row("populate.time", st, "s2_populate")
+    est = r["shift"]["estimate"]
+    want = PLANTED * FAULTS / r["base"]["median"]
+    assert r["verdict"] == "DIFFERENT" and r["change"] == "regression", (st, r["verdict"], r["change"])
+    assert want / 2 <= est <= want * 2, "populate %s: %+.2f%%, the planted loop predicts %+.2f%%" % (
+        st, 100 * est, 100 * want)
+    print("ok: populate.time %s: %+.2f%% [%+.2f%%, %+.2f%%] (p_holm %.2g), planted loop predicts %+.2f%%"
+          % (st, 100 * est, 100 * r["shift"]["ci95"][0], 100 * r["shift"]["ci95"][1], r["p_holm"], 100 * want))
+r = row("dirty.pass_time", "rwlock", "s2_dirty")
+assert r["verdict"] == "DIFFERENT" and r["change"] == "regression", (r["verdict"], r["change"])
+print("ok: dirty.pass_time rwlock: %+.2f%% DIFFERENT" % (100 * r["shift"]["estimate"]))
+r = row("dirty.pass_time", "hypfast", "s2_dirty")
+assert r["verdict"] != "DIFFERENT", ("hypfast's dirty pass moved", r["shift"])
+print("ok: dirty.pass_time hypfast: %+.2f%% %s (its faults never reach user_mem_abort)"
+      % (100 * r["shift"]["estimate"], r["verdict"]))
+PY
+expect_grep '^kernel 1 .*series\+' "$set_dir/kernels.txt" "the report"
+expect_grep 'gated +populate\.time +s2_populate.* rwlock .*regression' "$set_dir/kernels.txt" "the report"
+pass "all checks"
