@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A kernel as a plan dimension (issue 19): the plan tests/data/plans/planted
+# A kernel as a plan dimension (issue 19): the plan tests/data/kernel-planted/planted
 # runs on the shipped series and on the series plus one planted patch
 # (tests/data/kernel-planted: a 128-iteration loop at the top of
 # user_mem_abort(), about 400 instructions per fault that takes the slow
@@ -30,7 +30,7 @@ for k in bogus series:x 'series+' 'upstream+/nonexistent' image:/nonexistent; do
 done
 
 rc=0
-"$ROOT/bench/run-kernels.sh" --plan "$ROOT/tests/data/plans/planted" --flavour "$FLAVOUR" \
+"$ROOT/bench/run-kernels.sh" --plan "$ROOT/tests/data/kernel-planted/planted" --flavour "$FLAVOUR" \
 	--kernel "series series+$ROOT/tests/data/kernel-planted" --out "$OUT" >"$OUT/kernels.out" 2>"$OUT/kernels.err" || rc=$?
 tail -n 30 "$OUT/kernels.err"
 cat "$OUT/kernels.out"

@@ -165,6 +165,8 @@ ROOTFS=$("$ROOT/target/build-rootfs.sh" | tail -n 1)
 
 cat >"$OUT/t.sh" <<'SH'
 export TERM=xterm
+# The latency columns read the kernel's fault clock: off by default.
+echo Y >/sys/module/kvm/parameters/stage2_fault_timing
 W="s2_dirty -q -S fastpath -v 2 -b 16M -i 10 -l clear"
 # The root file system's tmux needs a pty: devpts where s2chroot's /dev is.
 s2chroot true
