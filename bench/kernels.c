@@ -79,7 +79,7 @@ static size_t load_kernels(const char *set, struct kernel *k, char *err, size_t 
 				break;
 		}
 		(void)save;
-		if (nf < 4 || p || !*field[2]) {
+		if (nf < 4 || p || !*field[2] || !strcmp(field[2], "-")) {
 			snprintf(err, errlen, "%s:%zu: %s", path, n + 1, nf < 4 || p ?
 				 "not 4 tab-separated fields (index, spec, run, label)" :
 				 "no run directory: the set is not finished (run-kernels.sh --resume)");

@@ -121,8 +121,10 @@ else
 	fi
 	: >"$set/kernels.tsv"
 	n=0
+	# index, spec, run directory ('-' until it runs: read's IFS would
+	# merge two tabs), label
 	add() { # spec label
-		printf '%s\t%s\t%s\t%s\n' "$n" "$1" "" "$2" >>"$set/kernels.tsv"
+		printf '%s\t%s\t%s\t%s\n' "$n" "$1" - "$2" >>"$set/kernels.tsv"
 		n=$((n + 1))
 	}
 	if [ $series -eq 1 ] && [ -z "$series_dir" ]; then
@@ -187,6 +189,7 @@ rc=0
 for idx in "${!rows[@]}"; do
 	IFS=$'\t' read -r i spec rdir label <<<"${rows[$idx]}"
 	r=0
+	[ "$rdir" != - ] || rdir=
 	if [ -n "$rdir" ] && [ -f "$set/$rdir/metrics.csv" ]; then
 		say "kernel $((i + 1))/$nk: $spec: done ($rdir)"
 		continue
