@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A kernel as a plan dimension (issue 19): the plan tests/data/kernel-planted/planted
-# runs on the shipped series and on the series plus one planted patch
+# runs on upstream 6.12 (no patch), on the shipped series and on the series plus one planted patch
 # (tests/data/kernel-planted: a 128-iteration loop at the top of
 # user_mem_abort(), about 400 instructions per fault that takes the slow
 # path), one run each in the instruction clock (./run.sh kernels). The
@@ -14,7 +14,9 @@
 #    faults take user_mem_abort()), not under hypfast (resolved in the exit
 #    fast path, which never calls it);
 #  - env.json names each run's kernel and its patches; compare says the
-#    kernels differ.
+#    kernels differ;
+#  - upstream: its -S upstream cells run and pair with the series' (the
+#    step is compared), its rwlock and hypfast cells skip with the reason.
 # Also: bad kernel specs are one line and exit 2.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -31,7 +33,7 @@ done
 
 rc=0
 "$ROOT/bench/run-kernels.sh" --plan "$ROOT/tests/data/kernel-planted/planted" --flavour "$FLAVOUR" \
-	--kernel "series series+$ROOT/tests/data/kernel-planted" --out "$OUT" >"$OUT/kernels.out" 2>"$OUT/kernels.err" || rc=$?
+	--kernel "upstream series series+$ROOT/tests/data/kernel-planted" --out "$OUT" >"$OUT/kernels.out" 2>"$OUT/kernels.err" || rc=$?
 tail -n 30 "$OUT/kernels.err"
 cat "$OUT/kernels.out"
 [ $rc -eq 0 ] || fail "run-kernels exited $rc"
@@ -43,7 +45,17 @@ import json, os, sys
 s = sys.argv[1]
 rows = [l.rstrip("\n").split("\t") for l in open(os.path.join(s, "kernels.tsv"))]
 envs = [json.load(open(os.path.join(s, r[2], "env.json"))) for r in rows]
-k0, k1 = envs[0]["kernel"], envs[1]["kernel"]
+up = envs[0]["kernel"]
+assert up["spec"] == "upstream" and int(up["patch_count"]) == 0, up
+cells = open(os.path.join(s, rows[0][2], "cells.csv")).read().splitlines()
+skipped = [l for l in cells if ",rwlock," in l or ",hypfast," in l]
+assert skipped and all("cannot select stage-2 strategy" in l for l in skipped), skipped[:2]
+assert any(",upstream," in l and ",ok," in l for l in cells), cells[:3]
+c01 = json.load(open(os.path.join(s, "compare", "1-vs-0.json")))
+assert c01["summary"]["tested"] > 0 and all(r["strategy"] == "upstream" for r in c01["rows"]), c01["summary"]
+print("ok: upstream: rwlock and hypfast cells skipped (%d, with the reason), upstream cells compared "
+      "with the series' (%d rows tested)" % (len(skipped), c01["summary"]["tested"]))
+k0, k1 = envs[1]["kernel"], envs[2]["kernel"]
 assert k0["spec"] == "series" and k1["spec"].startswith("series+"), (k0["spec"], k1["spec"])
 assert k0["patches"] != k1["patches"], "the two kernels have the same patches key"
 assert int(k1["patch_count"]) == int(k0["patch_count"]) + 1, (k0["patch_count"], k1["patch_count"])
@@ -52,7 +64,7 @@ assert envs[1]["fault_timing"] == "off", envs[1].get("fault_timing")
 print("ok: env.json: %s (%s patches) and %s (%s patches)" % (k0["spec"], k0["patch_count"],
       k1["spec"], k1["patch_count"]))
 
-c = json.load(open(os.path.join(s, "compare", "1-vs-0.json")))
+c = json.load(open(os.path.join(s, "compare", "2-vs-1.json")))
 assert c["kernels"]["same"] is False, c["kernels"]
 print("ok: compare says the kernels differ:", c["kernels"]["new"])
 def row(metric, strategy, cfg):
@@ -81,6 +93,6 @@ assert r["verdict"] != "DIFFERENT", ("hypfast's dirty pass moved", r["shift"])
 print("ok: dirty.pass_time hypfast: %+.2f%% %s (its faults never reach user_mem_abort)"
       % (100 * r["shift"]["estimate"], r["verdict"]))
 PY
-expect_grep '^kernel 1 .*series\+' "$set_dir/kernels.txt" "the report"
+expect_grep '^kernel 2 .*series\+' "$set_dir/kernels.txt" "the report"
 expect_grep 'gated +populate\.time +s2_populate.* rwlock .*regression' "$set_dir/kernels.txt" "the report"
 pass "all checks"
