@@ -43,17 +43,6 @@ static void usage(FILE *f)
 		KERNELS_SCHEMA);
 }
 
-static char *xstrdup(const char *s)
-{
-	char *d = strdup(s);
-
-	if (!d) {
-		s2b_err("kernels: out of memory");
-		exit(S2BENCH_EXIT_USAGE);
-	}
-	return d;
-}
-
 /* SET/kernels.tsv: index, spec, run directory, label; tab-separated. */
 static size_t load_kernels(const char *set, struct kernel *k, char *err, size_t errlen)
 {

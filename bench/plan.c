@@ -124,28 +124,6 @@ static bool __attribute__((format(printf, 2, 3))) fail(struct ctx *c, const char
 	return false;
 }
 
-static void *xcalloc(size_t n, size_t size)
-{
-	void *p = calloc(n ? n : 1, size);
-
-	if (!p) {
-		s2b_err("out of memory");
-		exit(S2BENCH_EXIT_USAGE);
-	}
-	return p;
-}
-
-static char *xstrdup(const char *s)
-{
-	char *d = strdup(s);
-
-	if (!d) {
-		s2b_err("out of memory");
-		exit(S2BENCH_EXIT_USAGE);
-	}
-	return d;
-}
-
 /* ---- values ---- */
 
 /*

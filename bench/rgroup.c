@@ -14,6 +14,7 @@
 #include <gsl/gsl_cdf.h>
 
 #include "report.h"
+#include "s2bench.h"
 #include "s2strategy.h"
 
 char *rvstrf(const char *fmt, va_list ap)
@@ -47,14 +48,6 @@ json_t *rjson_take(char *s)
 
 	free(s);
 	return j;
-}
-
-static void *xrealloc(void *p, size_t n)
-{
-	p = realloc(p, n ? n : 1);
-	if (!p)
-		abort();
-	return p;
 }
 
 static const struct cell *first_cell_of(const struct rset *s, const char *config)

@@ -21,6 +21,13 @@ int cmd_kernels(int argc, char **argv);	 /* kernels.c */
 int cmd_stats(int argc, char **argv);	 /* stats_cmd.c */
 int cmd_simulate(int argc, char **argv); /* stats_cmd.c */
 
+#include <stddef.h>
+
+/* xalloc.c: out of memory says so and exits 2; never NULL. */
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+
 /* One line on stderr, prefixed "s2bench: ". */
 void s2b_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

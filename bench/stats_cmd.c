@@ -24,19 +24,6 @@
 #include "s2bench.h"
 #include "stats.h"
 
-/* Out of memory is not an input error: no caller could carry on. */
-static void *xcalloc(size_t n, size_t size)
-{
-	void *p = calloc(n ? n : 1, size);
-
-	if (!p) {
-		fputs("s2bench: out of memory\n", stderr);
-		/* 1 is a finding to compare's callers: this is no answer */
-		exit(S2BENCH_EXIT_USAGE);
-	}
-	return p;
-}
-
 /* ---- input ---- */
 
 struct values {

@@ -244,7 +244,7 @@ int main(int argc, char **argv)
 	json_t *doc, *args, *unread, *figs, *tail;
 	int fd[2], status, rc;
 	pid_t pid;
-	FILE *in, *f;
+	FILE *in;
 
 	prog = argv[0] && strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0] ? argv[0] : prog;
 	for (int a = 1; a < argc; a++) {
@@ -317,13 +317,7 @@ int main(int argc, char **argv)
 
 	/* The parameter is global: set for the test's VMs, then restored. */
 	if (strategy) {
-		f = fopen(S2_PARAM_STRATEGY, "r");
-		if (f) {
-			if (!fgets(old, sizeof(old), f))
-				old[0] = 0;
-			old[strcspn(old, "\n")] = 0;
-			fclose(f);
-		}
+		s2_get_strategy(old, sizeof(old));
 		if (s2_set_strategy(strategy, why, sizeof(why))) {
 			snprintf(reason, sizeof(reason), "cannot select stage-2 strategy '%s': %s",
 				 strategy, why);

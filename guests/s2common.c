@@ -57,6 +57,19 @@ int s2_set_strategy(const char *name, char *why, size_t len)
 	return 0;
 }
 
+void s2_get_strategy(char *buf, size_t len)
+{
+	FILE *f = fopen(S2_PARAM_STRATEGY, "r");
+
+	buf[0] = 0;
+	if (!f)
+		return;
+	if (!fgets(buf, len, f))
+		buf[0] = 0;
+	buf[strcspn(buf, "\n")] = 0;
+	fclose(f);
+}
+
 int s2_vm_strategy(struct kvm_vm *vm, char *buf, size_t len)
 {
 	char path[128];

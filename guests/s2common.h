@@ -48,6 +48,8 @@ void __attribute__((noreturn)) s2_bad_option(const char *prog, int opt, char **a
  * on. Returns 0, or -1 with a reason in @why.
  */
 int s2_set_strategy(const char *name, char *why, size_t len);
+/* The current kvm.stage2_strategy into @buf ("" if there is none). */
+void s2_get_strategy(char *buf, size_t len);
 
 /*
  * The strategy @vm was created with, from its debugfs directory, into

@@ -347,7 +347,6 @@ void s2wl_create_vm(struct s2wl *wl, uint32_t ring_bytes)
 	uint64_t total_pages, start;
 	char why[256], old[32] = "";
 	int cpus[S2WL_MAX_VCPUS], ncpus = 0, i;
-	FILE *f;
 
 	wl->host_page_size = get_backing_src_pagesz(p->backing);
 	wl->page_size = vm_guest_mode_params[VM_MODE_DEFAULT].page_size;
@@ -367,13 +366,7 @@ void s2wl_create_vm(struct s2wl *wl, uint32_t ring_bytes)
 
 	/* The parameter is global: set it for this VM only, then restore it. */
 	if (p->strategy) {
-		f = fopen(S2_PARAM_STRATEGY, "r");
-		if (f) {
-			if (!fgets(old, sizeof(old), f))
-				old[0] = 0;
-			old[strcspn(old, "\n")] = 0;
-			fclose(f);
-		}
+		s2_get_strategy(old, sizeof(old));
 		if (s2_set_strategy(p->strategy, why, sizeof(why)))
 			s2wl_skip(wl, "cannot select stage-2 strategy '%s': %s", p->strategy, why);
 	}
