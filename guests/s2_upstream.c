@@ -274,16 +274,16 @@ int main(int argc, char **argv)
 		targv[1 + ntargs++] = argv[a];
 	}
 	if (!test)
-		s2_bad_arg(prog, "-t TEST is required (see -h)");
+		s2_bad_arg(prog, "-t TEST is required");
 	for (i = 0; i < NTESTS; i++)
 		if (!strcmp(test, tests[i].name))
 			t = &tests[i];
 	if (!t)
-		s2_bad_arg(prog, "-t: '%s' is not a test this workload reads (see -h)", test);
+		s2_bad_arg(prog, "-t: '%s' is not a test this workload reads", test);
 	if (strategy && !strcmp(strategy, S2_STRATEGY_UPSTREAM))
 		strategy = NULL;
 	if (strategy && s2_strategy_index(strategy) < 0)
-		s2_bad_arg(prog, "-S: '%s' is not a strategy (see -h)", strategy);
+		s2_bad_arg(prog, "-S: '%s' is not a strategy", strategy);
 	/*
 	 * Upstream's tests run every guest mode the CPU has unless told one
 	 * (13 on QEMU's max): one mode, as the suite's own workloads run one.
