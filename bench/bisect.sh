@@ -85,29 +85,20 @@ if [ -n "$series_dir" ]; then
 	[ -d "$series_dir" ] || bad "--series: $series_dir is not a directory"
 	list=$(extra_patches "$series_dir") || exit 2
 	mapfile -t ps <<<"$list"
-	pre=$S2PERF_CACHE/prefix/$(printf '%s\n' "${ps[@]}" | xargs sha256sum | sha256sum | cut -c1-16)
 else
 	mapfile -t ps < <(series_patches)
 fi
 [ "$badk" -le ${#ps[@]} ] || bad "--bad $badk: the series has ${#ps[@]} patches"
 spec_of() {
-	local k=$1 i
+	local k=$1
 	if [ -z "$series_dir" ]; then
 		echo "series:$k"
 	elif [ "$k" -eq 0 ]; then
 		echo upstream
 	else
-		if [ ! -f "$pre/$k/series" ]; then
-			mkdir -p "$pre/$k"
-			for ((i = 0; i < k; i++)); do
-				ln -sf "${ps[$i]}" "$pre/$k/$(basename "${ps[$i]}")"
-				basename "${ps[$i]}"
-			done >"$pre/$k/series"
-		fi
-		echo "upstream+$pre/$k"
+		echo "upstream+$(series_prefix "$k" "${ps[@]}")"
 	fi
 }
-subject() { sed -n '/^Subject: /{s/^Subject: *//; s/^\[[^]]*\] *//; p; q}' "$1"; }
 
 # One run per kernel, kept under OUT/bisect-<plan>-<key>/<k>: a run of the
 # same plan file and kernel is reused.
@@ -167,5 +158,5 @@ while [ $((hi - lo)) -gt 1 ]; do
 	3) say "  prefix $mid: cannot decide (more reps in the plan)"; exit 1 ;;
 	esac
 done
-say "first bad: patch $hi/${#ps[@]}: $(subject "${ps[$((hi - 1))]}") ($(basename "${ps[$((hi - 1))]}"))"
+say "first bad: patch $hi/${#ps[@]}: $(patch_subject "${ps[$((hi - 1))]}") ($(basename "${ps[$((hi - 1))]}"))"
 echo "patch $hi $(basename "${ps[$((hi - 1))]}")"

@@ -79,11 +79,6 @@ done
 make -s -C "$ROOT/bench" >&2 || bad "could not build s2bench (make -C bench)"
 S2BENCH=$ROOT/bench/.output/s2bench
 
-# The subject of a format-patch mail, for the report.
-subject() {
-	sed -n '/^Subject: /{s/^Subject: *//; s/^\[[^]]*\] *//; p; q}' "$1"
-}
-
 if [ -n "$resume" ]; then
 	[ -f "$resume/kernels.tsv" ] && [ -f "$resume/set.env" ] ||
 		bad "--resume: $resume is not a set of kernel runs (no kernels.tsv, set.env)"
@@ -131,7 +126,7 @@ else
 		mapfile -t ps < <(series_patches)
 		add series:0 "upstream ($KSRC_PKG)"
 		for i in "${!ps[@]}"; do
-			add "series:$((i + 1))" "patch $((i + 1))/${#ps[@]}: $(subject "${ps[$i]}")"
+			add "series:$((i + 1))" "patch $((i + 1))/${#ps[@]}: $(patch_subject "${ps[$i]}")"
 		done
 	elif [ $series -eq 1 ]; then
 		# A user's series: prefix k is a directory of links to its first
@@ -140,18 +135,10 @@ else
 		list=$(extra_patches "$series_dir") || exit 2
 		[ -n "$list" ] || bad "--series: no patches in $series_dir"
 		mapfile -t ps <<<"$list"
-		pre=$S2PERF_CACHE/prefix/$(printf '%s\n' "${ps[@]}" | xargs sha256sum | sha256sum | cut -c1-16)
 		add upstream "upstream ($KSRC_PKG)"
 		for i in "${!ps[@]}"; do
-			d=$pre/$((i + 1))
-			if [ ! -f "$d/series" ]; then
-				mkdir -p "$d"
-				for k in $(seq 0 "$i"); do
-					ln -sf "${ps[$k]}" "$d/$(basename "${ps[$k]}")"
-					basename "${ps[$k]}"
-				done >"$d/series"
-			fi
-			add "upstream+$d" "patch $((i + 1))/${#ps[@]}: $(subject "${ps[$i]}")"
+			add "upstream+$(series_prefix $((i + 1)) "${ps[@]}")" \
+				"patch $((i + 1))/${#ps[@]}: $(patch_subject "${ps[$i]}")"
 		done
 	else
 		[ -n "$kernels" ] || kernels=$plan_kernels

@@ -175,6 +175,33 @@ extra_patches() {
 	fi
 }
 
+# The subject of a format-patch mail, without its [PATCH n/m] tag.
+patch_subject() {
+	awk '/^Subject: / { s = substr($0, 10); on = 1; next }
+	     on && /^[ \t]/ { s = s $0; next }
+	     on { exit }
+	     END { sub(/^ *\[[^]]*\] */, "", s); gsub(/[ \t]+/, " ", s); print s }' "$1"
+}
+
+# series_prefix K PATCH...: a directory holding links to the first K of
+# the PATCHes and a 'series' file naming them, for the spec upstream+DIR
+# (the kernel key hashes names and contents, not paths: the prefix of the
+# shipped series made this way is the same cache entry as series:K).
+series_prefix() {
+	local k=$1 d i
+	shift
+	d=$S2PERF_CACHE/prefix/$(printf '%s\n' "$@" | xargs sha256sum | sha256sum | cut -c1-16)/$k
+	if [ ! -f "$d/series" ]; then
+		mkdir -p "$d"
+		for ((i = 1; i <= k; i++)); do
+			ln -sf "${!i}" "$d/$(basename "${!i}")"
+			basename "${!i}"
+		done >"$d/series.tmp"
+		mv "$d/series.tmp" "$d/series"
+	fi
+	echo "$d"
+}
+
 # Bring $S2PERF_CACHE/src/<version>/linux to pristine source plus the
 # patches of the kernel spec (kernel_spec; the shipped series by default).
 # The tree is a git repository whose first commit is the extracted tarball;
