@@ -129,9 +129,12 @@ is_bad() {
 	g=$(run_of "$good")
 	f=$bdir/compare-$good-vs-$k.txt
 	"$S2BENCH" compare "${filters[@]}" "$g" "$(run_of "$k")" >"$f" 2>&1 || r=$?
+	# The evidence: the rows (each with its shift and CI) and the verdict.
+	{ grep -E '\[[-+][0-9.]+%, [-+][0-9.]+%\]' "$f" | head -n 8
+	  grep -E '^(OK|FAIL|Cannot decide|cannot decide)' "$f" | tail -n 1; } | sed 's/^/    /' >&2
 	case $r in
-	1) grep -E 'DIFFERENT' "$f" | head -n 5 | sed 's/^/    /' >&2; return 0 ;;
-	0) grep -E '^(OK|[0-9]+ rows:)' "$f" | sed 's/^/    /' >&2; return 1 ;;
+	1) return 0 ;;
+	0) return 1 ;;
 	3) tail -n 3 "$f" | sed 's/^/    /' >&2; return 3 ;;
 	*) tail -n 3 "$f" >&2; bad "s2bench compare failed ($r): $f" ;;
 	esac
