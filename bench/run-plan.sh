@@ -194,6 +194,8 @@ env_qemu() {
 	# The patches applied, in order: "name sha256-prefix" each.
 	patches=$( (sed -n 's/^patch: //p' "$RUN_KDIR/info" 2>/dev/null || true) |
 		sed 's/[\\"]/\\&/g; s/.*/"&"/' | paste -sd, | sed 's/^/[/; s/$/]/')
+	# A prebuilt kernel's patches are not known: say so, not [].
+	[ -f "$RUN_KDIR/info" ] || patches="\"$(kinfo patches)\""
 	write_env "$file" "kernel.release=$rel" "kernel.spec=$S2B_KERNELS" \
 		"kernel.flavour=$S2B_FLAVOUR" "kernel.series=$(kinfo series)" \
 		"kernel.patches=$(kinfo patches)" "kernel.patch_count=$(kinfo patch_count)" \
