@@ -19,7 +19,11 @@
 # - a zero base median: an absolute delta with its unit, the regression gated;
 # - UNKNOWN rows show their delta and CI, never "~";
 # - metrics.csv with a duplicate row, a NUL, a negative time, hex, padding,
-#   nan, or a row of a cell that did not finish: FILE:LINE, exit 2.
+#   nan, or a row of a cell that did not finish: FILE:LINE, exit 2;
+# - --metric/--strategy keep only those rows (the gate is theirs);
+# - s2bench kernels: a set of "kernels" made of the fixture runs lists the
+#   DIFFERENT rows of each step with compare's own shift and CI, gated
+#   first; a set with a run not made yet, or a missing comparison, says so.
 # tier: offline (needs no kernel, no target, no /dev/kvm: tests/run --offline)
 set -euo pipefail
 : "${KDIR:=none}" "${INITRD:=none}"
@@ -297,6 +301,43 @@ bad hung 'metrics.csv:3083: cell 0040 is hung \(status 124\)' \
 	"echo '0040,max,4,timed,fastpath,s2_dirty,s2_dirty -v 2 -b 16M -i 4 -l get,dirty.pass_time,ns,1' >>metrics.csv"
 run same-within-bad 2 "$S2B" compare --same-within 0 base base
 expect_grep 'same-within' same-within-bad.err
+
+# --metric, --strategy: only those rows; the gate is theirs.
+run only 1 "$S2B" compare --metric dirty.pass_time --strategy rwlock "$DATA/base" "$DATA/shifted"
+rows=$(grep -c '^dirty.pass_time ' only.out || true)
+[ "$rows" -ge 1 ] && ! grep -qE '^(populate|access|unmap|exit)\.' only.out ||
+	fail "--metric dirty.pass_time --strategy rwlock listed other rows: $(head -n 12 only.out)"
+grep -E '^dirty.pass_time ' only.out | grep -qv ' rwlock ' && fail "--strategy rwlock listed another strategy"
+pass "--metric/--strategy: $rows dirty.pass_time rwlock rows, nothing else"
+run only-bad 2 "$S2B" compare --metric no.such.metric "$DATA/base" "$DATA/shifted"
+expect_grep "not a metric" only-bad.err
+
+# s2bench kernels: the fixture runs as two kernels.
+K=$OUT/kset
+mkdir -p "$K/compare"
+printf '0\tupstream\t%s\tbase run\n1\tseries\t%s\tshifted run\n' "$DATA/base" "$DATA/shifted" >"$K/kernels.tsv"
+"$S2B" compare -o "$K/compare/1-vs-0.json" "$DATA/base" "$DATA/shifted" >/dev/null 2>&1 || true
+run kernels 0 "$S2B" kernels -o "$K/kernels.json" "$K"
+expect_grep '^kernel 1  series  shifted run' kernels.out
+expect_grep '^    gated +dirty.pass_time ' kernels.out "the step's gated rows"
+"$PY" - "$K" <<'PY'
+import json, sys
+k = json.load(open(sys.argv[1] + "/kernels.json"))
+c = json.load(open(sys.argv[1] + "/compare/1-vs-0.json"))
+step = k["kernels"][1]["step"]
+diff = [r for r in c["rows"] if r["verdict"] == "DIFFERENT"]
+assert step["different"] == len(diff) and step["different_gated"] == sum(r["gated"] for r in diff), step
+assert [r["shift"] for r in step["changed"]] == [r["shift"] for r in diff if r["gated"]] + \
+       [r["shift"] for r in diff if not r["gated"]], "not compare's rows, gated first"
+print("ok: kernels.json: %d DIFFERENT rows (%d gated), compare's own shifts, gated first"
+      % (step["different"], step["different_gated"]))
+PY
+printf '0\tupstream\t%s\tbase\n1\tseries\t-\tnot run\n' "$DATA/base" >"$K/kernels.tsv"
+run kernels-unfinished 2 "$S2B" kernels "$K"
+expect_grep 'not finished' kernels-unfinished.err
+printf '0\tupstream\t%s\tbase\n1\tseries\t%s\tx\n2\tother\t%s\ty\n' "$DATA/base" "$DATA/shifted" "$DATA/shifted" >"$K/kernels.tsv"
+run kernels-missing 0 "$S2B" kernels "$K"
+expect_grep 'step: not compared' kernels-missing.out "a missing comparison"
 
 run help 0 "$S2B" compare --help
 expect_grep 'same-within' help.out
