@@ -26,6 +26,7 @@
 #include "s2bench.h"
 #include "s2parse.h"
 #include "s2strategy.h"
+#include "s2wl_limits.h"
 
 #define MANIFEST_SCHEMA "s2perf.manifest/1"
 #define ENV_SCHEMA "s2perf.env/1"
@@ -197,8 +198,8 @@ static bool check_value(struct ctx *c, char letter, const char *v)
 
 	switch (letter) {
 	case 'v':
-		if (!parse_ll(v, 1, 512, &n))
-			return fail(c, "-v: '%s' is not a vCPU count (1-512)", v);
+		if (!parse_ll(v, 1, S2WL_MAX_VCPUS, &n))
+			return fail(c, "-v: '%s' is not a vCPU count (1-%d)", v, S2WL_MAX_VCPUS);
 		return true;
 	case 'b':
 	case 'u':
@@ -211,12 +212,13 @@ static bool check_value(struct ctx *c, char letter, const char *v)
 				    "anonymous_hugetlb[_SIZE], shmem, shared_hugetlb)", v);
 		return true;
 	case 'i':
-		if (!parse_ll(v, 1, 1000000, &n))
-			return fail(c, "-i: '%s' is not a positive count (at most 1000000)", v);
+		if (!parse_ll(v, 1, S2WL_MAX_ITERATIONS, &n))
+			return fail(c, "-i: '%s' is not a positive count (at most %llu)", v,
+				    S2WL_MAX_ITERATIONS);
 		return true;
 	case 'w':
-		if (!parse_ll(v, 0, 100, &n))
-			return fail(c, "-w: '%s' is not a percentage (0-100)", v);
+		if (!parse_ll(v, 0, S2WL_MAX_PERCENT, &n))
+			return fail(c, "-w: '%s' is not a percentage (0-%llu)", v, S2WL_MAX_PERCENT);
 		return true;
 	case 'A':
 		if (strcmp(v, "sequential") && strcmp(v, "seq") && strcmp(v, "random"))
@@ -263,12 +265,13 @@ static bool check_value(struct ctx *c, char letter, const char *v)
 			return fail(c, "-m: '%s' is not dontneed or mprotect", v);
 		return true;
 	case 'p':
-		if (!parse_ll(v, 0, 10000000, &n))
+		if (!parse_ll(v, 0, S2WL_UNMAP_MAX_PAUSE_US, &n))
 			return fail(c, "-p: '%s' is not a number of microseconds", v);
 		return true;
 	case 'n':
-		if (!parse_ll(v, 1, 100000000, &n))
-			return fail(c, "-n: '%s' is not a count of round trips", v);
+		if (!parse_ll(v, 1, S2WL_EXIT_MAX_N, &n))
+			return fail(c, "-n: '%s' is not a count of round trips (1-%llu)", v,
+				    S2WL_EXIT_MAX_N);
 		return true;
 	case 'k': {
 		static const char *const kinds[] = { "null_hypercall", "mmio_user", "fixup",

@@ -237,7 +237,6 @@ static struct {
 	uint64_t mmio_exits[S2WL_MAX_VCPUS];	/* each vCPU thread counts its own */
 } ex = { .n = 5000 };
 
-#define EXIT_MAX_N 1000000000ull
 /* One untimed pass of each kind first faults in the guest's code and stack. */
 #define EXIT_WARMUP_N 100
 
@@ -259,9 +258,9 @@ static int exit_opt(struct s2wl *wl, int opt, const char *arg)
 
 	switch (opt) {
 	case 'n':
-		if (s2_parse_uint(arg, EXIT_MAX_N, &v) || !v)
+		if (s2_parse_uint(arg, S2WL_EXIT_MAX_N, &v) || !v)
 			s2wl_bad_arg(wl, "-n: '%s' is not a count of round trips (1-%llu)",
-				     arg, EXIT_MAX_N);
+				     arg, S2WL_EXIT_MAX_N);
 		ex.n = v;
 		return 0;
 	case 'k':

@@ -42,7 +42,7 @@ static int um_opt(struct s2wl *wl, int opt, const char *arg)
 			s2wl_bad_arg(wl, "-u: '%s' is not a size", arg);
 		return 0;
 	case 'p':
-		if (s2_parse_uint(arg, 10000000, &um.pause_us))
+		if (s2_parse_uint(arg, S2WL_UNMAP_MAX_PAUSE_US, &um.pause_us))
 			s2wl_bad_arg(wl, "-p: '%s' is not a number of microseconds", arg);
 		return 0;
 	}

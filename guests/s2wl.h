@@ -27,9 +27,9 @@
 
 #include "s2common.h"
 #include "s2json.h"
+#include "s2wl_limits.h"
 
 #define S2WL_SCHEMA "s2perf.workload/1"
-#define S2WL_MAX_VCPUS 512
 #define S2WL_SLOT 1
 #define S2WL_GVA 0xc0000000ul
 

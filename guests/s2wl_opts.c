@@ -168,12 +168,12 @@ void s2wl_parse_args(struct s2wl *wl, const struct s2wl_cli *cli, int argc, char
 			wl->p.backing = t;
 			break;
 		case 'i':
-			if (s2_parse_uint(optarg, 1000000, &v) || !v)
+			if (s2_parse_uint(optarg, S2WL_MAX_ITERATIONS, &v) || !v)
 				s2wl_bad_arg(wl, "-i: '%s' is not a positive count", optarg);
 			wl->p.iterations = v;
 			break;
 		case 'w':
-			if (s2_parse_uint(optarg, 100, &v))
+			if (s2_parse_uint(optarg, S2WL_MAX_PERCENT, &v))
 				s2wl_bad_arg(wl, "-w: '%s' is not a percentage (0-100)", optarg);
 			wl->p.write_pct = v;
 			break;
