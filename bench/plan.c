@@ -1159,27 +1159,6 @@ static json_t *str_array(char **v, size_t n)
 	return a;
 }
 
-static bool write_file_atomic(const char *path, const char *data, size_t len,
-			      char *err, size_t errlen)
-{
-	char tmp[4096];
-	FILE *f;
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "w");
-	if (!f || fwrite(data, 1, len, f) != len || fclose(f)) {
-		snprintf(err, errlen, "%.900s: %s", tmp, strerror(errno));
-		if (f)
-			unlink(tmp);
-		return false;
-	}
-	if (rename(tmp, path)) {
-		snprintf(err, errlen, "%.900s: %s", path, strerror(errno));
-		return false;
-	}
-	return true;
-}
-
 static bool write_run(const char *run, const struct plan *p, const struct plan_expansion *x,
 		      char *err, size_t errlen)
 {

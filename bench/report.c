@@ -1105,14 +1105,13 @@ static char *default_plots_dir(void)
 static bool write_file(const struct rset *s, const char *name, const struct rdoc *d, int kind,
 		       const char *title)
 {
-	char path[PATH_MAX], tmp[PATH_MAX + 8];
+	char path[PATH_MAX], tmp[PATH_MAX + 8], err[1024];
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/%s", s->run.dir, name);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "w");
+	f = atomic_open(path, tmp, sizeof(tmp), err, sizeof(err));
 	if (!f) {
-		s2b_err("%s: %s", tmp, strerror(errno));
+		s2b_err("%s", err);
 		return false;
 	}
 	if (kind == 0)
@@ -1122,9 +1121,8 @@ static bool write_file(const struct rset *s, const char *name, const struct rdoc
 	else
 		rdoc_html(d, title, f);
 	/* written whole or not at all: a reader never sees half a report */
-	if (fclose(f) || rename(tmp, path)) {
-		s2b_err("%s: %s", path, strerror(errno));
-		unlink(tmp);
+	if (!atomic_commit(f, tmp, err, sizeof(err))) {
+		s2b_err("%s", err);
 		return false;
 	}
 	return true;

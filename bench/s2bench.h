@@ -21,12 +21,24 @@ int cmd_kernels(int argc, char **argv);	 /* kernels.c */
 int cmd_stats(int argc, char **argv);	 /* stats_cmd.c */
 int cmd_simulate(int argc, char **argv); /* stats_cmd.c */
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
-/* xalloc.c: out of memory says so and exits 2; never NULL. */
+/* util.c: out of memory says so and exits 2; never NULL. */
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
+
+/*
+ * util.c: a file written whole or not at all. atomic_open() opens PATH.tmp
+ * (its name into @tmp); atomic_commit() closes it and renames it to PATH,
+ * removing it on failure. write_file_atomic() does both for a buffer. On
+ * failure, false (or NULL) and one line in @err.
+ */
+FILE *atomic_open(const char *path, char *tmp, size_t tmplen, char *err, size_t errlen);
+bool atomic_commit(FILE *f, const char *tmp, char *err, size_t errlen);
+bool write_file_atomic(const char *path, const char *data, size_t len, char *err, size_t errlen);
 
 /* One line on stderr, prefixed "s2bench: ". */
 void s2b_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

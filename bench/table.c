@@ -668,27 +668,22 @@ static void cell_reason(const char *dir, const struct cell *c, char *buf, size_t
 
 static FILE *open_tmp(const char *dir, const char *name, char *tmp, size_t len)
 {
+	char path[4096], err[1024];
 	FILE *f;
 
-	snprintf(tmp, len, "%s/%s.tmp", dir, name);
-	f = fopen(tmp, "w");
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = atomic_open(path, tmp, len, err, sizeof(err));
 	if (!f)
-		s2b_err("table: cannot write %s: %s", tmp, strerror(errno));
+		s2b_err("table: %s", err);
 	return f;
 }
 
 static bool commit_tmp(FILE *f, const char *tmp)
 {
-	char final[4096];
-	size_t n = strlen(tmp) - 4;
+	char err[1024];
 
-	if (fclose(f)) {
-		s2b_err("table: cannot write %s: %s", tmp, strerror(errno));
-		return false;
-	}
-	snprintf(final, sizeof(final), "%.*s", (int)n, tmp);
-	if (rename(tmp, final)) {
-		s2b_err("table: cannot rename %s: %s", tmp, strerror(errno));
+	if (!atomic_commit(f, tmp, err, sizeof(err))) {
+		s2b_err("table: %s", err);
 		return false;
 	}
 	return true;

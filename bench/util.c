@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * What every part of s2bench needs, one copy for all of bench/ (s2bench.h):
+ *  - allocation that cannot fail to the caller: out of memory is not an
+ *    input error and no caller could carry on, so s2bench says so and
+ *    exits 2 (1 would read as a finding to compare's callers);
+ *  - files written whole or not at all: a reader (a browser on the report,
+ *    a resumed run, a CI job) never sees half of one.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "s2bench.h"
+
+static void __attribute__((noreturn)) out_of_memory(void)
+{
+	fputs("s2bench: out of memory\n", stderr);
+	exit(S2BENCH_EXIT_USAGE);
+}
+
+void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+
+	if (!p)
+		out_of_memory();
+	return p;
+}
+
+void *xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (!p)
+		out_of_memory();
+	return p;
+}
+
+char *xstrdup(const char *s)
+{
+	char *d = strdup(s);
+
+	if (!d)
+		out_of_memory();
+	return d;
+}
+
+FILE *atomic_open(const char *path, char *tmp, size_t tmplen, char *err, size_t errlen)
+{
+	FILE *f;
+
+	if ((size_t)snprintf(tmp, tmplen, "%s.tmp", path) >= tmplen) {
+		snprintf(err, errlen, "%.900s: path too long", path);
+		return NULL;
+	}
+	f = fopen(tmp, "w");
+	if (!f)
+		snprintf(err, errlen, "cannot write %.900s: %s", tmp, strerror(errno));
+	return f;
+}
+
+bool atomic_commit(FILE *f, const char *tmp, char *err, size_t errlen)
+{
+	size_t n = strlen(tmp) - 4;	/* without ".tmp" */
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%.*s", (int)n, tmp);
+	if (fclose(f)) {
+		snprintf(err, errlen, "cannot write %.900s: %s", tmp, strerror(errno));
+		unlink(tmp);
+		return false;
+	}
+	if (rename(tmp, path)) {
+		snprintf(err, errlen, "cannot rename %.900s: %s", tmp, strerror(errno));
+		unlink(tmp);
+		return false;
+	}
+	return true;
+}
+
+bool write_file_atomic(const char *path, const char *data, size_t len, char *err, size_t errlen)
+{
+	char tmp[4096];
+	FILE *f = atomic_open(path, tmp, sizeof(tmp), err, errlen);
+
+	if (!f)
+		return false;
+	if (fwrite(data, 1, len, f) != len) {
+		snprintf(err, errlen, "cannot write %.900s: %s", tmp, strerror(errno));
+		fclose(f);
+		unlink(tmp);
+		return false;
+	}
+	return atomic_commit(f, tmp, err, errlen);
+}
