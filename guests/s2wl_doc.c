@@ -161,6 +161,20 @@ static json_t *s2wl_j_kstats(struct s2wl *wl)
 		return s2_junavail("the kernel has no stage-2 binary stats (no s2_* in KVM_GET_STATS_FD)");
 	s2wl_kstats_hists(json_object_get(wl->kstats, "vcpu"));
 	s2wl_kstats_hists(json_object_get(wl->kstats, "vm"));
+	/*
+	 * With the kernel's fault clock off (its default) the time and the
+	 * histogram stay 0: say so, never a time of 0 ns.
+	 */
+	if (s2_fault_timing() == 0) {
+		static const char *const timed[] = { "s2_fault_time_ns", "s2_fault_hist" };
+		json_t *v = json_object_get(wl->kstats, "vcpu");
+
+		for (size_t i = 0; i < sizeof(timed) / sizeof(timed[0]); i++)
+			if (json_object_get(v, timed[i]))
+				json_object_set_new(v, timed[i], s2_junavail(
+					"the kernel did not time faults (kvm.stage2_fault_timing=N, "
+					"its default): set it to Y for fault times"));
+	}
 	json_object_set_new(wl->kstats, "source", json_string("KVM_GET_STATS_FD"));
 	return json_incref(wl->kstats);
 }
