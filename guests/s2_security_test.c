@@ -14,7 +14,14 @@
  *   ksm      KSM merges the memory with an identical host buffer; the
  *            buffer must keep its content;
  *   readonly a write to a KVM_MEM_READONLY memslot must exit to user space
- *            as MMIO, and the memslot keep its content.
+ *            as MMIO, and the memslot keep its content;
+ *   move     the logged memslot is moved away and back (KVM_MR_MOVE) while
+ *            a vCPU thread keeps writing it (its writes to the vacated
+ *            range exit as MMIO and are dropped); at each harvest, taken
+ *            with the vCPU parked between passes, every page whose content
+ *            changed since the last one has its dirty bit (none lost) and
+ *            no unchanged page has one (none spurious): the lock-free paths
+ *            must not mark a page of a memslot being moved.
  *
  * Every pass must also show up whole in KVM_GET_DIRTY_LOG.
  *
@@ -25,6 +32,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,8 +55,10 @@
 #define RO_SLOT		2
 #define TEST_GPA	0xc0000000ul
 #define RO_GPA		0xd0000000ul
+#define MOVED_GPA	0xe0000000ul
+#define MOVE_ROUNDS	8
 
-enum { CMD_WRITE = 1, CMD_WRITE_RO, CMD_DONE };
+enum { CMD_WRITE = 1, CMD_WRITE_RO, CMD_LOOP, CMD_DONE };
 
 /* Shared with the guest through sync_global_to_guest(). */
 static uint64_t guest_cmd, guest_val, guest_npages, guest_page_size;
@@ -66,6 +77,17 @@ static void guest_code(void)
 			break;
 		case CMD_WRITE_RO:
 			*(volatile uint64_t *)RO_GPA = guest_val;
+			break;
+		case CMD_LOOP:
+			/* pass v writes v everywhere; the host stops it at a sync */
+			while (READ_ONCE(guest_cmd) == CMD_LOOP) {
+				uint64_t v = READ_ONCE(guest_val) + 1;
+
+				WRITE_ONCE(guest_val, v);
+				for (i = 0; i < guest_npages; i++)
+					*(volatile uint64_t *)(TEST_GPA + i * guest_page_size) = v;
+				GUEST_SYNC(v);
+			}
 			break;
 		default:
 			GUEST_DONE();
@@ -319,6 +341,127 @@ static void test_readonly(struct test *t)
 	check(run_to_sync(t), "readonly: the guest carries on after the MMIO exit");
 }
 
+/* ---- move: KVM_MR_MOVE of the logged memslot under a writing vCPU ---- */
+
+static struct {
+	atomic_ulong passes, mmio;
+	atomic_int pause, parked, stop;
+	const char *volatile error;
+} mv;
+
+static void *move_vcpu(void *arg)
+{
+	struct test *t = arg;
+	struct ucall uc;
+
+	while (!atomic_load(&mv.stop)) {
+		vcpu_run(t->vcpu);
+		switch (get_ucall(t->vcpu, &uc)) {
+		case UCALL_SYNC:
+			atomic_fetch_add(&mv.passes, 1);
+			if (atomic_load(&mv.pause)) {
+				atomic_store(&mv.parked, 1);
+				while (atomic_load(&mv.pause) && !atomic_load(&mv.stop))
+					usleep(100);
+				atomic_store(&mv.parked, 0);
+			}
+			break;
+		case UCALL_NONE:
+			/* a write to the vacated range: MMIO, dropped */
+			if (t->vcpu->run->exit_reason != KVM_EXIT_MMIO) {
+				mv.error = exit_reason_str(t->vcpu->run->exit_reason);
+				return NULL;
+			}
+			atomic_fetch_add(&mv.mmio, 1);
+			break;
+		default:
+			mv.error = "the guest stopped (assert or done)";
+			return NULL;
+		}
+	}
+	return NULL;
+}
+
+/* Wait until the vCPU thread has finished @n more passes (false: it died). */
+static bool wait_passes(unsigned long n)
+{
+	unsigned long want = atomic_load(&mv.passes) + n;
+
+	while (atomic_load(&mv.passes) < want && !mv.error)
+		usleep(100);
+	return !mv.error;
+}
+
+static void test_move(struct test *t)
+{
+	uint64_t *prev = calloc(t->npages, sizeof(*prev)), i, lost = 0, spurious = 0, changed = 0;
+	unsigned long mmio0;
+	pthread_t th;
+	int r;
+
+	TEST_ASSERT(prev, "calloc");
+	for (i = 0; i < t->npages; i++)
+		prev[i] = page_value(t, t->hva, i);
+	dirty_pages(t);				/* a clean start */
+	/* the guest's passes write 1000, 1001, ... */
+	set_cmd(t, CMD_LOOP, 999);
+	atomic_store(&mv.stop, 0);
+	pthread_create(&th, NULL, move_vcpu, t);
+	mmio0 = atomic_load(&mv.mmio);
+	for (r = 0; r < MOVE_ROUNDS && !mv.error; r++) {
+		if (!wait_passes(1))
+			break;
+		vm_mem_region_move(t->vm, TEST_SLOT, MOVED_GPA);
+		/* the vCPU writes into the vacated range for a while */
+		usleep(2000);
+		vm_mem_region_move(t->vm, TEST_SLOT, TEST_GPA);
+		if (!wait_passes(2))
+			break;
+		/* harvest with the vCPU parked between two passes */
+		atomic_store(&mv.pause, 1);
+		while (!atomic_load(&mv.parked) && !mv.error)
+			usleep(100);
+		if (mv.error)
+			break;
+		memset(t->bitmap, 0, (t->npages + 63) / 64 * 8);
+		kvm_vm_get_dirty_log(t->vm, TEST_SLOT, t->bitmap);
+		for (i = 0; i < t->npages; i++) {
+			uint64_t v = page_value(t, t->hva, i);
+			bool bit = t->bitmap[i / 64] & (1ul << (i % 64));
+
+			changed += v != prev[i];
+			lost += v != prev[i] && !bit;
+			spurious += v == prev[i] && bit;
+			prev[i] = v;
+		}
+		atomic_store(&mv.pause, 0);
+	}
+	atomic_store(&mv.stop, 1);
+	atomic_store(&mv.pause, 0);
+	pthread_join(th, NULL);
+	/* out of the guest's loop, back to its first sync (stage 0) */
+	set_cmd(t, CMD_DONE, 0);
+	while (!mv.error) {
+		struct ucall uc;
+
+		vcpu_run(t->vcpu);
+		r = get_ucall(t->vcpu, &uc);
+		if (r == UCALL_SYNC && uc.args[1] == 0)
+			break;
+		if (r != UCALL_SYNC && !(r == UCALL_NONE && t->vcpu->run->exit_reason == KVM_EXIT_MMIO))
+			mv.error = "the guest did not come back to its first sync";
+	}
+	check(!mv.error, "move: the vCPU thread ran through %d moves (%s)", MOVE_ROUNDS,
+	      mv.error ? mv.error : "no unexpected exit");
+	check(atomic_load(&mv.mmio) > mmio0,
+	      "move: writes raced the moves (%lu of them hit the vacated range, as MMIO)",
+	      atomic_load(&mv.mmio) - mmio0);
+	check(lost == 0, "move: no dirty bit lost (%lu pages changed, %lu without a bit)",
+	      changed, lost);
+	check(spurious == 0, "move: no spurious dirty bit (%lu bits on unchanged pages)", spurious);
+	free(prev);
+}
+
 #define NAME "s2_security_test"
 #define MAX_PAGES (1u << 20)
 #define MAX_ROUNDS 1000
@@ -428,6 +571,7 @@ int main(int argc, char *argv[])
 	test_mprotect(&t);
 	test_ksm(&t);
 	test_readonly(&t);
+	test_move(&t);
 
 	set_cmd(&t, CMD_DONE, 0);
 	vcpu_run(t.vcpu);
