@@ -450,6 +450,8 @@ static const char *kernel_spec_error(const char *spec, char *buf, size_t len)
 
 	if (!strncmp(spec, "image:", 6))
 		return spec[6] ? NULL : "image: wants a directory (image:DIR)";
+	if (!strncmp(spec, "tree:", 5))
+		return spec[5] ? NULL : "tree: wants a git checkout (tree:DIR or tree:DIR@REV)";
 	plus = strchr(spec, '+');
 	base_end = plus ? plus : spec + strlen(spec);
 	blen = base_end - spec;
@@ -468,7 +470,7 @@ static const char *kernel_spec_error(const char *spec, char *buf, size_t len)
 		return base_end - spec - 7 > 4 ? "series:N: too many patches" : NULL;
 	}
 	snprintf(buf, len, "'%s' is not a kernel (series, series:N, upstream, BASE+PATCHES, "
-		 "image:DIR)", spec);
+		 "image:DIR, tree:DIR[@REV])", spec);
 	return buf;
 }
 

@@ -19,6 +19,8 @@ directory holding Image, vmlinux, config, info and headers/.
               BASE+PATH    BASE plus a directory of git format-patch
                            files (its 'series' file, else *.patch) or an mbox
               image:DIR    prebuilt: DIR/Image and DIR/vmlinux, not built
+              tree:DIR[@REV]  a git checkout at REV (default HEAD), any
+                           version: built cold in its own directories
   -f FLAVOUR  default | debug | kasan                      (default: default)
               debug adds PROVE_LOCKING, PROVE_RCU, DEBUG_ATOMIC_SLEEP,
               DEBUG_LIST; kasan adds generic KASAN on top of debug
@@ -88,10 +90,16 @@ build() {
 		return 0
 	fi
 	start=$(date +%s.%N)
-	prepare_tree
-	# One output directory per flavour and source version: a new patch
-	# series rebuilds only what it touched.
-	bdir=$S2PERF_CACHE/build/$(ksrc_version)-$flavour
+	if [ -n "$KSPEC_TREE" ]; then
+		# A tree of its own: its own build directory.
+		prepare_user_tree
+		bdir=$S2PERF_CACHE/build/tree-${KSPEC_REV:0:12}-$flavour
+	else
+		prepare_tree
+		# One output directory per flavour and source version: a new
+		# patch series rebuilds only what it touched.
+		bdir=$S2PERF_CACHE/build/$(ksrc_version)-$flavour
+	fi
 	mkdir -p "$bdir"
 
 	export CCACHE_DIR=$S2PERF_CACHE/ccache
@@ -145,11 +153,19 @@ build() {
 	cp "$bdir/.config" "$tmp/config"
 	cp -r "$bdir/s2perf-headers" "$tmp/headers"
 	{
-		echo "source: $KSRC_PKG $(ksrc_version)"
+		if [ -n "$KSPEC_TREE" ]; then
+			echo "source: git $KSPEC_TREE $KSPEC_REV"
+		else
+			echo "source: $KSRC_PKG $(ksrc_version)"
+		fi
 		echo "series: $(series_key)"
 		echo "kernel: $KSPEC"
 		echo "patches: $KSPEC_KEY"
-		echo "patch_count: ${#KSPEC_PATCHES[@]}"
+		if [ -n "$KSPEC_TREE" ]; then
+			echo "patch_count: unavailable: a git tree's commits are its own ($KSPEC)"
+		else
+			echo "patch_count: ${#KSPEC_PATCHES[@]}"
+		fi
 		local p
 		for p in "${KSPEC_PATCHES[@]}"; do
 			echo "patch: $(basename "$p") $(sha256sum <"$p" | cut -c1-16)"

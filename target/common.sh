@@ -75,12 +75,16 @@ mark_fresh() {
 #                 --stdout, git send-email's file)
 #   image:DIR     a prebuilt kernel: DIR/Image, DIR/vmlinux (with BTF);
 #                 DIR/headers (UAPI) if the workloads are to be built on it
+#   tree:DIR[@REV] a git checkout at commit REV (default HEAD), any
+#                 version: its committed state (git archive), built in a
+#                 source and build directory of its own (a cold build)
 # spec_error prints why SPEC is not one of these (nothing when it is).
 spec_error() {
 	local spec=$1 base extra n
 	case $spec in
-	image:?*) return 0 ;;
+	image:?* | tree:?*) return 0 ;;
 	image:) echo "image: wants a directory (image:DIR)"; return 0 ;;
+	tree:) echo "tree: wants a git checkout (tree:DIR or tree:DIR@REV)"; return 0 ;;
 	esac
 	base=${spec%%+*}
 	extra=
@@ -90,7 +94,7 @@ spec_error() {
 	series:*)
 		n=${base#series:}
 		[[ $n =~ ^[0-9]+$ ]] || { echo "'$base': series:N wants a patch count, not '$n'"; return 0; } ;;
-	*) echo "'$spec' is not a kernel (series, series:N, upstream, BASE+PATCHES, image:DIR)"; return 0 ;;
+	*) echo "'$spec' is not a kernel (series, series:N, upstream, BASE+PATCHES, image:DIR, tree:DIR[@REV])"; return 0 ;;
 	esac
 	if [ "$base" != "$spec" ] && [ -z "$extra" ]; then
 		echo "'$spec': nothing after '+' (a directory of patches or an mbox)"
@@ -106,7 +110,20 @@ kernel_spec() {
 	local spec=${1:-series} err base extra n all=() p
 	err=$(spec_error "$spec")
 	[ -z "$err" ] || { say "kernel: $err"; exit 2; }
-	KSPEC=$spec KSPEC_IMAGE= KSPEC_PATCHES=() KSPEC_KEY=
+	KSPEC=$spec KSPEC_IMAGE= KSPEC_TREE= KSPEC_REV= KSPEC_PATCHES=() KSPEC_KEY=
+	if [ "${spec#tree:}" != "$spec" ]; then
+		local t=${spec#tree:} rev=HEAD
+		case $t in *@*) rev=${t##*@} t=${t%@*} ;; esac
+		[ -d "$t" ] && git -C "$t" rev-parse --git-dir >/dev/null 2>&1 ||
+			{ say "kernel $spec: $t is not a git checkout"; exit 2; }
+		KSPEC_TREE=$(cd "$t" && pwd)
+		KSPEC_REV=$(git -C "$t" rev-parse --verify -q "$rev^{commit}") ||
+			{ say "kernel $spec: no commit '$rev' in $t"; exit 2; }
+		[ -f "$KSPEC_TREE/Makefile" ] && git -C "$t" cat-file -e "$KSPEC_REV:arch/arm64/kvm" 2>/dev/null ||
+			{ say "kernel $spec: $rev of $t is not a Linux tree with arch/arm64/kvm"; exit 2; }
+		KSPEC_KEY=$(echo "tree $KSPEC_REV" | sha256sum | cut -c1-16)
+		return 0
+	fi
 	if [ "${spec#image:}" != "$spec" ]; then
 		KSPEC_IMAGE=${spec#image:}
 		[ -f "$KSPEC_IMAGE/Image" ] || { say "kernel $spec: no $KSPEC_IMAGE/Image"; exit 2; }
@@ -266,6 +283,21 @@ prepare_tree() {
 	rm -f "$tree/.git/s2perf-series"
 	say "applied $n patch(es)"
 	echo "$want" >"$tree/.git/s2perf-series"
+}
+
+# The committed state of a tree spec (tree:DIR@REV) in
+# $S2PERF_CACHE/src/tree-<rev>/linux (git archive: no checkout of the
+# user's tree is touched). Sets KSRC. Caller holds the cache lock.
+prepare_user_tree() {
+	local d=$S2PERF_CACHE/src/tree-${KSPEC_REV:0:12}
+	KSRC=$d/linux
+	[ -f "$d/.extracted" ] && return 0
+	say "extracting $KSPEC_TREE at ${KSPEC_REV:0:12} (git archive; a cold build follows)"
+	rm -rf "$d"
+	mkdir -p "$KSRC"
+	git -C "$KSPEC_TREE" archive "$KSPEC_REV" | tar -x -C "$KSRC" ||
+		die "git archive of $KSPEC_TREE at $KSPEC_REV failed"
+	touch "$d/.extracted"
 }
 
 # Run "$@" while holding an exclusive lock on the cache (one build at a time:

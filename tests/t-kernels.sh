@@ -23,7 +23,8 @@ set -euo pipefail
 FLAVOUR=${S2PERF_FLAVOUR:-debug}
 
 # Bad input first: cheap, and no build.
-for k in bogus series:x 'series+' 'upstream+/nonexistent' image:/nonexistent; do
+for k in bogus series:x 'series+' 'upstream+/nonexistent' image:/nonexistent tree:/nonexistent \
+	"tree:$ROOT@HEAD"; do
 	rc=0
 	"$ROOT/target/build-kernel.sh" -k "$k" -f "$FLAVOUR" >"$OUT/bad.out" 2>"$OUT/bad.err" || rc=$?
 	[ $rc -eq 2 ] || fail "build-kernel -k '$k' exited $rc, not 2"
