@@ -58,7 +58,7 @@ static size_t load_kernels(const char *set, struct kernel *k, char *err, size_t 
 		return 0;
 	}
 	while (getline(&line, &cap, f) > 0) {
-		char *field[4], *save = NULL, *p = line;
+		char *field[4], *p = line;
 		int nf = 0;
 
 		line[strcspn(line, "\n")] = 0;
@@ -67,7 +67,6 @@ static size_t load_kernels(const char *set, struct kernel *k, char *err, size_t 
 			if (!field[nf])
 				break;
 		}
-		(void)save;
 		if (nf < 4 || p || !*field[2] || !strcmp(field[2], "-")) {
 			snprintf(err, errlen, "%s:%zu: %s", path, n + 1, nf < 4 || p ?
 				 "not 4 tab-separated fields (index, spec, run, label)" :

@@ -132,19 +132,6 @@ bool s2_kernel_has_stats(bool *tp_btf, bool *hyp, char *why, size_t len)
 	return found;
 }
 
-/* kvm.stage2_fault_timing: 1 on, 0 off, -1 no such parameter. */
-int s2_fault_timing(void)
-{
-	FILE *f = fopen("/sys/module/kvm/parameters/stage2_fault_timing", "r");
-	int c;
-
-	if (!f)
-		return -1;
-	c = fgetc(f);
-	fclose(f);
-	return c == 'Y' || c == '1';
-}
-
 /* debugfs (the s2perf kernel): the mmu_lock and strategy of a VM that already runs */
 int s2_debugfs_vms(pid_t pid, int vmfd, struct debugfs_vm *out, int max)
 {

@@ -7,6 +7,7 @@
 #ifndef S2_HELPERS_H
 #define S2_HELPERS_H
 
+#include "s2json.h"	/* s2_fault_timing() */
 #include <stdbool.h>
 #include <stdio.h>
 #include <sys/types.h>
@@ -32,8 +33,6 @@ bool s2_event_exists(const char *sys, const char *event);
  * has s2_fault_hyp (0007). If not, @why says so.
  */
 bool s2_kernel_has_stats(bool *tp_btf, bool *hyp, char *why, size_t len);
-/* kvm.stage2_fault_timing: 1 on, 0 off, -1 no such parameter. */
-int s2_fault_timing(void);
 
 struct debugfs_vm {
 	unsigned long long lock;

@@ -45,3 +45,15 @@ const char *s2_clock(void)
 	fclose(f);
 	return clock;
 }
+
+int s2_fault_timing(void)
+{
+	FILE *f = fopen("/sys/module/kvm/parameters/stage2_fault_timing", "r");
+	int c;
+
+	if (!f)
+		return -1;
+	c = fgetc(f);
+	fclose(f);
+	return c == 'Y' || c == '1';
+}

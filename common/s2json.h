@@ -24,4 +24,12 @@ json_t *s2_junavail(const char *reason);
  */
 const char *s2_clock(void);
 
+/*
+ * The kernel's fault clock, kvm.stage2_fault_timing (kernel-patches/0006):
+ * 1 on, 0 off (its default), -1 no such parameter. Without it the
+ * s2_fault_time_ns and s2_fault_hist stats are not figures: every
+ * document that reads them says so.
+ */
+int s2_fault_timing(void);
+
 #endif

@@ -57,18 +57,6 @@ int s2_set_strategy(const char *name, char *why, size_t len)
 	return 0;
 }
 
-int s2_fault_timing(void)
-{
-	FILE *f = fopen(S2_PARAM_FAULT_TIMING, "r");
-	int c;
-
-	if (!f)
-		return -1;
-	c = fgetc(f);
-	fclose(f);
-	return c == 'Y' || c == '1';
-}
-
 void s2_get_strategy(char *buf, size_t len)
 {
 	FILE *f = fopen(S2_PARAM_STRATEGY, "r");

@@ -48,9 +48,6 @@ void __attribute__((noreturn)) s2_bad_option(const char *prog, int opt, char **a
  * on. Returns 0, or -1 with a reason in @why.
  */
 int s2_set_strategy(const char *name, char *why, size_t len);
-#define S2_PARAM_FAULT_TIMING "/sys/module/kvm/parameters/stage2_fault_timing"
-/* kvm.stage2_fault_timing: 1 on, 0 off, -1 no such parameter. */
-int s2_fault_timing(void);
 /* The current kvm.stage2_strategy into @buf ("" if there is none). */
 void s2_get_strategy(char *buf, size_t len);
 
