@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The stage-2 locking strategies, in the order of the kernel's enum
- * kvm_s2_strategy (kernel-patches/0001, 0007): a strategy's number in the
+ * kvm_s2_strategy (kernel-patches/0001, 0007, 0008): a strategy's number in the
  * kernel (its debugfs file, the kvm_s2_vm_init tracepoint) is its index
  * here. Every part of s2perf takes the list from this header: the
  * workloads' -S, the collector's document, the plans and the report's
@@ -15,8 +15,8 @@
 #include <string.h>
 
 /* An initialiser list: const char *const names[] = { S2_STRATEGY_NAMES }; */
-#define S2_STRATEGY_NAMES "exclusive", "rwlock", "rcu", "fastpath", "hypfast"
-#define S2_NR_STRATEGIES 5
+#define S2_STRATEGY_NAMES "exclusive", "rwlock", "rcu", "fastpath", "hypfast", "hwdbm"
+#define S2_NR_STRATEGIES 6
 
 _Static_assert(sizeof((const char *[]){ S2_STRATEGY_NAMES }) / sizeof(const char *) ==
 	       S2_NR_STRATEGIES, "S2_NR_STRATEGIES does not count S2_STRATEGY_NAMES");
@@ -51,7 +51,7 @@ static inline const char *s2_strategy_name(unsigned int i)
 }
 
 /*
- * The names for people, into @buf: "exclusive, rwlock, ..., hypfast", or
+ * The names for people, into @buf: "exclusive, rwlock, ..., hwdbm", or
  * with @last (e.g. "or") before the last one instead of a comma.
  */
 static inline const char *s2_strategy_list(char *buf, size_t len, const char *last)

@@ -32,12 +32,15 @@ if (logy) { set logscale y }
 if (logx) { set logscale x 2 }
 
 # A strategy keeps its colour, dash type and point type in every plot: slot
-# 1 exclusive, 2 rwlock, 3 rcu, 4 fastpath, 5 hypfast, then the strategies a
-# later s2strategy.h adds; s2bench gives a name it does not know slot 8 (grey).
+# 1 exclusive, 2 rwlock, 3 rcu, 4 fastpath, 5 hypfast, 6 hwdbm, then the
+# strategies a later s2strategy.h adds; s2bench gives a name it does not know
+# slot 8 (grey).
 # Colour-blind safe (ColorBrewer Dark2); dashes and points tell the lines
 # apart without colour as well.
 array colours[8] = ['#d95f02', '#1b9e77', '#7570b3', '#e7298a', '#66a61e', '#e6ab02', '#a6761d', '#666666']
 slot(i) = (words(slots) >= i ? int(word(slots, i)) : i)
 colour(i) = colours[(slot(i) - 1) % 8 + 1]
-dash(i) = (slot(i) - 1) % 5 + 1
+# gnuplot has five dash types of its own: a sixth (dash-dot-dot) for hwdbm
+set dashtype 6 (8,3,2,3,2,3)
+dash(i) = (slot(i) - 1) % 6 + 1
 point(i) = int(word("7 5 9 11 13 15 4 6", (slot(i) - 1) % 8 + 1))

@@ -20,13 +20,13 @@ usage: tests/soak-storm.sh [-W WRITES] [-b BYTES] [-H USEC] [-v VCPUS] [-S STRAT
   -b BYTES       guest memory per vCPU (default 256K)
   -H USEC        mean pause between harvests, s2_storm -H (default 2000)
   -v VCPUS       vCPUs (default 2)
-  -S STRATEGIES  comma-separated (default exclusive,rwlock,rcu,fastpath,hypfast)
+  -S STRATEGIES  comma-separated (default exclusive,rwlock,rcu,fastpath,hypfast,hwdbm)
   -l MODES       comma-separated log modes (default get,clear,ring)
   -t SECS        timeout of one boot (default 14400)
 Environment: S2PERF_FLAVOUR (default debug), S2PERF_CACHE.
 USAGE
 }
-writes=1000000 bytes=256K harvest_us=2000 vcpus=2 strategies=exclusive,rwlock,rcu,fastpath,hypfast modes=get,clear,ring tmo=14400
+writes=1000000 bytes=256K harvest_us=2000 vcpus=2 strategies=exclusive,rwlock,rcu,fastpath,hypfast,hwdbm modes=get,clear,ring tmo=14400
 while getopts "W:b:H:v:S:l:t:h" opt; do
 	case $opt in
 	W) writes=$OPTARG ;;
@@ -47,7 +47,7 @@ bad() { echo "soak-storm: $*" >&2; exit 2; }
 [[ $vcpus =~ ^[1-8]$ ]] || bad "-v: vCPUs must be 1..8"
 [[ $tmo =~ ^[1-9][0-9]*$ ]] || bad "-t: '$tmo' is not a number of seconds"
 for s in ${strategies//,/ }; do
-	[[ $s =~ ^(exclusive|rwlock|rcu|fastpath|hypfast)$ ]] || bad "-S: unknown strategy '$s'"
+	[[ $s =~ ^(exclusive|rwlock|rcu|fastpath|hypfast|hwdbm)$ ]] || bad "-S: unknown strategy '$s'"
 done
 for m in ${modes//,/ }; do
 	[[ $m =~ ^(get|clear|ring)$ ]] || bad "-l: unknown log mode '$m'"

@@ -24,20 +24,24 @@ grep -q '^CONFIG_PROVE_LOCKING=y' "$KDIR/config" ||
 # between KVM_GET_DIRTY_LOG and KVM_CLEAR_DIRTY_LOG, is its proof in CI
 # (146 s; dirty-log, 155 s, is the full matrix's, and the ring mode has no
 # write-protection fault to take; t-hypfast runs s2_dirty in all three).
+# hwdbm (0008) harvests the hardware's dirty state instead of taking
+# write-protection faults: the clear-log mode, where the vCPU writes between
+# the two ioctls, is its proof in CI too (the ring mode has no hardware
+# dirty state: hd=0).
 # S2PERF_MATRIX=full (./run.sh selftests) runs every log mode under every
 # strategy.
 declare -A log_modes=(
 	[exclusive]="" [rwlock]="" [rcu]="" [fastpath]="dirty-log clear-log dirty-ring"
-	[hypfast]="clear-log")
+	[hypfast]="clear-log" [hwdbm]="clear-log")
 # The CI subset also leaves out what another strategy already runs on the
 # same code: aging under exclusive takes mmu_lock for write as under rwlock,
 # and rcu maps memory on rwlock's path, which is upstream's; hypfast ages
 # as fastpath does.
 declare -A skip=(
 	[exclusive]=access_tracking_perf_test [rwlock]=set_memory_region_test
-	[rcu]=set_memory_region_test [fastpath]=- [hypfast]=access_tracking_perf_test)
+	[rcu]=set_memory_region_test [fastpath]=- [hypfast]=access_tracking_perf_test [hwdbm]=-)
 if [ "${S2PERF_MATRIX:-ci}" = full ]; then
-	for s in exclusive rwlock rcu fastpath hypfast; do
+	for s in exclusive rwlock rcu fastpath hypfast hwdbm; do
 		log_modes[$s]="dirty-log clear-log dirty-ring"
 		skip[$s]=-
 	done
@@ -73,7 +77,7 @@ SH
 # a pass criterion here; it must fail the same way under every strategy.
 pft_baseline=
 
-for s in exclusive rwlock rcu fastpath hypfast; do
+for s in exclusive rwlock rcu fastpath hypfast hwdbm; do
 	modes=${log_modes[$s]}
 	expect_status 0 launch "$s" -t 1500 -I "$OUT/matrix.sh" -- sh matrix.sh "$s" "${skip[$s]}" $modes
 	d=$OUT/$s

@@ -3,7 +3,9 @@
 # handler: lock statistics (/proc/lock_stat on the debug kernel, which
 # counts read and write acquisitions of mmu_lock apart), the kvm_s2 fault
 # tracepoint (counted in the kernel by a hist trigger), the VM's debugfs
-# file and the kvm_s2_vm_init event.
+# file and the kvm_s2_vm_init event. hwdbm (0008): in force (debugfs, the
+# event) and its VTCR_EL2 bits in debugfs (stage2_hafdbs: hd=1 only under
+# hwdbm); its fault paths and locking are for its own test to say.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -17,7 +19,7 @@ echo rcu >$P
 if echo bogus >$P 2>bogus.err; then echo accepted >bogus.status; else echo refused >bogus.status; fi
 cat $P >bogus.after
 echo 1 >$EV/kvm_s2_vm_init/enable
-for s in exclusive rwlock rcu fastpath hypfast; do
+for s in exclusive rwlock rcu fastpath hypfast hwdbm; do
 	echo $s >/sys/module/kvm/parameters/stage2_strategy || exit 1
 	echo >$T/trace
 	echo 0 >/proc/lock_stat
@@ -27,7 +29,8 @@ for s in exclusive rwlock rcu fastpath hypfast; do
 	pid=$!
 	while kill -0 $pid 2>/dev/null; do
 		for f in /sys/kernel/debug/kvm/*/stage2_strategy; do
-			[ -f "$f" ] && cat "$f" >$s.debugfs 2>/dev/null
+			[ -f "$f" ] && cat "$f" >$s.debugfs 2>/dev/null &&
+				cat "${f%/*}/stage2_hafdbs" >$s.hafdbs 2>/dev/null
 		done
 		[ -s $s.debugfs ] && break
 		sleep 0.05
@@ -61,9 +64,11 @@ expect_grep 'Invalid argument' "$d/bogus.err" "the error for an unknown strategy
 expect_grep '^rcu$' "$d/bogus.after" "the parameter after a refused write"
 
 declare -A age_w
-for s in exclusive rwlock rcu fastpath hypfast; do
+for s in exclusive rwlock rcu fastpath hypfast hwdbm; do
 	expect_grep "^$s\$" "$d/$s.debugfs" "$s: VM debugfs stage2_strategy"
 	expect_grep "strategy=$s mmu_lock=" "$d/$s.vminit" "$s: kvm_s2_vm_init event"
+	expect_grep '^ha=[01] hd=[01]$' "$d/$s.hafdbs" "$s: VM debugfs stage2_hafdbs"
+	[ $s = hwdbm ] || expect_grep ' hd=0$' "$d/$s.hafdbs" "$s: no hardware dirty state"
 	W=$(acq W "$d/$s.lockstat") R=$(acq R "$d/$s.lockstat")
 	trans=$(hits -1 0 "$d/$s.hist") perm=$(hits -1 1 "$d/$s.hist")
 	fast=$(hits 1 -1 "$d/$s.hist") mmio=$(hits 3 -1 "$d/$s.hist") hyp=$(hits 4 -1 "$d/$s.hist")
@@ -71,6 +76,10 @@ for s in exclusive rwlock rcu fastpath hypfast; do
 	faults=$((trans + perm - mmio))
 	echo "$s: $trans translation + $perm permission faults ($mmio MMIO), $fast fast, $hyp in the exit fix-up; mmu_lock acquisitions: $W write, $R read"
 	[ "$trans" -ge 8192 ] || fail "$s: $trans translation faults for 2 x 16M of first touch"
+	if [ $s = hwdbm ]; then
+		pass "hwdbm in force ($(cat "$d/hwdbm.hafdbs"))"
+		continue
+	fi
 	[ "$perm" -ge 8192 ] || fail "$s: $perm permission faults for two logged passes over 2 x 16M"
 	case $s in
 	exclusive)

@@ -97,7 +97,7 @@ s, path = sys.argv[1], sys.argv[2]
 names = {
     "kind": {"translation", "permission", "access"},
     "path": {"slow", "fast", "retry", "mmio", "hyp"},
-    "strategy": {"exclusive", "rwlock", "rcu", "fastpath", "hypfast"},
+    "strategy": {"exclusive", "rwlock", "rcu", "fastpath", "hypfast", "hwdbm"},
     "mmu": {"canonical", "shadow"},
     "mmu_lock": {"not_write_locked", "write_locked", "unknown"},
 }

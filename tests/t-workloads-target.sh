@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The guests/ workloads in the arm64 target, on the patched kernel, in one
-# boot: each workload under a stage-2 strategy (s2_dirty under all five and
+# boot: each workload under a stage-2 strategy (s2_dirty under all six and
 # in every log mode; s2_exit with every kind of exit, the fix-up included),
 # checked from its JSON by tests/check-workload.py, and
 # the strategy the VM reports is the one asked for. Aging works here
@@ -17,7 +17,7 @@ run() {
 }
 : >status.txt
 run populate s2_populate -v 2 -b 8M -i 2 -S exclusive
-for s in exclusive rwlock rcu fastpath hypfast; do
+for s in exclusive rwlock rcu fastpath hypfast hwdbm; do
 	run dirty-$s s2_dirty -v 2 -b 8M -i 3 -S $s
 done
 run dirty-get s2_dirty -v 2 -b 8M -i 2 -l get -S rwlock
