@@ -340,8 +340,8 @@ static bool decimal_ok(const char *s)
 static bool unit_nonnegative(const char *unit)
 {
 	static const char *const u[] = { "ns", "us", "ms", "s", "bytes", "pages", "pages/s",
-					 "calls", "cpus", "events", "exits", "faults",
-					 "operations", "tlbi", "waits", NULL };
+					 "calls", "cpus", "events", "exits", "faults", "harvests",
+					 "leaves", "operations", "tlbi", "waits", NULL };
 
 	for (size_t i = 0; u[i]; i++)
 		if (!strcmp(unit, u[i]))

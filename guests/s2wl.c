@@ -173,6 +173,11 @@ static const char *s2wl_kstat_unit(const struct kvm_stats_desc *d)
 		return "tlbi";
 	if (!strncmp(d->name, "s2_cmo_", 7))
 		return "operations";
+	/* hwdbm's harvests (0008): how many, and the stage-2 leaves they read */
+	if (!strcmp(d->name, "s2_dbm_harvests"))
+		return "harvests";
+	if (!strncmp(d->name, "s2_dbm_", 7))
+		return "leaves";
 	if (!strcmp(d->name, "exits"))
 		return "exits";
 	return "count";

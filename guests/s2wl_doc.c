@@ -175,6 +175,21 @@ static json_t *s2wl_j_kstats(struct s2wl *wl)
 					"the kernel did not time faults (kvm.stage2_fault_timing=N, "
 					"its default): set it to Y for fault times"));
 	}
+	/*
+	 * hwdbm's harvest stats (0008) on a kernel before it: unavailable,
+	 * never 0 harvests.
+	 */
+	{
+		static const char *const dbm[] = {
+			"s2_dbm_harvests", "s2_dbm_scanned", "s2_dbm_dirty", "s2_dbm_harvest_ns"
+		};
+		json_t *vm = json_object_get(wl->kstats, "vm");
+
+		for (size_t i = 0; i < sizeof(dbm) / sizeof(dbm[0]); i++)
+			if (!json_object_get(vm, dbm[i]))
+				json_object_set_new(vm, dbm[i], s2_junavail(
+					"this kernel has no hwdbm strategy (no s2_dbm_* stats)"));
+	}
 	json_object_set_new(wl->kstats, "source", json_string("KVM_GET_STATS_FD"));
 	return json_incref(wl->kstats);
 }
