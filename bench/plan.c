@@ -39,18 +39,23 @@ static const char *const key_names[NR_PLAN_KEYS] = {
 	[PK_SEED] = "seed", [PK_TIMEOUT] = "timeout",
 	[PK_CPUS] = "cpus", [PK_MEMORY] = "memory", [PK_WORKLOAD] = "workload",
 	[PK_CLOCK] = "clock", [PK_KERNEL] = "kernel", [PK_FAULT_TIMING] = "fault_timing",
+	[PK_HW_ACCESS] = "hw_access",
 };
 
-/* The workloads (guests/) and the options each adds to the common ones. */
+/*
+ * The workloads (guests/) and the options each adds to the common ones
+ * (-a: the VM's hardware access flag, every s2wl workload's, not
+ * s2_upstream's).
+ */
 static const struct wl_def {
 	const char *name, *opts;
 } workloads[] = {
-	{ "s2_populate", "" },
-	{ "s2_dirty", "le" },
-	{ "s2_access", "" },
-	{ "s2_unmap", "mup" },
-	{ "s2_split", "leE" },
-	{ "s2_exit", "nk" },
+	{ "s2_populate", "a" },
+	{ "s2_dirty", "lea" },
+	{ "s2_access", "a" },
+	{ "s2_unmap", "mupa" },
+	{ "s2_split", "leEa" },
+	{ "s2_exit", "nka" },
 	/* upstream's own performance tests (guests/s2_upstream.c): -t TEST, and
 	 * options passed on to it; -x: dirty_log_perf_test's memslot count */
 	{ "s2_upstream", "tx" },
@@ -100,6 +105,7 @@ static const char *param_name(char letter)
 	case 'p': return "pause_us";
 	case 'n': return "round_trips";
 	case 'k': return "kinds";
+	case 'a': return "hw_access";
 	}
 	return NULL;
 }
@@ -259,6 +265,10 @@ static bool check_value(struct ctx *c, char letter, const char *v)
 	case 'x':
 		if (!parse_ll(v, 1, 32, &n))
 			return fail(c, "-x: '%s' is not a memslot count (1-32)", v);
+		return true;
+	case 'a':
+		if (strcmp(v, "on") && strcmp(v, "off"))
+			return fail(c, "-a: '%s' is not on or off", v);
 		return true;
 	case 'm':
 		if (strcmp(v, "dontneed") && strcmp(v, "mprotect"))
@@ -513,7 +523,7 @@ static bool parse_line(struct ctx *c, struct plan *p, char **tok, int ntok)
 			break;
 	if (k == NR_PLAN_KEYS)
 		return fail(c, "unknown key '%s' (target profile flavour kvm strategies reps "
-			    "collect collector order clock kernel fault_timing seed timeout cpus memory "
+			    "collect collector order clock kernel fault_timing hw_access seed timeout cpus memory "
 			    "workload)", tok[0]);
 	if (k != PK_WORKLOAD && p->key_line[k])
 		return fail(c, "%s is set twice (first on line %d)", tok[0], p->key_line[k]);
@@ -525,10 +535,12 @@ static bool parse_line(struct ctx *c, struct plan *p, char **tok, int ntok)
 	case PK_KVM:
 	case PK_CLOCK:
 	case PK_FAULT_TIMING:
+	case PK_HW_ACCESS:
 	case PK_ORDER: {
 		char **dst = k == PK_TARGET ? &p->target : k == PK_FLAVOUR ? &p->flavour :
 			     k == PK_KVM ? &p->kvm : k == PK_CLOCK ? &p->clock :
-			     k == PK_FAULT_TIMING ? &p->fault_timing : &p->order;
+			     k == PK_FAULT_TIMING ? &p->fault_timing :
+			     k == PK_HW_ACCESS ? &p->hw_access : &p->order;
 
 		if (!one_value(c, tok[0], ntok))
 			return false;
@@ -536,14 +548,15 @@ static bool parse_line(struct ctx *c, struct plan *p, char **tok, int ntok)
 		    (k == PK_FLAVOUR && !IN(tok[1], flavour_names)) ||
 		    (k == PK_KVM && !IN(tok[1], kvm_names)) ||
 		    (k == PK_CLOCK && !IN(tok[1], clock_names)) ||
-		    (k == PK_FAULT_TIMING && !IN(tok[1], onoff_names)) ||
+		    ((k == PK_FAULT_TIMING || k == PK_HW_ACCESS) && !IN(tok[1], onoff_names)) ||
 		    (k == PK_ORDER && !IN(tok[1], order_names)))
 			return fail(c, "%s: '%s' is not one of %s", tok[0], tok[1],
 				    k == PK_TARGET ? "qemu, host" :
 				    k == PK_FLAVOUR ? "default, debug, kasan" :
 				    k == PK_KVM ? "vhe, nvhe" :
 				    k == PK_CLOCK ? "icount, realtime" :
-				    k == PK_FAULT_TIMING ? "on, off" : "sequential, interleaved");
+				    k == PK_FAULT_TIMING || k == PK_HW_ACCESS ? "on, off" :
+				    "sequential, interleaved");
 		free(*dst);
 		*dst = xstrdup(tok[1]);
 		return true;
@@ -772,6 +785,7 @@ bool plan_load(const char *file, const struct plan_overrides *ov, struct plan *p
 		p->nkernels = 1;
 	}
 	set_default(&p->fault_timing, "on");
+	set_default(&p->hw_access, "on");
 	if (ov && ov->flavour) {
 		if (!IN(ov->flavour, flavour_names)) {
 			snprintf(err, errlen, "--flavour: '%s' is not default, debug or kasan", ov->flavour);
@@ -860,6 +874,7 @@ void plan_free(struct plan *p)
 		free(p->kernels[i]);
 	free(p->kernels);
 	free(p->fault_timing);
+	free(p->hw_access);
 	free(p->kvm);
 	for (size_t i = 0; i < p->ncollectors; i++)
 		free(p->collectors[i]);
@@ -1126,6 +1141,8 @@ static void summary(FILE *f, const struct plan *p, const struct plan_expansion *
 	}
 	if (strcmp(p->fault_timing, "on"))
 		fprintf(f, ", fault timing off");
+	if (strcmp(p->hw_access, "on"))
+		fprintf(f, ", hardware access flag off");
 	if (p->collect && p->ncollectors == 1 && !strcmp(p->collectors[0], "detail"))
 		fprintf(f, "; collected reps in the collector's detail tier (s2collect --faults)");
 	if (p->collect && (p->ncollectors > 1 || !strcmp(p->collectors[0], "bpftrace"))) {
@@ -1187,6 +1204,7 @@ static bool write_run(const char *run, const struct plan *p, const struct plan_e
 		json_object_set_new(m, "clock", json_string(p->clock));
 		json_object_set_new(m, "kernels", str_array(p->kernels, p->nkernels));
 		json_object_set_new(m, "fault_timing", json_string(p->fault_timing));
+		json_object_set_new(m, "hw_access", json_string(p->hw_access));
 	}
 	if (!m) {
 		snprintf(err, errlen, "out of memory");
@@ -1271,8 +1289,8 @@ static bool write_run(const char *run, const struct plan *p, const struct plan_e
 	for (size_t i = 0; i < p->nprofiles; i++)
 		fprintf(mem, "%s%s", i ? " " : "", p->profiles[i]);
 	fprintf(mem, "'\nS2B_CPUS=%ld\nS2B_MEMORY=%s\nS2B_TIMEOUT=%ld\nS2B_CELLS=%zu\nS2B_COLLECTOR=%s\n"
-		"S2B_CLOCK=%s\nS2B_FAULT_TIMING=%s\nS2B_KERNELS='", p->cpus, p->memory, p->timeout,
-		x->ncells, p->collectors[0], p->clock, p->fault_timing);
+		"S2B_CLOCK=%s\nS2B_FAULT_TIMING=%s\nS2B_HW_ACCESS=%s\nS2B_KERNELS='", p->cpus, p->memory,
+		p->timeout, x->ncells, p->collectors[0], p->clock, p->fault_timing, p->hw_access);
 	for (size_t i = 0; i < p->nkernels; i++)
 		fprintf(mem, "%s%s", i ? " " : "", p->kernels[i]);
 	fprintf(mem, "'\n");

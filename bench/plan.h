@@ -35,7 +35,7 @@ struct plan_workload {
 enum plan_key {
 	PK_TARGET, PK_PROFILE, PK_FLAVOUR, PK_KVM, PK_STRATEGIES, PK_REPS, PK_COLLECT,
 	PK_SEED, PK_TIMEOUT, PK_CPUS, PK_MEMORY, PK_WORKLOAD, PK_COLLECTOR, PK_ORDER, PK_CLOCK,
-	PK_KERNEL, PK_FAULT_TIMING, NR_PLAN_KEYS,
+	PK_KERNEL, PK_FAULT_TIMING, PK_HW_ACCESS, NR_PLAN_KEYS,
 };
 
 struct plan {
@@ -47,6 +47,7 @@ struct plan {
 	char **kernels;		/* kernel specs (target/common.sh): one run each */
 	size_t nkernels;
 	char *fault_timing;	/* on | off: kvm.stage2_fault_timing in the cells */
+	char *hw_access;	/* on | off: kvm.stage2_hw_access (VTCR_EL2.HA) in the cells */
 	char **collectors;	/* what runs beside collected reps, each in its own reps:
 				 * default, detail (s2collect's tiers), bpftrace */
 	size_t ncollectors;

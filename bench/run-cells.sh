@@ -7,7 +7,8 @@
 # /results, shared with the host) and on a host under dash or bash.
 #
 # Per cell: cells/<id>/started (written before it starts), output.log (its
-# output), workload.json (and collector.json for collected cells), status
+# output), workload.json (and collector.json for collected cells), reason
+# (only for a cell the runner could not run as the plan asks), status
 # (its exit status: 0 ok, 4 skipped, 124/137 killed at the timeout, or
 # "died") and elapsed (seconds). A cell with `started` but no `status` when
 # the runner starts was running when the target died: it gets "died" and is
@@ -56,21 +57,54 @@ detail) collector_opts=-F ;;
 default | bpftrace | '') collector_opts= ;;
 *) echo "run-cells: run.env: unknown collector tier '$collector_tier'" >&2; exit 2 ;;
 esac
+# KVM module parameters the plan sets for its cells: written before the
+# first cell, and what they were put back when the runner ends (on a host
+# they outlive the run; in the target, the boot).
+restore=
+restore_params() {
+	[ -n "$restore" ] && eval "$restore"
+	restore=
+}
+trap restore_params EXIT
+# set_param NAME Y|N: 0 when kvm.NAME is (now) the value, 1 when there is
+# no such parameter, 2 when it cannot be written.
+set_param() {
+	f=/sys/module/kvm/parameters/$1
+	[ -e "$f" ] || return 1
+	old=$(cat "$f" 2>/dev/null)
+	[ "$old" = "$2" ] && return 0
+	echo "$2" >"$f" 2>/dev/null || return 2
+	restore="echo $old >$f 2>/dev/null; $restore"
+	return 0
+}
+onoff() {
+	case $2 in
+	on | '') echo Y ;;
+	off) echo N ;;
+	*) echo "run-cells: run.env: $1 '$2' is not on or off" >&2; return 1 ;;
+	esac
+}
 # The kernel's fault timing (plan key fault_timing, default on): the
 # s2_fault_time_ns and s2_fault_hist stats, off by default in the kernel
 # (kvm.stage2_fault_timing). A kernel without the series has no parameter,
 # and nothing to time.
-fault_timing=$(sed -n 's/^S2B_FAULT_TIMING=//p' run.env 2>/dev/null)
-ft_param=/sys/module/kvm/parameters/stage2_fault_timing
-case $fault_timing in
-on | '') ft_value=Y ;;
-off) ft_value=N ;;
-*) echo "run-cells: run.env: fault timing '$fault_timing' is not on or off" >&2; exit 2 ;;
+ft_value=$(onoff fault_timing "$(sed -n 's/^S2B_FAULT_TIMING=//p' run.env 2>/dev/null)") || exit 2
+set_param stage2_fault_timing "$ft_value"
+[ $? -eq 2 ] && { echo "run-cells: could not set kvm.stage2_fault_timing to $ft_value" >&2; exit 2; }
+# Hardware access-flag updates for new VMs (plan key hw_access, default on;
+# kvm.stage2_hw_access, patch 0008): off clears VTCR_EL2.HA, so that aging's
+# cost shows as access-flag faults. On is what every kernel does: a kernel
+# without the parameter runs such cells as they are; one that cannot turn
+# it off fails every cell with the reason.
+hw_access=$(sed -n 's/^S2B_HW_ACCESS=//p' run.env 2>/dev/null)
+ha_value=$(onoff hw_access "$hw_access") || exit 2
+ha_refused=
+set_param stage2_hw_access "$ha_value"
+case $?,$ha_value in
+0,* | 1,Y) ;;
+1,N) ha_refused="hw_access off: this kernel has no kvm.stage2_hw_access (patch 0008), so hardware access-flag updates cannot be turned off" ;;
+*) ha_refused="hw_access $hw_access: could not write $ha_value to /sys/module/kvm/parameters/stage2_hw_access" ;;
 esac
-if [ -w $ft_param ]; then
-	echo $ft_value >$ft_param ||
-		{ echo "run-cells: could not set $ft_param to $ft_value" >&2; exit 2; }
-fi
 # bpftrace: in the emulated target from the Debian root file system
 # (launch -r; s2chroot), on a host its own. The script sits in the run
 # directory (run-plan.sh puts it there).
@@ -148,6 +182,17 @@ while IFS=$tab read -r id prof rep mode tmo argv; do
 		[ "$1" = -S ] && { strategy=$2; break; }
 		shift
 	done
+	# What the plan asked of the kernel and it cannot do: the cell fails,
+	# saying why (s2bench table reads the reason file).
+	if [ -n "$ha_refused" ]; then
+		printf '%s\n' "$ha_refused" | tee "$d/reason" >"$d/output.log"
+		echo 0 >"$d/elapsed"
+		echo 1 >"$d/status.tmp" && mv "$d/status.tmp" "$d/status"
+		cur=
+		ran=$((ran + 1))
+		say "[$i/$n] $id $workload $strategy rep $rep $mode: FAILED ($ha_refused)"
+		continue
+	fi
 	# shellcheck disable=SC2086 # the cell's words
 	set -- $argv -o workload.json
 	case $mode in

@@ -129,6 +129,7 @@ S2B_CLOCK=${S2B_CLOCK:-realtime}
 # Runs expanded before the kernel key: the shipped series.
 S2B_KERNELS=${S2B_KERNELS:-series}
 S2B_FAULT_TIMING=${S2B_FAULT_TIMING:-on}
+S2B_HW_ACCESS=${S2B_HW_ACCESS:-on}
 say "run directory: $run"
 mkdir -p "$run/cells" "$run/boots"
 
@@ -201,7 +202,7 @@ env_qemu() {
 		"kernel.patches=$(kinfo patches)" "kernel.patch_count=$(kinfo patch_count)" \
 		"kernel.patch_list:=$patches" "kernel.config_missing=$(kinfo config_missing)" \
 		"kernel.source=$(kinfo source)" \
-		"kernel.config_sha256=$cfg" "fault_timing=$S2B_FAULT_TIMING" \
+		"kernel.config_sha256=$cfg" "fault_timing=$S2B_FAULT_TIMING" "hw_access=$S2B_HW_ACCESS" \
 		"kernel.dir=$RUN_KDIR" "initramfs=$INITRD" "qemu.version=$qv" \
 		"qemu.profiles=$S2B_PROFILES" "qemu.kvm_mode=$S2B_KVM" \
 		"qemu.cpus:=$S2B_CPUS" "qemu.memory=$S2B_MEMORY"
@@ -218,7 +219,7 @@ env_host() {
 	fi
 	[ -e /sys/module/kvm/parameters/stage2_strategy ] && patched=true
 	write_env "$file" "kernel.release=$(uname -r)" "kernel.config_sha256=$cfg" \
-		"kernel.s2perf_patches:=$patched" \
+		"kernel.s2perf_patches:=$patched" "fault_timing=$S2B_FAULT_TIMING" "hw_access=$S2B_HW_ACCESS" \
 		"kernel.series=$(series_key 2>/dev/null || echo "unavailable: no $KSRC_PKG to hash it against")" \
 		"kernel.series_note=the checkout's series; whether the running kernel carries it is not known"
 }

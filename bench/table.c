@@ -652,6 +652,7 @@ static void cell_reason(const char *dir, const struct cell *c, char *buf, size_t
 	const char *o = cell_outcome(c->status), *why;
 	char path[4096];
 	json_t *doc;
+	FILE *f;
 
 	buf[0] = 0;
 	if (!strcmp(o, "hung")) {
@@ -664,6 +665,16 @@ static void cell_reason(const char *dir, const struct cell *c, char *buf, size_t
 	}
 	if (!strcmp(o, "ok") || !strcmp(o, "not_run"))
 		return;
+	/* a cell the runner could not run as the plan asked (run-cells.sh) */
+	snprintf(path, sizeof(path), "%s/cells/%s/reason", dir, c->id);
+	f = fopen(path, "r");
+	if (f) {
+		if (fgets(buf, len, f))
+			buf[strcspn(buf, "\n")] = 0;
+		fclose(f);
+		if (buf[0])
+			return;
+	}
 	snprintf(path, sizeof(path), "%s/cells/%s/workload.json", dir, c->id);
 	doc = json_load_file(path, 0, NULL);
 	why = json_string_value(json_object_get(doc, "reason"));

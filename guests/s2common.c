@@ -35,21 +35,23 @@ void s2_bad_option(const char *prog, int opt, char **argv)
 	s2_bad_arg(prog, "unknown option '%s'", argv[optind - 1]);
 }
 
-int s2_set_strategy(const char *name, char *why, size_t len)
+int s2_param_set(const char *param, const char *value, char *why, size_t len)
 {
+	char path[128];
 	ssize_t n;
 	int fd;
 
-	fd = open(S2_PARAM_STRATEGY, O_WRONLY);
+	snprintf(path, sizeof(path), S2_PARAMS "%s", param);
+	fd = open(path, O_WRONLY);
 	if (fd < 0) {
 		snprintf(why, len, "%s: %s (kernel without the s2perf patches?)",
-			 S2_PARAM_STRATEGY, strerror(errno));
+			 path, strerror(errno));
 		return -1;
 	}
-	n = write(fd, name, strlen(name));
+	n = write(fd, value, strlen(value));
 	if (n < 0) {
-		snprintf(why, len, "strategy '%s' refused by the kernel: %s",
-			 name, strerror(errno));
+		snprintf(why, len, "kvm.%s=%s refused by the kernel: %s",
+			 param, value, strerror(errno));
 		close(fd);
 		return -1;
 	}
@@ -57,10 +59,13 @@ int s2_set_strategy(const char *name, char *why, size_t len)
 	return 0;
 }
 
-void s2_get_strategy(char *buf, size_t len)
+void s2_param_get(const char *param, char *buf, size_t len)
 {
-	FILE *f = fopen(S2_PARAM_STRATEGY, "r");
+	char path[128];
+	FILE *f;
 
+	snprintf(path, sizeof(path), S2_PARAMS "%s", param);
+	f = fopen(path, "r");
 	buf[0] = 0;
 	if (!f)
 		return;
@@ -70,14 +75,29 @@ void s2_get_strategy(char *buf, size_t len)
 	fclose(f);
 }
 
+int s2_set_strategy(const char *name, char *why, size_t len)
+{
+	return s2_param_set("stage2_strategy", name, why, len);
+}
+
+void s2_get_strategy(char *buf, size_t len)
+{
+	s2_param_get("stage2_strategy", buf, len);
+}
+
 int s2_vm_strategy(struct kvm_vm *vm, char *buf, size_t len)
+{
+	return s2_vm_debugfs(vm, "stage2_strategy", buf, len);
+}
+
+int s2_vm_debugfs(struct kvm_vm *vm, const char *file, char *buf, size_t len)
 {
 	char path[128];
 	ssize_t n;
 	int fd;
 
-	snprintf(path, sizeof(path), "/sys/kernel/debug/kvm/%d-%d/stage2_strategy",
-		 getpid(), vm->fd);
+	snprintf(path, sizeof(path), "/sys/kernel/debug/kvm/%d-%d/%s",
+		 getpid(), vm->fd, file);
 	fd = open(path, O_RDONLY);
 	if (fd < 0)
 		return -1;

@@ -18,7 +18,9 @@
 
 struct kvm_vm;
 
-#define S2_PARAM_STRATEGY "/sys/module/kvm/parameters/stage2_strategy"
+/* The KVM module's parameters: stage2_strategy, stage2_hw_access (0008), ... */
+#define S2_PARAMS "/sys/module/kvm/parameters/"
+#define S2_PARAM_STRATEGY S2_PARAMS "stage2_strategy"
 
 /*
  * Exit statuses: bad arguments (as getopt users expect) and "this host
@@ -44,6 +46,13 @@ s2_vbad_arg(const char *prog, const char *fmt, va_list ap);
 void __attribute__((noreturn)) s2_bad_option(const char *prog, int opt, char **argv);
 
 /*
+ * Write @value to kvm.@param (S2_PARAMS): 0, or -1 with a reason in @why.
+ * s2_param_get(): its value into @buf, "" when there is no such parameter.
+ */
+int s2_param_set(const char *param, const char *value, char *why, size_t len);
+void s2_param_get(const char *param, char *buf, size_t len);
+
+/*
  * Make @name (one of s2strategy.h) the strategy of VMs created from now
  * on. Returns 0, or -1 with a reason in @why.
  */
@@ -57,5 +66,7 @@ void s2_get_strategy(char *buf, size_t len);
  * no debugfs).
  */
 int s2_vm_strategy(struct kvm_vm *vm, char *buf, size_t len);
+/* The first line of @vm's debugfs file @file (stage2_hafdbs, ...): as above. */
+int s2_vm_debugfs(struct kvm_vm *vm, const char *file, char *buf, size_t len);
 
 #endif

@@ -291,6 +291,32 @@ static void s2wl_collect_kstats(struct s2wl *wl, int *sfd)
 
 /* ---- the VM ---- */
 
+/*
+ * The VM's hardware access flag and dirty state (VTCR_EL2.HA, .HD), from
+ * its debugfs stage2_hafdbs (0008): {"ha": 0|1, "hd": 0|1, "requested"}.
+ */
+static json_t *s2wl_j_hafdbs(struct s2wl *wl)
+{
+	json_t *req = wl->p.hw_access < 0 ? json_null() :
+		      json_string(wl->p.hw_access ? "on" : "off");
+	char line[64];
+	int ha, hd;
+
+	if (s2_vm_debugfs(wl->vm, "stage2_hafdbs", line, sizeof(line)) ||
+	    sscanf(line, "ha=%d hd=%d", &ha, &hd) != 2) {
+		json_t *o = s2_junavail("the kernel does not report the VM's VTCR_EL2.HA/HD "
+					"(no stage2_hafdbs in its debugfs: a kernel before patch "
+					"0008, or no debugfs)");
+
+		json_object_set_new(o, "requested", req);
+		return o;
+	}
+	if (wl->p.hw_access >= 0 && ha != wl->p.hw_access)
+		TEST_FAIL("asked for hardware access-flag updates %s, the VM has ha=%d",
+			  wl->p.hw_access ? "on" : "off", ha);
+	return json_pack("{s:i, s:i, s:o}", "ha", ha, "hd", hd, "requested", req);
+}
+
 static void s2wl_check_backing(struct s2wl *wl, uint64_t bytes)
 {
 	enum vm_mem_backing_src_type t = wl->p.backing;
@@ -350,7 +376,7 @@ void s2wl_create_vm(struct s2wl *wl, uint32_t ring_bytes)
 {
 	struct s2wl_params *p = &wl->p;
 	uint64_t total_pages, start;
-	char why[256], old[32] = "";
+	char why[256], old[32] = "", old_ha[8] = "";
 	int cpus[S2WL_MAX_VCPUS], ncpus = 0, i;
 
 	wl->host_page_size = get_backing_src_pagesz(p->backing);
@@ -369,11 +395,31 @@ void s2wl_create_vm(struct s2wl *wl, uint32_t ring_bytes)
 	if (p->pin)
 		ncpus = s2wl_parse_cpus(wl, cpus, S2WL_MAX_VCPUS);
 
+	/*
+	 * Hardware access-flag updates (kvm.stage2_hw_access, 0008), read at
+	 * VM creation: for this VM only, as the strategy below. On is every
+	 * kernel's: only off needs the parameter, and without it the run
+	 * fails, saying why, rather than measure aging with the flag on.
+	 */
+	if (p->hw_access >= 0) {
+		s2_param_get("stage2_hw_access", old_ha, sizeof(old_ha));
+		if (!old_ha[0] && !p->hw_access)
+			exit(s2wl_finish(wl, S2WL_EXIT_FAIL, "-a off: this kernel has no "
+					 "kvm.stage2_hw_access (patch 0008), so hardware access-flag "
+					 "updates cannot be turned off"));
+		if (old_ha[0] && s2_param_set("stage2_hw_access", p->hw_access ? "Y" : "N",
+					      why, sizeof(why)))
+			exit(s2wl_finish(wl, S2WL_EXIT_FAIL, why));
+	}
+
 	/* The parameter is global: set it for this VM only, then restore it. */
 	if (p->strategy) {
 		s2_get_strategy(old, sizeof(old));
-		if (s2_set_strategy(p->strategy, why, sizeof(why)))
+		if (s2_set_strategy(p->strategy, why, sizeof(why))) {
+			if (old_ha[0])
+				s2_param_set("stage2_hw_access", old_ha, old, sizeof(old));
 			s2wl_skip(wl, "cannot select stage-2 strategy '%s': %s", p->strategy, why);
+		}
 	}
 
 	wl->stop = wl->free_run = false;
@@ -392,6 +438,9 @@ void s2wl_create_vm(struct s2wl *wl, uint32_t ring_bytes)
 	if (old[0] && s2_set_strategy(old, why, sizeof(why)))
 		fprintf(stderr, "%s: warning: could not restore kvm.stage2_strategy=%s: %s\n",
 			wl->name, old, why);
+	if (old_ha[0] && s2_param_set("stage2_hw_access", old_ha, why, sizeof(why)))
+		fprintf(stderr, "%s: warning: could not restore kvm.stage2_hw_access=%s: %s\n",
+			wl->name, old_ha, why);
 	if (ring_bytes) {
 		vm_enable_dirty_ring(wl->vm, ring_bytes);
 		wl->ring_entries = ring_bytes / sizeof(struct kvm_dirty_gfn);
@@ -443,6 +492,7 @@ void s2wl_create_vm(struct s2wl *wl, uint32_t ring_bytes)
 				  "the kernel does not report a per-VM stage-2 strategy "
 				  "(no s2perf patches, or no debugfs)")));
 	}
+	json_object_set_new(wl->doc, "hafdbs", s2wl_j_hafdbs(wl));
 }
 
 /* ---- vCPU threads ---- */

@@ -59,6 +59,7 @@ struct s2wl_params {
 	uint64_t seed;
 	enum s2wl_access access;
 	const char *strategy;	/* NULL: whatever the kernel's default is */
+	int hw_access;		/* VTCR_EL2.HA for this VM: 1 on, 0 off, -1 the kernel's */
 	const char *pin;	/* NULL: no pinning */
 	const char *output;	/* NULL: JSON on stdout, summary on stderr */
 	bool quiet;
@@ -66,13 +67,13 @@ struct s2wl_params {
 
 /*
  * What every workload starts from (2 vCPUs x 16M, anonymous memory, all
- * writes, seed 1, 4 iterations); a workload lists only what it changes,
+ * writes, seed 1, 4 iterations, the kernel's hardware access flag); a workload lists only what it changes,
  * after these (a later designated initialiser wins).
  */
 #define S2WL_PARAMS(...) {						\
 	.vcpus = 2, .bytes_per_vcpu = 16ull << 20,			\
 	.backing = VM_MEM_SRC_ANONYMOUS, .iterations = 4,		\
-	.write_pct = 100, .seed = 1, __VA_ARGS__ }
+	.write_pct = 100, .seed = 1, .hw_access = -1, __VA_ARGS__ }
 
 /* Guest parameters, copied into the guest with sync_global_to_guest(). */
 struct s2wl_guest_args {

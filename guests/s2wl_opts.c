@@ -115,6 +115,10 @@ static void usage(const struct s2wl *wl, const struct s2wl_cli *cli)
 		 s2_strategy_list(names, sizeof(names), NULL));
 	printf("  -S, --strategy NAME  ");
 	print_wrapped(strategy, 23, 23);
+	printf("  -a, --hw-access on|off  hardware access-flag updates for this VM\n"
+	       "                       (kvm.stage2_hw_access, VTCR_EL2.HA; off: aging's cost\n"
+	       "                       shows as access-flag faults; needs a kernel with the\n"
+	       "                       parameter) (default: the kernel's setting)\n");
 	printf("  -o, --output FILE    write the JSON document to FILE and the summary to\n"
 	       "                       stdout (default: JSON on stdout, summary on stderr)\n"
 	       "  -q, --quiet          no progress lines\n"
@@ -135,6 +139,7 @@ void s2wl_parse_args(struct s2wl *wl, const struct s2wl_cli *cli, int argc, char
 		{ "seed", required_argument, NULL, 'r' },
 		{ "cpus", required_argument, NULL, 'c' },
 		{ "strategy", required_argument, NULL, 'S' },
+		{ "hw-access", required_argument, NULL, 'a' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -146,7 +151,7 @@ void s2wl_parse_args(struct s2wl *wl, const struct s2wl_cli *cli, int argc, char
 
 	s2wl_restore_stdout();
 	wl->name = cli->name;
-	snprintf(optstr, sizeof(optstr), ":v:b:s:i:w:A:r:c:S:o:qh%s", cli->opts ? cli->opts : "");
+	snprintf(optstr, sizeof(optstr), ":v:b:s:i:w:A:r:c:S:a:o:qh%s", cli->opts ? cli->opts : "");
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, optstr, longopts, NULL)) != -1) {
 		switch (opt) {
@@ -201,6 +206,11 @@ void s2wl_parse_args(struct s2wl *wl, const struct s2wl_cli *cli, int argc, char
 				s2wl_bad_arg(wl, "-S: '%s' is not %s or " S2_STRATEGY_UPSTREAM, optarg,
 					     s2_strategy_list(names, sizeof(names), NULL));
 			wl->p.strategy = optarg;
+			break;
+		case 'a':
+			if (strcmp(optarg, "on") && strcmp(optarg, "off"))
+				s2wl_bad_arg(wl, "-a: '%s' is not on or off", optarg);
+			wl->p.hw_access = !strcmp(optarg, "on");
 			break;
 		case 'o':
 			wl->p.output = optarg;

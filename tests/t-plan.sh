@@ -200,6 +200,33 @@ st=$(ps -o stat= -p "$child" 2>/dev/null || true)
 case $st in '' | Z*) ;; *) fail "the interrupted cell's child survived ($st)" ;; esac
 pass "interrupted runner: exit 130, cell removed, its processes gone"
 
+# hw_access off on a kernel without kvm.stage2_hw_access (this host, and
+# any kernel before patch 0008): no cell runs, each fails with the reason,
+# which s2bench table puts in cells.csv; on is every kernel's default.
+if [ -e /sys/module/kvm/parameters/stage2_hw_access ]; then
+	echo "note: this kernel has kvm.stage2_hw_access: the refusal is not checked here"
+else
+	for v in off on; do
+		d=$R/ha-$v
+		printf 'hw_access %s\nreps 1\nstrategies rwlock\nworkload s2_access -v 1 -b 1M\n' $v >"$OUT/ha-$v"
+		"$S2B" plan expand "$OUT/ha-$v" "$d" >/dev/null
+		expect_grep "^S2B_HW_ACCESS=$v\$" "$d/run.env" "run.env: hw_access $v"
+		rc=0
+		PATH=$R/nowhere:/usr/bin:/bin dash "$ROOT/bench/run-cells.sh" "$d" >"$d/out" 2>&1 || rc=$?
+		[ $rc -eq 1 ] || { cat "$d/out"; fail "hw_access $v: the runner exited $rc, expected 1"; }
+		[ "$(cat "$d/cells/0001/status")" != 0 ] || fail "hw_access $v: the cell passed"
+	done
+	expect_grep '^\[1/1\] 0001 s2_access rwlock rep 1 timed: FAILED \(hw_access off: this kernel has no kvm.stage2_hw_access' \
+		"$R/ha-off/out" "hw_access off: the cell's line says why"
+	[ ! -e "$R/ha-off/cells/0001/output.log" ] || ! grep -q 's2_access: ' "$R/ha-off/cells/0001/output.log" ||
+		fail "hw_access off: the workload ran"
+	grep -q 'hw_access off' "$R/ha-on/out" && fail "hw_access on: refused"
+	"$S2B" table "$R/ha-off" >/dev/null 2>&1 || true
+	expect_grep '^0001,.*,failed,[0-9.]*,"?hw_access off: this kernel has no kvm.stage2_hw_access \(patch 0008\)' \
+		"$R/ha-off/cells.csv" "hw_access off: the reason in cells.csv"
+	pass "hw_access off without the kernel's parameter: the cell fails with the reason; on runs"
+fi
+
 # ---- the table's reductions on documents made here ----
 # Known series and log2 histograms (the collector's layout), so that every
 # reduction has an answer worked out by hand.
