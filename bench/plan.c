@@ -52,7 +52,7 @@ static const struct wl_def {
 } workloads[] = {
 	{ "s2_populate", "a" },
 	{ "s2_dirty", "lea" },
-	{ "s2_access", "a" },
+	{ "s2_access", "ag" },
 	{ "s2_unmap", "mupa" },
 	{ "s2_split", "leEa" },
 	{ "s2_exit", "nka" },
@@ -106,6 +106,7 @@ static const char *param_name(char letter)
 	case 'n': return "round_trips";
 	case 'k': return "kinds";
 	case 'a': return "hw_access";
+	case 'g': return "aging";
 	}
 	return NULL;
 }
@@ -269,6 +270,10 @@ static bool check_value(struct ctx *c, char letter, const char *v)
 	case 'a':
 		if (strcmp(v, "on") && strcmp(v, "off"))
 			return fail(c, "-a: '%s' is not on or off", v);
+		return true;
+	case 'g':
+		if (strcmp(v, "after") && strcmp(v, "during"))
+			return fail(c, "-g: '%s' is not after or during", v);
 		return true;
 	case 'm':
 		if (strcmp(v, "dontneed") && strcmp(v, "mprotect"))

@@ -6,7 +6,10 @@
  * MMU notifiers' clear_young, i.e. kvm_age_gfn), then the vCPUs read and
  * write every page (access-flag faults where the stage-2 access flag was
  * cleared), then the host reads the idle bits back (test_young) to see how
- * many accesses aging noticed.
+ * many accesses aging noticed. With -g during the vCPUs run passes without
+ * pause while the host ages (marks idle, reads back) under them: what
+ * aging costs a running guest, in access-flag faults where the hardware
+ * does not set the flag itself (kvm.stage2_hw_access=N, -a off).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,13 +25,33 @@
 #define PAGEMAP_PFN_MASK ((1ull << 55) - 1)
 #define PAGEMAP_PRESENT (1ull << 63)
 
+/* -g: when aging runs, after the vCPUs' pass or during their passes */
+static bool aging_during;
+
 static void help(void)
 {
 	printf("Aging: first touch, then per iteration mark all guest memory idle through\n"
 	       "%s (clear_young on the stage-2 mappings), run one pass\n"
 	       "of reads and writes, and read the idle bits back. Needs root and a kernel\n"
-	       "with CONFIG_IDLE_PAGE_TRACKING.\n\n", PAGE_IDLE_BITMAP);
+	       "with CONFIG_IDLE_PAGE_TRACKING.\n\n"
+	       "access options:\n"
+	       "  -g WHEN   after: mark idle, then one pass, then read back (the default);\n"
+	       "            during: the vCPUs run passes without pause while the host marks\n"
+	       "            idle and reads back, each iteration lasting until every vCPU\n"
+	       "            has finished a pass in it (the pass time is their mean there)\n\n",
+	       PAGE_IDLE_BITMAP);
 }
+
+static int access_opt(struct s2wl *wl, int opt, const char *arg)
+{
+	if (opt != 'g')
+		return -1;
+	if (strcmp(arg, "after") && strcmp(arg, "during"))
+		s2wl_bad_arg(wl, "-g: '%s' is not after or during", arg);
+	aging_during = !strcmp(arg, "during");
+	return 0;
+}
+
 
 static int cmp_u64(const void *a, const void *b)
 {
@@ -82,9 +105,48 @@ static uint64_t idle_bits(int fd, const uint64_t *pfns, uint64_t n, bool mark)
 	return idle;
 }
 
+/*
+ * One iteration of -g during: the vCPUs are running passes; age under them
+ * and wait until every vCPU has finished a pass begun after the marking
+ * started. Returns the mean vCPU pass time of the passes in the iteration.
+ */
+static uint64_t age_during(struct s2wl *wl, int fd, const uint64_t *pfns, uint64_t npfn,
+			   uint64_t *mark_t, uint64_t *read_t, uint64_t *seen)
+{
+	uint64_t p0[S2WL_MAX_VCPUS], t0[S2WL_MAX_VCPUS], passes = 0, ns = 0, start;
+	int v;
+	bool all;
+
+	for (v = 0; v < wl->p.vcpus; v++) {
+		p0[v] = __atomic_load_n(&wl->vcpus[v].passes_done, __ATOMIC_ACQUIRE);
+		t0[v] = __atomic_load_n(&wl->vcpus[v].pass_ns_total, __ATOMIC_RELAXED);
+	}
+	start = s2wl_now_ns();
+	idle_bits(fd, pfns, npfn, true);
+	*mark_t = s2wl_phase(wl, "mark_idle", start);
+	start = s2wl_now_ns();
+	*seen = npfn - idle_bits(fd, pfns, npfn, false);
+	*read_t = s2wl_phase(wl, "read_idle", start);
+	/* a pass that began before the marking does not count: two more */
+	do {
+		all = true;
+		for (v = 0; v < wl->p.vcpus; v++)
+			all &= __atomic_load_n(&wl->vcpus[v].passes_done, __ATOMIC_ACQUIRE) >= p0[v] + 2;
+		if (!all)
+			usleep(100);
+	} while (!all);
+	for (v = 0; v < wl->p.vcpus; v++) {
+		passes += __atomic_load_n(&wl->vcpus[v].passes_done, __ATOMIC_ACQUIRE) - p0[v];
+		ns += __atomic_load_n(&wl->vcpus[v].pass_ns_total, __ATOMIC_RELAXED) - t0[v];
+	}
+	return ns / passes;
+}
+
 const struct s2wl_cli s2_access_cli = {
 	.name = "s2_access",
-	.iterations = "passes over the memory after the first touch",
+	.iterations = "agings (each with a pass over the memory) after the first touch",
+	.opts = "g:",
+	.opt = access_opt,
 	.help = help,
 };
 
@@ -120,7 +182,19 @@ int main(int argc, char **argv)
 	TEST_ASSERT(pfns, "out of memory");
 	npfn = lookup_pfns(&wl, pfns, nbase);
 
-	for (it = 0; it < k; it++) {
+	if (aging_during) {
+		start = s2wl_now_ns();
+		s2wl_release_free_run(&wl);
+		for (it = 0; it < k; it++) {
+			pass_t[it] = age_during(&wl, fd, pfns, npfn, &mark_t[it], &read_t[it], &seen[it]);
+			s2wl_progress(&wl, "iteration %d/%d: mark %.1f ms during passes of %.1f ms, %"
+				      PRIu64 " of %" PRIu64 " pages seen accessed", it + 1, k,
+				      mark_t[it] / 1e6, pass_t[it] / 1e6, seen[it], npfn);
+		}
+		s2wl_stop_vcpus(&wl);
+		s2wl_phase(&wl, "aging_during_passes", start);
+	}
+	for (it = 0; !aging_during && it < k; it++) {
 		start = s2wl_now_ns();
 		idle_bits(fd, pfns, npfn, true);
 		mark_t[it] = s2wl_phase(&wl, "mark_idle", start);
@@ -137,7 +211,8 @@ int main(int argc, char **argv)
 	s2wl_destroy_vm(&wl);
 	close(fd);
 
-	json_object_set_new(wl.doc, "access", json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s}",
+	json_object_set_new(wl.doc, "access", json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s}",
+		"aging", aging_during ? "during" : "after",
 		"populate_time", s2_jint(t_pop, "ns"),
 		"pages_tracked", s2_jint(npfn, "pages"),
 		"pages_expected", s2_jint(nbase, "pages"),
@@ -151,10 +226,11 @@ int main(int argc, char **argv)
 		"young bit was cleared (clear_young does not flush)"));
 
 	out = s2wl_out(&wl);
-	fprintf(out, "s2_access: %d vCPUs x %" PRIu64 " MiB (%s), %d iterations, %d%% writes %s, strategy %s\n",
+	fprintf(out, "s2_access: %d vCPUs x %" PRIu64 " MiB (%s), %d iterations, %d%% writes %s, "
+		"aging %s the passes, strategy %s\n",
 		wl.p.vcpus, wl.p.bytes_per_vcpu >> 20, vm_mem_backing_src_alias(wl.p.backing)->name,
 		k, wl.p.write_pct, wl.p.access == S2WL_RANDOM ? "random" : "sequential",
-		wl.strategy_in_force);
+		aging_during ? "during" : "after", wl.strategy_in_force);
 	fprintf(out, "  populate         %10.1f ms\n", t_pop / 1e6);
 	s2wl_print_series(&wl, "mark idle", mark_t, k, 1e6, "ms", NULL);
 	s2wl_print_series(&wl, "access pass", pass_t, k, 1e6, "ms", NULL);

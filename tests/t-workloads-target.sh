@@ -25,6 +25,7 @@ run dirty-ring s2_dirty -v 2 -b 8M -i 2 -l ring -S fastpath
 run dirty-ring-hypfast s2_dirty -v 2 -b 8M -i 2 -l ring -e 256 -S hypfast
 run dirty-random s2_dirty -v 2 -b 4M -i 2 -A random -w 50 -S fastpath
 run access s2_access -v 2 -b 8M -i 2 -S rcu
+run access-during s2_access -v 2 -b 8M -i 2 -g during -S rwlock
 run unmap s2_unmap -v 2 -b 8M -i 2 -S rwlock
 run exit s2_exit -v 2 -i 3 -n 1000 -S fastpath
 run split-thp s2_split -v 2 -b 8M -s anonymous_thp -S fastpath
