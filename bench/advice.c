@@ -13,61 +13,14 @@
 #include <string.h>
 
 #include "report.h"
+#include "s2bench.h"
 
 const char *const rhl_pass[] = { "dirty.pass_time", NULL };
 const char *const rhl_populate[] = {
 	"populate.time", "dirty.populate_time", "access.populate_time", "unmap.populate_time", NULL
 };
 
-/* A dirty-log pass costs the guest's writes plus harvesting the log. */
-static const char *const pass_and_harvest[] = {
-	"dirty.pass_time", "dirty.get_log_time", "dirty.clear_log_time",
-	"dirty.ring_collect_time", "dirty.ring_reset_time", NULL
-};
-
-struct series {
-	size_t n;
-	int rep[512];
-	double v[512];
-};
-
-/*
- * Per rep, the sum of @metrics (the first is required, the others added
- * where the configuration has them); a rep missing from one of them is
- * dropped, so every value sums the same parts.
- */
-static bool config_series(const struct rset *s, const char *prof, const char *cfg,
-			  const char *strat, const char *const *metrics, struct series *out)
-{
-	const struct rgroup *g0 = rset_find(s, prof, cfg, strat, metrics[0]), *g;
-	size_t i, k, j;
-
-	out->n = 0;
-	if (!g0)
-		return false;
-	for (i = 0; i < g0->n && out->n < 512; i++) {
-		double sum = g0->v[i];
-		bool all = true;
-
-		for (k = 1; metrics[k] && all; k++) {
-			if (!(g = rset_find(s, prof, cfg, strat, metrics[k])))
-				continue;
-			for (j = 0; j < g->n && g->rep[j] != g0->rep[i]; j++)
-				;
-			if (j == g->n)
-				all = false;
-			else
-				sum += g->v[j];
-		}
-		if (all) {
-			out->rep[out->n] = g0->rep[i];
-			out->v[out->n++] = sum;
-		}
-	}
-	return out->n > 0;
-}
-
-static double series_median(const struct series *x)
+static double series_median(const struct rseries *x)
 {
 	return stats_quantile(x->v, x->n, 0.5);
 }
@@ -126,13 +79,16 @@ static const struct rgroup *primary_group(const struct rset *s, const char *prof
 	return NULL;
 }
 
-static void advise_strategy(struct rdoc *d, const struct rset *s, struct rholm *h,
-			    struct rfindings *f)
+struct family_q;
+
+static void advise_strategy(struct rdoc *d, const struct rset *s, const struct family_q *q,
+			    struct rholm *h, struct rfindings *f)
 {
 	size_t pi, ci, k;
 	bool any_untestable = false;
-
 	size_t told = 0;
+
+	(void)q;
 
 	for (pi = 0; pi < s->nprofiles; pi++)
 		for (ci = 0; ci < s->nconfigs; ci++) {
@@ -335,14 +291,14 @@ static void advise_family(struct rdoc *d, const struct rset *s, const struct fam
 			for (k = 0; k < s->nstrategies; k++)
 			for (vw = q->views; vw->metrics; vw++) {
 				const char *prof = s->profiles[pi], *strat = s->strategies[k];
-				struct series base, x;
+				struct rseries base, x;
 				char *text, *refname, med[48], buf[256];
 				const char *best = NULL;
 				double best_ratio = 1;
 				struct rratio rbest = { 0 };
 				char *worse;
 
-				if (!config_series(s, prof, members[0], strat, vw->metrics, &base))
+				if (!rseries_sum(s, prof, members[0], strat, vw->metrics, &base))
 					continue;
 				worse = strdup("");
 				refname = q->value(s, members[0]);
@@ -353,7 +309,7 @@ static void advise_family(struct rdoc *d, const struct rset *s, const struct fam
 					struct rratio r;
 					char *v = q->value(s, members[m]), *t;
 
-					if (!config_series(s, prof, members[m], strat, vw->metrics, &x)) {
+					if (!rseries_sum(s, prof, members[m], strat, vw->metrics, &x)) {
 						t = rstrf("%s %s: no values;", text, v);
 					} else {
 						rholm_ratio(h, x.rep, x.v, x.n, base.rep, base.v, base.n, &r);
@@ -414,29 +370,125 @@ static void advise_family(struct rdoc *d, const struct rset *s, const struct fam
 	free(done);
 }
 
+/* The write share at which hwdbm's pass + harvest overtakes @other's. */
+static void advise_share(struct rdoc *d, const struct rset *s, const struct family_q *q,
+			 struct rholm *h, struct rfindings *f)
+{
+	struct rshare_family *fam;
+	size_t nf = rshare_families(s, &fam), fi, pi, k, i, told = 0;
+
+	(void)q;
+	for (pi = 0; pi < s->nprofiles; pi++)
+		for (fi = 0; fi < nf; fi++)
+			for (k = 0; k < s->nstrategies; k++) {
+				const char *prof = s->profiles[pi], *other = s->strategies[k];
+				struct rratio r[RSHARE_MAX];
+				bool win[RSHARE_MAX] = { false }, have[RSHARE_MAX] = { false };
+				char *list = xstrdup(""), *x, buf[256], ci[48];
+				size_t from = fam[fi].n, last = 0, nhave = 0;
+				struct rseries a, b;
+
+				if (!strcmp(other, "hwdbm"))
+					continue;
+				for (i = 0; i < fam[fi].n; i++) {
+					const char *cfg = fam[fi].p[i].config;
+
+					if (!rseries_sum(s, prof, cfg, "hwdbm", rpass_harvest, &a) ||
+					    !rseries_sum(s, prof, cfg, other, rpass_harvest, &b))
+						continue;
+					rholm_ratio(h, a.rep, a.v, a.n, b.rep, b.v, b.n, &r[i]);
+					if (!r[i].n)
+						continue;
+					have[i] = true;
+					nhave++;
+					last = i;
+					win[i] = rratio_significant(&r[i]) && r[i].median < 1;
+					x = rstrf("%s%s%d%%: %s", list, *list ? "; " : "",
+						  fam[fi].p[i].share, ratio_brief(&r[i], buf, sizeof(buf)));
+					free(list);
+					list = x;
+				}
+				if (nhave < 2) {
+					free(list);
+					continue;
+				}
+				/* the lowest share from which hwdbm wins at every share measured */
+				for (i = last + 1; i-- > 0;) {
+					if (!have[i])
+						continue;
+					if (!win[i])
+						break;
+					from = i;
+				}
+				told++;
+				if (from == fam[fi].n) {
+					rdoc_item(d, "%s [%s]: hwdbm's pass + harvest never beats %s from any "
+						  "share written on, in the range measured (%d-%d%%). hwdbm "
+						  "against %s: %s.", fam[fi].label, prof, other,
+						  fam[fi].p[0].share, fam[fi].p[fam[fi].n - 1].share, other, list);
+				} else {
+					bool always = true;
+
+					for (i = 0; i < from; i++)
+						always &= !have[i];
+					rdoc_item(d, "%s [%s]: %s%d%% written per pass on, hwdbm's pass + "
+						  "harvest beats %s (%.3fx [%s], Holm p=%s, n=%zu)%s. hwdbm "
+						  "against %s: %s.", fam[fi].label, prof,
+						  always ? "at every share measured: from " : "from ",
+						  fam[fi].p[from].share, other, r[from].median,
+						  ci_text(&r[from], ci, sizeof(ci)),
+						  rfmt_p(buf, sizeof(buf), rratio_p(&r[from])), r[from].n,
+						  always ? ", the lowest measured" : "", other, list);
+					if (f && h && h->apply)
+						rfinding_add(f, "Advice: %s [%s]: from %d%% written per pass "
+							     "on, hwdbm's pass + harvest beats %s (%.3fx, 95%% "
+							     "CI %s, Holm p=%s, n=%zu).", fam[fi].label, prof,
+							     fam[fi].p[from].share, other, r[from].median,
+							     ci_text(&r[from], ci, sizeof(ci)),
+							     rfmt_p(buf, sizeof(buf), rratio_p(&r[from])),
+							     r[from].n);
+				}
+				free(list);
+			}
+	if (told)
+		rdoc_para(d, "A pass + harvest is the dirty pass plus KVM_GET_DIRTY_LOG and "
+			  "KVM_CLEAR_DIRTY_LOG where the mode has them, summed per rep; each share's "
+			  "ratio is hwdbm's over the other strategy's, paired by rep. hwdbm wins from "
+			  "a share on when it is significantly cheaper there and at every higher "
+			  "share measured.");
+	else if (nf)
+		rdoc_para(d, "Not measured in this run: s2_dirty configurations differ only in "
+			  "the share written, but not under hwdbm and another strategy with values "
+			  "at two shares or more.");
+	else
+		rdoc_para(d, "Not measured in this run: no two s2_dirty configurations differ only "
+			  "in the share of pages written per pass (-w). bench/plans/hwdbm-crossover "
+			  "(`workload s2_dirty -v 1 -b 64M -w 1,10,50,100` under rwlock, hypfast and "
+			  "hwdbm) answers from which share hwdbm's harvest beats write-protection "
+			  "faults.");
+	rshare_families_free(fam, nf);
+}
+
+typedef void (*question_fn)(struct rdoc *d, const struct rset *s, const struct family_q *q,
+			    struct rholm *h, struct rfindings *f);
+
 /*
  * One question of the advice under Holm's correction: built once into a
  * scratch document to gather its tests, then for real with their adjusted p.
  */
-static void advise_holm(struct rdoc *d, const struct rset *s, const struct family_q *q,
-			struct rfindings *f)
+static void advise_holm(struct rdoc *d, const struct rset *s, question_fn fn,
+			const struct family_q *q, struct rfindings *f)
 {
 	struct rdoc scratch = { 0 };
 	struct rholm h = { 0 };
 
-	if (q)
-		advise_family(&scratch, s, q, &h, NULL);
-	else
-		advise_strategy(&scratch, s, &h, NULL);
+	fn(&scratch, s, q, &h, NULL);
 	rdoc_free(&scratch);
 	rholm_adjust(&h);
 	if (h.m)
 		rdoc_para(d, "Holm's correction over the %zu test%s of this question.", h.m,
 			  h.m > 1 ? "s" : "");
-	if (q)
-		advise_family(d, s, q, &h, f);
-	else
-		advise_strategy(d, s, &h, f);
+	fn(d, s, q, &h, f);
 	rholm_free(&h);
 }
 
@@ -459,7 +511,7 @@ void advice_build(struct rdoc *d, const struct rset *s, struct rfindings *f)
 	static const char *const later_passes[] = { "split.steady_pass_time", NULL };
 	const struct family_q logq = {
 		"Dirty bitmap vs clear-log vs ring", dirty, v_log, l_log, log_value, "get",
-		{ { pass_and_harvest, "pass + log harvest per pass" } },
+		{ { rpass_harvest, "pass + log harvest per pass" } },
 		"every s2_dirty configuration uses one log mode. A plan with `workload s2_dirty "
 		"-v 2 -b 64M -i 8 -l get,clear,ring` (ring sizes on a line of their own: "
 		"`workload s2_dirty -v 2 -b 64M -i 8 -l ring -e 1024,4096,16384`) answers which "
@@ -501,11 +553,14 @@ void advice_build(struct rdoc *d, const struct rset *s, struct rfindings *f)
 		  "Emulated times (target qemu, clock realtime) only mean something as ratios "
 		  "within one boot." : "");
 	rdoc_heading(d, 3, "advice-strategy", "Which strategy for which workload");
-	advise_holm(d, s, NULL, f);
+	advise_holm(d, s, advise_strategy, NULL, f);
 	rdoc_heading(d, 3, "advice-log", "%s (and ring size)", logq.title);
-	advise_holm(d, s, &logq, f);
+	advise_holm(d, s, advise_family, &logq, f);
 	rdoc_heading(d, 3, "advice-thp", "%s", backq.title);
-	advise_holm(d, s, &backq, f);
+	advise_holm(d, s, advise_family, &backq, f);
 	rdoc_heading(d, 3, "advice-eager", "%s", eagerq.title);
-	advise_holm(d, s, &eagerq, f);
+	advise_holm(d, s, advise_family, &eagerq, f);
+	rdoc_heading(d, 3, "advice-hwdbm", "Hardware dirty state (hwdbm) against write "
+		     "protection, by share written");
+	advise_holm(d, s, advise_share, NULL, f);
 }

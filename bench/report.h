@@ -67,6 +67,41 @@ const char *rconfig_workload(const struct rset *s, const char *config);
  * configurations with the same key differ only in @vary.
  */
 char *rconfig_family(const struct rset *s, const char *cfg, const char *const *vary);
+/*
+ * Per rep, the sum of @metrics of one group (the first is required, the
+ * others added where the configuration has them); a rep missing from one
+ * of them is dropped, so every value sums the same parts. False: no values.
+ */
+#define RSERIES_MAX 512
+struct rseries {
+	size_t n;
+	int rep[RSERIES_MAX];
+	double v[RSERIES_MAX];
+};
+bool rseries_sum(const struct rset *s, const char *prof, const char *cfg, const char *strat,
+		 const char *const *metrics, struct rseries *out);
+/* pass + log harvest of a dirty-log pass: dirty.pass_time, get, clear, ring */
+extern const char *const rpass_harvest[];
+
+/*
+ * s2_dirty configurations that differ only in the share of pages written
+ * per pass (-w; 100 without it), two shares or more, in increasing share:
+ * where hwdbm's harvest (a scan of every leaf) against write-protection
+ * faults (one per page written) turns over.
+ */
+#define RSHARE_MAX 32
+struct rshare_point {
+	int share;		/* percent */
+	const char *config;
+};
+struct rshare_family {
+	char *key;		/* rconfig_family() without write_pct */
+	char *label;		/* the first configuration without its -w */
+	struct rshare_point p[RSHARE_MAX];
+	size_t n;
+};
+size_t rshare_families(const struct rset *s, struct rshare_family **out);
+void rshare_families_free(struct rshare_family *f, size_t n);
 /* A cell ran to completion (0) or was skipped (4). */
 bool rcell_ok(const struct cell *c);
 bool rcell_skipped(const struct cell *c);

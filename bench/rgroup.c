@@ -391,6 +391,124 @@ char *rconfig_family(const struct rset *s, const char *cfg, const char *const *v
 	return key;
 }
 
+/* The write share families ----------------------------------------- */
+
+static int cmp_share(const void *a, const void *b)
+{
+	const struct rshare_point *x = a, *y = b;
+
+	return (x->share > y->share) - (x->share < y->share);
+}
+
+/* "s2_dirty -v 1 -b 64M -s anonymous": @cfg without its -w and value */
+static char *without_w(const char *cfg)
+{
+	char *out = xstrdup(""), *copy = xstrdup(cfg), *t, *save = NULL, *x;
+
+	for (t = strtok_r(copy, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
+		if (!strcmp(t, "-w")) {
+			strtok_r(NULL, " ", &save);
+			continue;
+		}
+		x = rstrf("%s%s%s", out, *out ? " " : "", t);
+		free(out);
+		out = x;
+	}
+	free(copy);
+	return out;
+}
+
+size_t rshare_families(const struct rset *s, struct rshare_family **out)
+{
+	static const char *const vary[] = { "write_pct", NULL };
+	struct rshare_family *f = NULL;
+	size_t nf = 0, i, k;
+
+	for (i = 0; i < s->nconfigs; i++) {
+		const char *cfg = s->configs[i];
+		const char *w = json_string_value(json_object_get(rconfig_params(s, cfg), "write_pct"));
+		char *key;
+
+		if (strcmp(rconfig_workload(s, cfg), "s2_dirty"))
+			continue;
+		key = rconfig_family(s, cfg, vary);
+		for (k = 0; k < nf && strcmp(f[k].key, key); k++)
+			;
+		if (k == nf) {
+			f = xrealloc(f, (nf + 1) * sizeof(*f));
+			memset(&f[nf], 0, sizeof(*f));
+			f[nf].key = key;
+			f[nf].label = without_w(cfg);
+			nf++;
+		} else {
+			free(key);
+		}
+		if (f[k].n < RSHARE_MAX) {
+			/* s2_dirty writes every page without -w */
+			f[k].p[f[k].n].share = w ? atoi(w) : 100;
+			f[k].p[f[k].n++].config = cfg;
+		}
+	}
+	/* a family is two shares or more, in increasing order */
+	for (i = k = 0; i < nf; i++) {
+		if (f[i].n < 2) {
+			free(f[i].key);
+			free(f[i].label);
+			continue;
+		}
+		qsort(f[i].p, f[i].n, sizeof(f[i].p[0]), cmp_share);
+		f[k++] = f[i];
+	}
+	*out = f;
+	return k;
+}
+
+void rshare_families_free(struct rshare_family *f, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(f[i].key);
+		free(f[i].label);
+	}
+	free(f);
+}
+
+/* A dirty-log pass costs the guest's writes plus harvesting the log. */
+const char *const rpass_harvest[] = {
+	"dirty.pass_time", "dirty.get_log_time", "dirty.clear_log_time",
+	"dirty.ring_collect_time", "dirty.ring_reset_time", NULL
+};
+
+bool rseries_sum(const struct rset *s, const char *prof, const char *cfg, const char *strat,
+		 const char *const *metrics, struct rseries *out)
+{
+	const struct rgroup *g0 = rset_find(s, prof, cfg, strat, metrics[0]), *g;
+	size_t i, k, j;
+
+	out->n = 0;
+	if (!g0)
+		return false;
+	for (i = 0; i < g0->n && out->n < RSERIES_MAX; i++) {
+		double sum = g0->v[i];
+		bool all = true;
+
+		for (k = 1; metrics[k] && all; k++) {
+			if (!(g = rset_find(s, prof, cfg, strat, metrics[k])))
+				continue;
+			for (j = 0; j < g->n && g->rep[j] != g0->rep[i]; j++)
+				;
+			if (j == g->n)
+				all = false;
+			else
+				sum += g->v[j];
+		}
+		if (all) {
+			out->rep[out->n] = g0->rep[i];
+			out->v[out->n++] = sum;
+		}
+	}
+	return out->n > 0;
+}
+
 /* Paired ratios ------------------------------------------------------- */
 
 bool rratio_of(const int *rep_a, const double *a, size_t na,

@@ -988,6 +988,104 @@ static void plot_ioctl(struct plotter *p)
 	keys_free(&keys);
 }
 
+/*
+ * A dirty pass and its harvest (pass + KVM_GET_DIRTY_LOG + KVM_CLEAR_DIRTY_LOG
+ * where present, summed per rep) against the share of pages written per
+ * pass, a line per strategy, a plot per family of s2_dirty configurations
+ * that differ only in -w (per slot size and backing) and profile: where
+ * harvesting the hardware's dirty state (hwdbm: a scan of every leaf) and
+ * write-protection faults (one per page written) cross.
+ */
+static void plot_share(struct plotter *p)
+{
+	static const char *const title = "Cost per pass against share written";
+	const struct rset *s = p->s;
+	struct rshare_family *fam;
+	size_t nf = rshare_families(s, &fam), fi, pi, k, i, drawn = 0;
+	char id[32];
+
+	for (pi = 0; pi < s->nprofiles; pi++)
+		for (fi = 0; fi < nf; fi++) {
+			const char *prof = s->profiles[pi];
+			struct plot_keys keys = { 0 };
+			struct rseries x;
+			struct stats_summary sm;
+			double most = 0;
+			size_t nstr = 0;
+			bool noci = false;
+			struct rscale sc;
+			char *vars, *cap;
+			FILE *f;
+
+			/* the scale first: the largest median of any strategy and share */
+			for (k = 0; k < s->nstrategies; k++) {
+				bool any = false;
+
+				for (i = 0; i < fam[fi].n; i++)
+					if (rseries_sum(s, prof, fam[fi].p[i].config, s->strategies[k],
+							rpass_harvest, &x)) {
+						most = fmax(most, stats_quantile(x.v, x.n, 0.5));
+						any = true;
+					}
+				nstr += any;
+			}
+			if (nstr < 2)
+				continue;
+			snprintf(id, sizeof(id), "dirty-share-%zu", ++drawn);
+			f = dat_open(p, id, "pass + log harvest against the share of pages written "
+				     "per pass: one block per strategy: share (%) median CI-low CI-high");
+			if (!f)
+				continue;
+			sc = rscale_for(most, "ns");
+			for (k = 0; k < s->nstrategies; k++) {
+				size_t lo = SIZE_MAX, hi = 0;
+				bool any = false;
+
+				for (i = 0; i < fam[fi].n; i++) {
+					if (!rseries_sum(s, prof, fam[fi].p[i].config, s->strategies[k],
+							 rpass_harvest, &x))
+						continue;
+					if (!any)
+						fprintf(f, "# %s\n", s->strategies[k]);
+					any = true;
+					lo = x.n < lo ? x.n : lo;
+					hi = x.n > hi ? x.n : hi;
+					stats_summarise(x.v, x.n, STATS_DEFAULT_SEED, &sm);
+					noci |= !sm.has_ci;
+					fprintf(f, "%d %.6g %.6g %.6g\n", fam[fi].p[i].share,
+						sm.median / sc.div, (sm.has_ci ? sm.ci_lo : sm.median) / sc.div,
+						(sm.has_ci ? sm.ci_hi : sm.median) / sc.div);
+				}
+				if (!any)
+					continue;
+				fputs("\n\n", f);
+				keys_add(&keys, s->strategies[k], lo, hi);
+			}
+			fclose(f);
+			vars = rstrf("names='%s'; slots='%s'; ylabel='pass + log harvest (%s%s): median, "
+				     "95%% CI'; xlabel='pages written per pass (%%)'; xstep=10",
+				     keys.names ?: "", keys.slots ?: "", sc.unit, rtime_unit(s, "ns"));
+			cap = rstrf("%s: %s [%s]: a dirty pass and its log harvest (dirty.pass_time + "
+				    "get_log_time + clear_log_time where the mode has them, summed per "
+				    "rep) per strategy (timed runs, n per strategy in the key; median; "
+				    "whiskers: bootstrap 95%% CI of the median%s). hwdbm harvests the "
+				    "hardware's dirty state, scanning every leaf; the others take a "
+				    "write-protection fault per page written.", title, fam[fi].label, prof,
+				    noci ? "; none where n<6" : "");
+			finish(p, id, "lines_ci.gp", vars, title, cap, NULL);
+			free(cap);
+			free(vars);
+			keys_free(&keys);
+		}
+	if (!drawn)
+		finish(p, "dirty-share", NULL, NULL, title, NULL,
+		       nf ? "no s2_dirty configurations that differ only in -w ran under two "
+			    "strategies or more" :
+			    "no two s2_dirty configurations differ only in the share written (-w); "
+			    "bench/plans/hwdbm-crossover draws it");
+	rshare_families_free(fam, nf);
+}
+
 static void plot_profiles(struct plotter *p)
 {
 	const struct rset *s = p->s;
@@ -1096,5 +1194,6 @@ void rplot_all(struct rdoc *d, const struct rset *s, const struct rplot_opts *o)
 	plot_collector_bars(&p, "tlbi", "TLBIs per run by kind", "tlbi", tlbi_keys, tlbi_sub, tlbi_keys,
 			    "TLBI kind", "tlbi", true);
 	plot_ioctl(&p);
+	plot_share(&p);
 	plot_profiles(&p);
 }

@@ -40,7 +40,7 @@ if (logx) { set logscale x 2 }
 array colours[8] = ['#d95f02', '#1b9e77', '#7570b3', '#e7298a', '#66a61e', '#e6ab02', '#a6761d', '#666666']
 slot(i) = (words(slots) >= i ? int(word(slots, i)) : i)
 colour(i) = colours[(slot(i) - 1) % 8 + 1]
-# gnuplot has five dash types of its own: a sixth (dash-dot-dot) for hwdbm
-set dashtype 6 (8,3,2,3,2,3)
+# gnuplot has five dash types of its own: a sixth (long and short dashes) for hwdbm
+set dashtype 6 (14,4,4,4)
 dash(i) = (slot(i) - 1) % 6 + 1
 point(i) = int(word("7 5 9 11 13 15 4 6", (slot(i) - 1) % 8 + 1))

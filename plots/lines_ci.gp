@@ -3,11 +3,14 @@
 # Lines differ in colour, dash type and point type (common.gp's slots);
 # the series sit a little apart on x so that their whiskers do not cover
 # each other.
-# Used for: dirty pass time against vCPUs, per strategy.
+# Used for: dirty pass time against vCPUs, per strategy; a dirty pass and
+# its harvest against the share of pages written, per strategy.
 load plotsdir.'/common.gp'
 set yrange [0:*]
 set offsets 0.3, 0.3, 0, 0
-set xtics 1
+# xstep: the x tics' step (1: vCPUs; 10: percent)
+if (!exists("xstep")) xstep = 1
+set xtics xstep
 n = words(names)
 stats datafile using 1 nooutput
 dx = (STATS_max > STATS_min ? STATS_max - STATS_min : 1) * 0.015

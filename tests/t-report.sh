@@ -137,6 +137,62 @@ expect_grep 'rwlock \[max\]: split pass \+ log enabling \(\+ initial clear\) aga
 expect_grep 'fastpath \[max\]: later passes \(median\) against off .*, no significant difference\. No significant difference from off\.' \
 	eager/report.md "eager split advice: later passes, no significant difference"
 
+# crossover: s2_dirty's write share (-w 1,10,50,100) under rwlock, hypfast
+# and hwdbm at two slot sizes (tests/data/runs/make-crossover.py): a plot
+# per slot size of pass + harvest against the share written, and the
+# advice's crossover, both checked against Python's figures from metrics.csv
+run 0 report-crossover "$S2B" report -q crossover
+golden crossover/report.txt "$DATA/crossover/golden/report.txt"
+golden crossover/report.md "$DATA/crossover/golden/report.md"
+for id in dirty-share-1 dirty-share-2; do
+	is_png "crossover/plots/$id.png" && grep -q '<svg' "crossover/plots/$id.svg" ||
+		fail "crossover: $id not drawn (see crossover/plots/gnuplot.log)"
+done
+expect_grep 'Cost per pass against share written: not drawn: no two s2_dirty configurations differ only in the share written' \
+	modes/report.md "no crossover plot without a -w list"
+expect_grep 'Not measured in this run: no two s2_dirty configurations differ only in the share of pages written per pass' \
+	modes/report.md "no crossover advice without a -w list"
+python3 - crossover <<'PY' || fail "the crossover plot or advice disagrees with metrics.csv"
+import collections, csv, re, statistics, sys
+run = sys.argv[1]
+parts = ("dirty.pass_time", "dirty.get_log_time", "dirty.clear_log_time")
+s = collections.defaultdict(lambda: collections.defaultdict(float))
+for r in csv.DictReader(open(f"{run}/metrics.csv")):
+    if r["metric"] in parts and r["mode"] == "timed":
+        s[(r["config"], r["strategy"])][int(r["rep"])] += float(r["value"])
+md = open(f"{run}/report.md").read()
+shares, items = (1, 10, 50, 100), 0
+for size, plot in (("64M", 1), ("256M", 2)):
+    cfg = lambda w: f"s2_dirty -v 1 -b {size} -w {w} -l clear -i 3"
+    # the plot's data: a block per strategy, rows "share median low high" in
+    # the unit its y label names
+    unit = re.search(rf"== dirty-share-{plot}: .*ylabel='pass \+ log harvest \((\w+)",
+                     open(f"{run}/plots/gnuplot.log").read()).group(1)
+    div = {"ns": 1, "us": 1e3, "ms": 1e6, "s": 1e9}[unit]
+    for block in filter(str.strip, open(f"{run}/plots/dirty-share-{plot}.dat").read().split("\n\n\n")):
+        strat = [l for l in block.splitlines() if re.fullmatch(r"# [a-z]+", l)][0][2:]
+        rows = [l.split() for l in block.splitlines() if l[:1].isdigit()]
+        assert [int(r[0]) for r in rows] == list(shares), (size, strat, rows)
+        for w, row in zip(shares, rows):
+            want = statistics.median(s[(cfg(w), strat)].values()) / div
+            assert abs(float(row[1]) - want) < 1e-3 * want, (size, strat, w, row, want)
+    for other in ("rwlock", "hypfast"):
+        ratio = {w: statistics.median(s[(cfg(w), "hwdbm")][k] / s[(cfg(w), other)][k]
+                                      for k in s[(cfg(w), other)]) for w in shares}
+        # every pair lies on one side here (p = 2/2^10, Holm p 0.031): the
+        # crossover is the lowest share from which every ratio is below 1
+        frm = min(w for w in shares if all(ratio[x] < 1 for x in shares if x >= w))
+        line = (f"- s2_dirty -v 1 -b {size} -l clear -i 3 [max]: from {frm}% written per pass on, "
+                f"hwdbm's pass + harvest beats {other} ({ratio[frm]:.3f}x [")
+        assert line in md, (line, [l for l in md.splitlines() if size in l and other in l])
+        items += 1
+        print(f"ok: {size} against {other}: from {frm}% on, {ratio[frm]:.3f}x")
+assert items == 4
+assert re.search(r"^- Advice: s2_dirty -v 1 -b 64M -l clear -i 3 \[max\]: from 10% written per pass "
+                 r"on, hwdbm's pass \+ harvest beats rwlock", md, re.M), "not in the summary"
+PY
+pass "crossover: a plot per slot size; its medians and the advice's crossover shares equal Python's"
+
 cp -r "$DATA/modes" noplots
 run 0 report-noplots "$S2B" report -q --no-plots noplots
 [ ! -s report-noplots.out ] || fail "-q printed something"
