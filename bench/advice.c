@@ -237,6 +237,14 @@ static char *eager_value(const struct rset *s, const char *cfg)
 	return rstrf("chunk %s", e);
 }
 
+/* -a: the VM's hardware access flag (kvm.stage2_hw_access) */
+static char *ha_value(const struct rset *s, const char *cfg)
+{
+	const char *a = json_string_value(json_object_get(rconfig_params(s, cfg), "hw_access"));
+
+	return a ? rstrf("HA %s", a) : strdup("the kernel's HA");
+}
+
 static bool in_list(const char *v, const char *const *list)
 {
 	for (; *list; list++)
@@ -542,6 +550,26 @@ void advice_build(struct rdoc *d, const struct rset *s, struct rfindings *f)
 		"passes should not differ."
 	};
 
+	static const char *const aging[] = { "s2_access", NULL };
+	static const char *const v_ha[] = { "hw_access", NULL };
+	static const char *const l_ha[] = { "-a", NULL };
+	static const char *const mark[] = { "access.mark_idle_time", NULL };
+	static const char *const vpass[] = { "access.access_pass_time", NULL };
+	static const char *const readback[] = { "access.read_idle_time", NULL };
+	const struct family_q haq = {
+		"Hardware access flag on vs off (aging)", aging, v_ha, l_ha, ha_value, "HA on",
+		{ { mark, "aging pass (mark idle)" },
+		  { vpass, "vCPU pass (during aging with -g during)" },
+		  { readback, "reading the idle bits back" } },
+		"no two s2_access configurations differ only in -a. bench/plans/aging-ha "
+		"(`workload s2_access -v 2 -b 32M -i 3 -g during -a on,off` under rwlock and rcu) "
+		"answers what aging costs a running guest when the hardware does not set the "
+		"access flag (kvm.stage2_hw_access=N, patch 0008).",
+		"With HA off every access after aging is an access-flag fault on the vCPU "
+		"(kstat.faults.access in the per-configuration tables): the vCPU pass carries "
+		"aging's cost there, the aging pass itself should not differ."
+	};
+
 	rdoc_heading(d, 2, "advice", "Tuning advice");
 	rdoc_para(d, "Computed from this run's numbers only: ratios are paired by profile and "
 		  "rep, p is the Wilcoxon signed-rank test (two-sided) on log ratios, corrected "
@@ -563,4 +591,6 @@ void advice_build(struct rdoc *d, const struct rset *s, struct rfindings *f)
 	rdoc_heading(d, 3, "advice-hwdbm", "Hardware dirty state (hwdbm) against write "
 		     "protection, by share written");
 	advise_holm(d, s, advise_share, NULL, f);
+	rdoc_heading(d, 3, "advice-ha", "%s", haq.title);
+	advise_holm(d, s, advise_family, &haq, f);
 }
