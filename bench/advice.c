@@ -156,33 +156,6 @@ static void advise_strategy(struct rdoc *d, const struct rset *s, const struct f
 			  STATS_ALPHA);
 }
 
-/* The configuration without the varied options: "s2_dirty -v 2 -b 16M -i 4". */
-static char *family_label(const char *cfg, const char *const *letters)
-{
-	char *out = calloc(1, strlen(cfg) + 1), *copy = strdup(cfg), *tok, *save = NULL;
-	bool skip = false;
-
-	for (tok = strtok_r(copy, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
-		const char *const *l;
-
-		if (skip) {
-			skip = false;
-			continue;
-		}
-		for (l = letters; *l && strcmp(tok, *l); l++)
-			;
-		if (*l) {
-			skip = true;
-			continue;
-		}
-		if (*out)
-			strcat(out, " ");
-		strcat(out, tok);
-	}
-	free(copy);
-	return out;
-}
-
 typedef char *(*value_fn)(const struct rset *s, const char *cfg);
 
 /* One figure a family is compared on: @metrics summed per rep. */
@@ -294,7 +267,7 @@ static void advise_family(struct rdoc *d, const struct rset *s, const struct fam
 				break;
 			}
 		}
-		label = family_label(members[0], q->letters);
+		label = rconfig_without(members[0], q->letters);
 		for (pi = 0; pi < s->nprofiles; pi++)
 			for (k = 0; k < s->nstrategies; k++)
 			for (vw = q->views; vw->metrics; vw++) {

@@ -67,6 +67,8 @@ const char *rconfig_workload(const struct rset *s, const char *config);
  * configurations with the same key differ only in @vary.
  */
 char *rconfig_family(const struct rset *s, const char *cfg, const char *const *vary);
+/* @cfg without the options of @letters ("-v", ...; NULL-terminated) and their values. */
+char *rconfig_without(const char *cfg, const char *const *letters);
 /*
  * Per rep, the sum of @metrics of one group (the first is required, the
  * others added where the configuration has them); a rep missing from one

@@ -400,13 +400,15 @@ static int cmp_share(const void *a, const void *b)
 	return (x->share > y->share) - (x->share < y->share);
 }
 
-/* "s2_dirty -v 1 -b 64M -s anonymous": @cfg without its -w and value */
-static char *without_w(const char *cfg)
+char *rconfig_without(const char *cfg, const char *const *letters)
 {
 	char *out = xstrdup(""), *copy = xstrdup(cfg), *t, *save = NULL, *x;
+	const char *const *l;
 
 	for (t = strtok_r(copy, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
-		if (!strcmp(t, "-w")) {
+		for (l = letters; *l && strcmp(t, *l); l++)
+			;
+		if (*l) {
 			strtok_r(NULL, " ", &save);
 			continue;
 		}
@@ -420,7 +422,7 @@ static char *without_w(const char *cfg)
 
 size_t rshare_families(const struct rset *s, struct rshare_family **out)
 {
-	static const char *const vary[] = { "write_pct", NULL };
+	static const char *const vary[] = { "write_pct", NULL }, *const w_opt[] = { "-w", NULL };
 	struct rshare_family *f = NULL;
 	size_t nf = 0, i, k;
 
@@ -438,7 +440,7 @@ size_t rshare_families(const struct rset *s, struct rshare_family **out)
 			f = xrealloc(f, (nf + 1) * sizeof(*f));
 			memset(&f[nf], 0, sizeof(*f));
 			f[nf].key = key;
-			f[nf].label = without_w(cfg);
+			f[nf].label = rconfig_without(cfg, w_opt);
 			nf++;
 		} else {
 			free(key);

@@ -598,21 +598,8 @@ static void plot_vcpus(struct plotter *p)
 		     "xlabel='vCPUs'", keys.names, keys.slots, sc.unit, rtime_unit(s, "ns"));
 	{
 		static const char *const letters[] = { "-v", NULL };
-		char *copy = strdup(best_cfgs[0]), *t, *save = NULL;
 
-		fam_label = strdup("");
-		for (t = strtok_r(copy, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
-			char *x;
-
-			if (!strcmp(t, letters[0])) {
-				strtok_r(NULL, " ", &save);
-				continue;
-			}
-			x = rstrf("%s%s%s", fam_label, *fam_label ? " " : "", t);
-			free(fam_label);
-			fam_label = x;
-		}
-		free(copy);
+		fam_label = rconfig_without(best_cfgs[0], letters);
 	}
 	cap = rstrf("Dirty pass time against vCPUs per strategy: %s [%s] (timed runs, n per "
 		    "strategy in the key; median; whiskers: bootstrap 95%% CI, the strategies set "
