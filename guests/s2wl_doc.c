@@ -185,10 +185,20 @@ static json_t *s2wl_j_kstats(struct s2wl *wl)
 		};
 		json_t *vm = json_object_get(wl->kstats, "vm");
 
+		json_t *h = json_object_get(json_object_get(vm, "s2_dbm_harvests"), "value");
+
 		for (size_t i = 0; i < sizeof(dbm) / sizeof(dbm[0]); i++)
 			if (!json_object_get(vm, dbm[i]))
 				json_object_set_new(vm, dbm[i], s2_junavail(
 					"this kernel has no hwdbm strategy (no s2_dbm_* stats)"));
+		/*
+		 * No harvest read the leaves (not hwdbm, or its VM logged with
+		 * faults: hd=0): the counts are a true 0, a time is not.
+		 */
+		if (json_is_integer(h) && json_integer_value(h) == 0)
+			json_object_set_new(vm, "s2_dbm_harvest_ns", s2_junavail(
+				"no harvest read the VM's stage-2 leaves (dirty logging by "
+				"the hardware not in force: not hwdbm, or its VM had hd=0)"));
 	}
 	json_object_set_new(wl->kstats, "source", json_string("KVM_GET_STATS_FD"));
 	return json_incref(wl->kstats);
