@@ -47,7 +47,7 @@ print(s["requested"], s["in_force"])' "$d/$name.json")
 	[ "$1" = "$2" ] || fail "$name: asked for strategy $1, the VM had $2"
 	pass "$name: $(grep -c '^ok' "$d/$name.check") facts hold, strategy $2"
 done <"$d/status.txt"
-[ "$(wc -l <"$d/status.txt")" -eq 16 ] || fail "only $(wc -l <"$d/status.txt") of 16 workloads ran"
+[ "$(wc -l <"$d/status.txt")" -eq 18 ] || fail "$(wc -l <"$d/status.txt") of 18 workloads ran"
 # -E 2M: the VM has eager splitting on in 2M chunks (check-workload.py
 # compared it with what was asked; here it must not be the default 0)
 chunk=$(python3 -c '
