@@ -366,7 +366,7 @@ static void advise_share(struct rdoc *d, const struct rset *s, const struct fami
 				struct rratio r[RSHARE_MAX];
 				bool win[RSHARE_MAX] = { false }, have[RSHARE_MAX] = { false };
 				char *list = xstrdup(""), *x, buf[256], ci[48];
-				size_t from = fam[fi].n, last = 0, nhave = 0;
+				size_t from = fam[fi].n, last = 0, nhave = 0, tested;
 				struct rseries a, b;
 
 				if (!strcmp(other, "hwdbm"))
@@ -402,7 +402,14 @@ static void advise_share(struct rdoc *d, const struct rset *s, const struct fami
 					from = i;
 				}
 				told++;
-				if (from == fam[fi].n) {
+				for (i = 0, tested = 0; i < fam[fi].n; i++)
+					tested += have[i] && r[i].t.tested;
+				if (!tested) {
+					/* untested is not "never": say what is missing */
+					rdoc_item(d, "%s [%s]: not tested against %s: no share has the pairs "
+						  "a test needs. hwdbm against %s: %s.", fam[fi].label, prof,
+						  other, other, list);
+				} else if (from == fam[fi].n) {
 					rdoc_item(d, "%s [%s]: hwdbm's pass + harvest never beats %s from any "
 						  "share written on, in the range measured (%d-%d%%). hwdbm "
 						  "against %s: %s.", fam[fi].label, prof, other,
