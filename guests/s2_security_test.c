@@ -22,6 +22,11 @@
  *            changed since the last one has its dirty bit (none lost) and
  *            no unchanged page has one (none spurious): the lock-free paths
  *            must not mark a page of a memslot being moved.
+ *   delete   the logged memslot is deleted (KVM_MR_DELETE) while the vCPU
+ *            thread writes it, then created again on the same memory with
+ *            logging on: every page changed after that has its dirty bit
+ *            (a leaf left writable by a fault that raced the deletion
+ *            would change pages without one), none spurious.
  *
  * Every pass must also show up whole in KVM_GET_DIRTY_LOG.
  *
@@ -392,6 +397,57 @@ static bool wait_passes(unsigned long n)
 	return !mv.error;
 }
 
+/*
+ * With the vCPU parked between passes: the log against what changed since
+ * @prev, which becomes the memory's content now.
+ */
+static void harvest_check(struct test *t, uint64_t *prev, uint64_t *changed,
+			  uint64_t *lost, uint64_t *spurious)
+{
+	uint64_t i;
+
+	memset(t->bitmap, 0, (t->npages + 63) / 64 * 8);
+	kvm_vm_get_dirty_log(t->vm, TEST_SLOT, t->bitmap);
+	for (i = 0; i < t->npages; i++) {
+		uint64_t v = page_value(t, t->hva, i);
+		bool bit = t->bitmap[i / 64] & (1ul << (i % 64));
+
+		*changed += v != prev[i];
+		*lost += v != prev[i] && !bit;
+		*spurious += v == prev[i] && bit;
+		prev[i] = v;
+	}
+}
+
+/* Stop the vCPU thread, and bring the guest out of its loop to its first sync. */
+static void stop_vcpu_thread(struct test *t, pthread_t th)
+{
+	atomic_store(&mv.stop, 1);
+	atomic_store(&mv.pause, 0);
+	pthread_join(th, NULL);
+	set_cmd(t, CMD_DONE, 0);
+	while (!mv.error) {
+		struct ucall uc;
+		int r;
+
+		vcpu_run(t->vcpu);
+		r = get_ucall(t->vcpu, &uc);
+		if (r == UCALL_SYNC && uc.args[1] == 0)
+			break;
+		if (r != UCALL_SYNC && !(r == UCALL_NONE && t->vcpu->run->exit_reason == KVM_EXIT_MMIO))
+			mv.error = "the guest did not come back to its first sync";
+	}
+}
+
+/* Park the vCPU thread between two passes (false: it died). */
+static bool park_vcpu(void)
+{
+	atomic_store(&mv.pause, 1);
+	while (!atomic_load(&mv.parked) && !mv.error)
+		usleep(100);
+	return !mv.error;
+}
+
 static void test_move(struct test *t)
 {
 	uint64_t *prev = calloc(t->npages, sizeof(*prev)), i, lost = 0, spurious = 0, changed = 0;
@@ -423,34 +479,10 @@ static void test_move(struct test *t)
 			usleep(100);
 		if (mv.error)
 			break;
-		memset(t->bitmap, 0, (t->npages + 63) / 64 * 8);
-		kvm_vm_get_dirty_log(t->vm, TEST_SLOT, t->bitmap);
-		for (i = 0; i < t->npages; i++) {
-			uint64_t v = page_value(t, t->hva, i);
-			bool bit = t->bitmap[i / 64] & (1ul << (i % 64));
-
-			changed += v != prev[i];
-			lost += v != prev[i] && !bit;
-			spurious += v == prev[i] && bit;
-			prev[i] = v;
-		}
+		harvest_check(t, prev, &changed, &lost, &spurious);
 		atomic_store(&mv.pause, 0);
 	}
-	atomic_store(&mv.stop, 1);
-	atomic_store(&mv.pause, 0);
-	pthread_join(th, NULL);
-	/* out of the guest's loop, back to its first sync (stage 0) */
-	set_cmd(t, CMD_DONE, 0);
-	while (!mv.error) {
-		struct ucall uc;
-
-		vcpu_run(t->vcpu);
-		r = get_ucall(t->vcpu, &uc);
-		if (r == UCALL_SYNC && uc.args[1] == 0)
-			break;
-		if (r != UCALL_SYNC && !(r == UCALL_NONE && t->vcpu->run->exit_reason == KVM_EXIT_MMIO))
-			mv.error = "the guest did not come back to its first sync";
-	}
+	stop_vcpu_thread(t, th);
 	check(!mv.error, "move: the vCPU thread ran through %d moves (%s)", MOVE_ROUNDS,
 	      mv.error ? mv.error : "no unexpected exit");
 	check(atomic_load(&mv.mmio) > mmio0,
@@ -459,6 +491,68 @@ static void test_move(struct test *t)
 	check(lost == 0, "move: no dirty bit lost (%lu pages changed, %lu without a bit)",
 	      changed, lost);
 	check(spurious == 0, "move: no spurious dirty bit (%lu bits on unchanged pages)", spurious);
+	free(prev);
+}
+
+/* ---- delete: KVM_MR_DELETE of the logged memslot under a writing vCPU ---- */
+
+/* The logged memslot on the same memory, behind the framework's back. */
+static void set_test_slot(struct test *t, uint64_t size)
+{
+	struct kvm_userspace_memory_region r = {
+		.slot = TEST_SLOT,
+		.flags = KVM_MEM_LOG_DIRTY_PAGES,
+		.guest_phys_addr = TEST_GPA,
+		.memory_size = size,
+		.userspace_addr = (uint64_t)t->hva,
+	};
+
+	vm_ioctl(t->vm, KVM_SET_USER_MEMORY_REGION, &r);
+}
+
+static void test_delete(struct test *t)
+{
+	uint64_t *prev = calloc(t->npages, sizeof(*prev)), i, lost = 0, spurious = 0, changed = 0;
+	unsigned long mmio0;
+	pthread_t th;
+	int r;
+
+	TEST_ASSERT(prev, "calloc");
+	dirty_pages(t);
+	/* the guest's passes write 2000, 2001, ... */
+	set_cmd(t, CMD_LOOP, 1999);
+	atomic_store(&mv.stop, 0);
+	atomic_store(&mv.pause, 0);
+	pthread_create(&th, NULL, move_vcpu, t);
+	mmio0 = atomic_load(&mv.mmio);
+	for (r = 0; r < MOVE_ROUNDS && !mv.error; r++) {
+		if (!wait_passes(1))
+			break;
+		/* deleted while the vCPU writes: its faults race the deletion */
+		set_test_slot(t, 0);
+		usleep(2000);
+		if (!park_vcpu())
+			break;
+		/* what the deleted slot's log knew went with it */
+		for (i = 0; i < t->npages; i++)
+			prev[i] = page_value(t, t->hva, i);
+		set_test_slot(t, t->npages * t->page_size);
+		atomic_store(&mv.pause, 0);
+		if (!wait_passes(2) || !park_vcpu())
+			break;
+		harvest_check(t, prev, &changed, &lost, &spurious);
+		atomic_store(&mv.pause, 0);
+	}
+	stop_vcpu_thread(t, th);
+	check(!mv.error, "delete: the vCPU thread ran through %d deletions (%s)", MOVE_ROUNDS,
+	      mv.error ? mv.error : "no unexpected exit");
+	check(atomic_load(&mv.mmio) > mmio0,
+	      "delete: writes raced the deletions (%lu of them hit the deleted range, as MMIO)",
+	      atomic_load(&mv.mmio) - mmio0);
+	check(changed > 0 && lost == 0,
+	      "delete: no dirty bit lost in the re-created slot (%lu pages changed, %lu without a bit)",
+	      changed, lost);
+	check(spurious == 0, "delete: no spurious dirty bit (%lu bits on unchanged pages)", spurious);
 	free(prev);
 }
 
@@ -572,6 +666,7 @@ int main(int argc, char *argv[])
 	test_ksm(&t);
 	test_readonly(&t);
 	test_move(&t);
+	test_delete(&t);
 
 	set_cmd(&t, CMD_DONE, 0);
 	vcpu_run(t.vcpu);
