@@ -451,10 +451,10 @@ int cmd_compare(int argc, char **argv)
 		goto out;
 	}
 	/* Instruction counts and wall time are different quantities: no ratio of them means anything. */
-	clock = run_clock(&base.run);
-	if (strcmp(clock, run_clock(&new_.run))) {
+	clock = rundir_clock(&base.run);
+	if (strcmp(clock, rundir_clock(&new_.run))) {
 		s2b_err("cannot compare: different clocks: %s is clock '%s', %s is clock '%s'",
-			base.run.dir, clock, new_.run.dir, run_clock(&new_.run));
+			base.run.dir, clock, new_.run.dir, rundir_clock(&new_.run));
 		goto out;
 	}
 	fixed = isfinite(band);
@@ -612,8 +612,8 @@ int cmd_compare(int argc, char **argv)
 	{
 		char kb[512], kn[512];
 
-		run_kernel(&base.run, kb, sizeof(kb));
-		run_kernel(&new_.run, kn, sizeof(kn));
+		rundir_kernel(&base.run, kb, sizeof(kb));
+		rundir_kernel(&new_.run, kn, sizeof(kn));
 		if (strcmp(kb, kn))
 			fprintf(hf, "Kernels differ: base %s; new %s. A difference may be the "
 				"kernel's (that is what a kernel comparison is for).\n\n", kb, kn);
@@ -744,8 +744,8 @@ int cmd_compare(int argc, char **argv)
 		{
 			char kb[512], kn[512];
 
-			run_kernel(&base.run, kb, sizeof(kb));
-			run_kernel(&new_.run, kn, sizeof(kn));
+			rundir_kernel(&base.run, kb, sizeof(kb));
+			rundir_kernel(&new_.run, kn, sizeof(kn));
 			json_object_set_new(doc, "kernels", json_pack("{s:s, s:s, s:b}", "base", kb,
 								      "new", kn, "same", !strcmp(kb, kn)));
 		}

@@ -43,7 +43,7 @@ struct plan {
 	int last_line;
 	int key_line[NR_PLAN_KEYS];
 	char *target, *flavour, *kvm, *memory;
-	char *clock;		/* icount | realtime (run.h's run_clock()) */
+	char *clock;		/* icount | realtime (rundir.h's rundir_clock()) */
 	char **kernels;		/* kernel specs (target/common.sh): one run each */
 	size_t nkernels;
 	char *fault_timing;	/* on | off: kvm.stage2_fault_timing in the cells */

@@ -543,7 +543,7 @@ static const char *wp_unavailable(const struct rset *s, const char *profile, con
 	if (manifest_int(s, "collect", 0) == 0)
 		return "the plan collected no reps (collect 0): a plan with collect >= 1 gives it";
 	for (i = 0; i < nu; i++) {
-		const struct cell *c = run_cell(&s->run, u[i].cell);
+		const struct cell *c = rundir_cell(&s->run, u[i].cell);
 
 		if (!strcmp(u[i].metric, RMETRIC_WP_P50) && c && !strcmp(c->config, config) &&
 		    !strcmp(c->profile, profile))

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * What the readers of a run (report, compare, kcidb, advice) share, on top
- * of run.h: the run's values grouped the way the statistics need them,
+ * of rundir.h: the run's values grouped the way the statistics need them,
  * paired ratios, numbers scaled for people, and a small document model that
  * report renders as text, Markdown and HTML from one source, so the three
  * never disagree.
@@ -13,7 +13,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "run.h"
+#include "rundir.h"
 #include "stats.h"
 
 /* rgroup.c ------------------------------------------------------------ */
@@ -36,7 +36,7 @@ struct rgroup {
 };
 
 struct rset {
-	struct run run;
+	struct rundir run;
 	struct rgroup *g;
 	size_t ng;
 	/* in the manifest's order of first appearance */
@@ -52,7 +52,7 @@ struct rset {
 	size_t nig;
 };
 
-/* run_load() plus the groups and their summaries. */
+/* rundir_load() plus the groups and their summaries. */
 bool rset_load(const char *dir, struct rset *s, char *err, size_t errlen);
 void rset_free(struct rset *s);
 struct rgroup *rset_find(const struct rset *s, const char *profile, const char *config,
@@ -197,7 +197,7 @@ const char *rfmt_ci_pct(char *buf, size_t len, const struct stats_summary *s);
 const char *rfmt_p(char *buf, size_t len, double p);
 
 /*
- * The run's clock (run_clock()): under icount a time in ns is a count of
+ * The run's clock (rundir_clock()): under icount a time in ns is a count of
  * emulated instructions. rtime_unit(): " (instruction time)" after a time
  * unit of such a run, else "".
  */

@@ -198,7 +198,7 @@ bool rset_load(const char *dir, struct rset *s, char *err, size_t errlen)
 
 	memset(s, 0, sizeof(*s));
 	/* On failure nothing is left to free: callers print err and exit. */
-	if (!run_load(dir, &s->run, err, errlen)) {
+	if (!rundir_load(dir, &s->run, err, errlen)) {
 		rset_free(s);
 		return false;
 	}
@@ -312,7 +312,7 @@ void rset_free(struct rset *s)
 	free(s->configs);
 	free(s->profiles);
 	free(s->strategies);
-	run_free(&s->run);
+	rundir_free(&s->run);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -673,7 +673,7 @@ void rfindings_free(struct rfindings *f)
 
 bool rset_icount(const struct rset *s)
 {
-	return !strcmp(run_clock(&s->run), "icount");
+	return !strcmp(rundir_clock(&s->run), "icount");
 }
 
 const char *rtime_unit(const struct rset *s, const char *unit)

@@ -15,7 +15,7 @@
 
 #include <jansson.h>
 
-#include "run.h"
+#include "rundir.h"
 
 #define METRICS_HEADER_V1 "cell,profile,rep,mode,strategy,workload,config,metric,unit,value"
 #define METRICS_HEADER METRICS_HEADER_V1 ",clock"
@@ -146,7 +146,7 @@ static bool status_ok(const char *s)
 }
 
 /* Statuses from cells.csv, for a run copied without its cells/ tree. */
-static bool statuses_from_csv(const char *dir, struct run *r, char *err, size_t errlen)
+static bool statuses_from_csv(const char *dir, struct rundir *r, char *err, size_t errlen)
 {
 	char path[4096], *line = NULL, *fields[MAX_FIELDS];
 	size_t cap = 0;
@@ -179,7 +179,7 @@ static bool statuses_from_csv(const char *dir, struct run *r, char *err, size_t 
 	return true;
 }
 
-bool run_load_cells(const char *dir, struct run *r, char *err, size_t errlen)
+bool rundir_load_cells(const char *dir, struct rundir *r, char *err, size_t errlen)
 {
 	char path[4096];
 	json_error_t je;
@@ -266,7 +266,7 @@ bool run_load_cells(const char *dir, struct run *r, char *err, size_t errlen)
 	return true;
 }
 
-const char *run_kernel(const struct run *r, char *buf, size_t len)
+const char *rundir_kernel(const struct rundir *r, char *buf, size_t len)
 {
 	json_t *k = json_object_get(r->env, "kernel");
 	const char *spec = json_string_value(json_object_get(k, "spec"));
@@ -285,7 +285,7 @@ const char *run_kernel(const struct run *r, char *buf, size_t len)
 	return buf;
 }
 
-const struct cell *run_cell(const struct run *r, const char *id)
+const struct cell *rundir_cell(const struct rundir *r, const char *id)
 {
 	char *end;
 	long i = strtol(id, &end, 10);
@@ -370,7 +370,7 @@ static int cmp_row_key(const void *a, const void *b)
  * One cell has one value per metric: a second one (a table appended to
  * twice, two files pasted together) would count one rep twice.
  */
-static bool rows_unique(const char *path, const struct run *r, const int *lines, char *err,
+static bool rows_unique(const char *path, const struct rundir *r, const int *lines, char *err,
 			size_t errlen)
 {
 	struct row_key *k = calloc(r->nrows ? r->nrows : 1, sizeof(*k));
@@ -389,7 +389,7 @@ static bool rows_unique(const char *path, const struct run *r, const int *lines,
 	return ok;
 }
 
-bool run_load(const char *dir, struct run *r, char *err, size_t errlen)
+bool rundir_load(const char *dir, struct rundir *r, char *err, size_t errlen)
 {
 	char path[4096], *line = NULL, *fields[MAX_FIELDS], *end;
 	size_t cap = 0, rcap = 0;
@@ -398,7 +398,7 @@ bool run_load(const char *dir, struct run *r, char *err, size_t errlen)
 	bool ok = true;
 	FILE *f;
 
-	if (!run_load_cells(dir, r, err, errlen))
+	if (!rundir_load_cells(dir, r, err, errlen))
 		return false;
 	snprintf(path, sizeof(path), "%s/metrics.csv", dir);
 	f = fopen(path, "r");
@@ -450,7 +450,7 @@ bool run_load(const char *dir, struct run *r, char *err, size_t errlen)
 				break;
 			}
 		}
-		cl = run_cell(r, fields[0]);
+		cl = rundir_cell(r, fields[0]);
 		if (!cl) {
 			ok = fail(err, errlen, "%s:%d: cell '%s' is not in the manifest", path, lineno,
 				  fields[0]);
@@ -526,7 +526,7 @@ bool run_load(const char *dir, struct run *r, char *err, size_t errlen)
 	if (ok)
 		ok = rows_unique(path, r, lines, err, errlen);
 	free(lines);
-	if (ok && r->clock && strcmp(r->clock, run_clock(r)))
+	if (ok && r->clock && strcmp(r->clock, rundir_clock(r)))
 		ok = fail(err, errlen, "%s: clock '%s', but env.json says '%s'", path, r->clock,
 			  json_string_value(json_object_get(r->env, "clock")));
 	return ok;
@@ -548,7 +548,7 @@ const char *clock_meaning(const char *clock)
 	       "emulator)";
 }
 
-const char *run_clock(const struct run *r)
+const char *rundir_clock(const struct rundir *r)
 {
 	const char *c = json_string_value(json_object_get(r->env, "clock"));
 
@@ -557,7 +557,7 @@ const char *run_clock(const struct run *r)
 	return r->clock ? r->clock : "realtime";
 }
 
-void run_free(struct run *r)
+void rundir_free(struct rundir *r)
 {
 	for (size_t i = 0; i < r->ncells; i++) {
 		struct cell *c = &r->cells[i];

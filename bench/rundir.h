@@ -5,8 +5,8 @@
  * is one line naming the file (and line) in @err and a false return, so the
  * caller can print it and exit 2.
  */
-#ifndef S2BENCH_RUN_H
-#define S2BENCH_RUN_H
+#ifndef S2BENCH_RUNDIR_H
+#define S2BENCH_RUNDIR_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -63,7 +63,7 @@ struct row {			/* one line of metrics.csv */
 	double value;
 };
 
-struct run {
+struct rundir {
 	char *dir;
 	json_t *manifest;
 	char *plan;		/* plan name */
@@ -72,7 +72,7 @@ struct run {
 	struct row *rows;
 	size_t nrows;
 	json_t *env;		/* env.json or NULL */
-	char *clock;		/* "icount" or "realtime" (run_clock()) */
+	char *clock;		/* "icount" or "realtime" (rundir_clock()) */
 };
 
 /*
@@ -83,7 +83,7 @@ struct run {
  *             deterministic, one emulated CPU at a time
  *   realtime  the host's CLOCK_MONOTONIC as the target reads it
  */
-const char *run_clock(const struct run *r);
+const char *rundir_clock(const struct rundir *r);
 bool clock_known(const char *name);
 /* One line on what a clock's figures are, for a header. */
 const char *clock_meaning(const char *clock);
@@ -93,15 +93,15 @@ const char *clock_meaning(const char *clock);
  * The kernel a run ran on, for people, from env.json: "series:3 (6.12.118-
  * s2perf, patches 0123abcd...)", "host kernel 6.8.0" or "unrecorded".
  */
-const char *run_kernel(const struct run *r, char *buf, size_t len);
-bool run_load(const char *dir, struct run *r, char *err, size_t errlen);
+const char *rundir_kernel(const struct rundir *r, char *buf, size_t len);
+bool rundir_load(const char *dir, struct rundir *r, char *err, size_t errlen);
 /*
  * Only the manifest, env.json and each cell's status (cells/<id>/status,
  * else cells.csv): what `table` needs before metrics.csv exists.
  */
-bool run_load_cells(const char *dir, struct run *r, char *err, size_t errlen);
-void run_free(struct run *r);
-const struct cell *run_cell(const struct run *r, const char *id);
+bool rundir_load_cells(const char *dir, struct rundir *r, char *err, size_t errlen);
+void rundir_free(struct rundir *r);
+const struct cell *rundir_cell(const struct rundir *r, const char *id);
 
 /*
  * What a status means: "ok" (0), "skipped" (4: the host cannot), "hung"

@@ -20,7 +20,7 @@
 #include <gsl/gsl_rng.h>
 #include <jansson.h>
 
-#include "run.h"
+#include "rundir.h"
 #include "s2bench.h"
 #include "stats.h"
 

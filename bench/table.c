@@ -21,7 +21,7 @@
 
 #include <jansson.h>
 
-#include "run.h"
+#include "rundir.h"
 #include "s2bench.h"
 
 #define WL "workload"
@@ -767,7 +767,7 @@ int cmd_table(int argc, char **argv)
 	static const char *const outcomes[] = { "ok", "skipped", "failed", "hung", "died", "not_run" };
 	FILE *fm = NULL, *fc = NULL, *fu = NULL;
 	const char *dir;
-	struct run r;
+	struct rundir r;
 	int opt, rc = S2BENCH_EXIT_OK;
 
 	optind = 1;
@@ -786,9 +786,9 @@ int cmd_table(int argc, char **argv)
 		return S2BENCH_EXIT_USAGE;
 	}
 	dir = argv[optind];
-	if (!run_load_cells(dir, &r, err, sizeof(err))) {
+	if (!rundir_load_cells(dir, &r, err, sizeof(err))) {
 		s2b_err("table: %s", err);
-		run_free(&r);
+		rundir_free(&r);
 		return S2BENCH_EXIT_USAGE;
 	}
 	fm = open_tmp(dir, "metrics.csv", tmp_m, sizeof(tmp_m));
@@ -862,9 +862,9 @@ int cmd_table(int argc, char **argv)
 			const char *dc = docs[k].root ?
 				json_string_value(json_object_get(docs[k].root, "clock")) : NULL;
 
-			if (dc && strcmp(dc, run_clock(&r))) {
+			if (dc && strcmp(dc, rundir_clock(&r))) {
 				s2b_err("table: %s: clock \"%s\", but the run's is %s (env.json)",
-					paths[k], dc, run_clock(&r));
+					paths[k], dc, rundir_clock(&r));
 				json_decref(docs[0].root);
 				json_decref(docs[1].root);
 				rc = S2BENCH_EXIT_USAGE;
@@ -896,7 +896,7 @@ int cmd_table(int argc, char **argv)
 				put_cell_columns(fm, c);
 				fprintf(fm, ",%s,%s,", m->name, m->unit);
 				put_number(fm, v);
-				fprintf(fm, ",%s\n", run_clock(&r));
+				fprintf(fm, ",%s\n", rundir_clock(&r));
 				nrows++;
 			}
 		}
@@ -943,6 +943,6 @@ out:
 		fclose(fu);
 		unlink(tmp_u);
 	}
-	run_free(&r);
+	rundir_free(&r);
 	return rc;
 }

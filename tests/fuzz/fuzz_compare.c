@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * `s2bench compare BASE NEW` (bench/compare.c on top of run_load and
+ * `s2bench compare BASE NEW` (bench/compare.c on top of rundir_load and
  * rgroup.c): two run directories, cut at 0x1e into
  *   0  base/manifest.json   1  base/metrics.csv
  *   2  new/manifest.json    3  new/metrics.csv

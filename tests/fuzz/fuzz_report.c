@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The readers of one run directory (bench/run.c run_load, rgroup.c, and
+ * The readers of one run directory (bench/rundir.c rundir_load, rgroup.c, and
  * what report.c, advice.c, rplot.c and kcidb.c read besides): the input is
  * a run, cut at 0x1e into
  *   0  manifest.json      1  metrics.csv       2  env.json
