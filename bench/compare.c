@@ -65,17 +65,6 @@ static size_t index_of(const char *const *list, size_t n, const char *v)
 	return n;
 }
 
-static size_t metric_rank(const struct metric_def *m)
-{
-	size_t n, i;
-	const struct metric_def *reg = metric_registry(&n);
-
-	for (i = 0; i < n; i++)
-		if (!strcmp(reg[i].name, m->name))
-			return i;
-	return n;
-}
-
 static int cmp_crow(const void *a, const void *b)
 {
 	const struct rgroup *x = ((const struct crow *)a)->b, *y = ((const struct crow *)b)->b;
@@ -622,13 +611,12 @@ int cmd_compare(int argc, char **argv)
 	}
 	{
 		/* numbers from two machines differ for reasons no test can see */
-		json_t *hb = json_object_get(json_object_get(base.run.env, "host"), "cpu_model");
-		json_t *hn = json_object_get(json_object_get(new_.run.env, "host"), "cpu_model");
+		const char *hb = doc_str(base.run.env, "host.cpu_model");
+		const char *hn = doc_str(new_.run.env, "host.cpu_model");
 
-		if (json_is_string(hb) && json_is_string(hn) &&
-		    strcmp(json_string_value(hb), json_string_value(hn)))
+		if (hb && hn && strcmp(hb, hn))
 			fprintf(hf, "Note: the runs come from different hosts (%s, %s): a difference "
-				"may be the machine's.\n\n", json_string_value(hb), json_string_value(hn));
+				"may be the machine's.\n\n", hb, hn);
 	}
 	/* a fixed band is the header's: no row shows one */
 	print_rows(hf, rows, nrows, base.nprofiles > 1 || new_.nprofiles > 1, all,

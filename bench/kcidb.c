@@ -22,26 +22,6 @@
 #define KCIDB_MAJOR 4
 #define KCIDB_MINOR 5
 
-static const char *env_str(json_t *env, const char *const *paths)
-{
-	for (; env && *paths; paths++) {
-		char buf[128], *tok, *save = NULL;
-		json_t *o = env;
-
-		snprintf(buf, sizeof(buf), "%s", *paths);
-		for (tok = strtok_r(buf, ".", &save); tok && o; tok = strtok_r(NULL, ".", &save))
-			o = json_object_get(o, tok);
-		if (json_is_string(o))
-			return json_string_value(o);
-	}
-	return NULL;
-}
-
-static const char *const env_release[] = { "kernel.release", "kernel_release", "uname.release", NULL };
-static const char *const env_series[] = { "kernel.series", "series_hash", "kernel.series_hash",
-					  "series", NULL };
-static const char *const env_commit[] = { "kernel.commit", "kernel.git_commit", NULL };
-
 /* KCIDB test paths allow [.a-zA-Z0-9_-]: "s2_dirty -v 2 -l get" -> "s2_dirty.v2_lget" */
 static char *slug(const char *config)
 {
@@ -167,9 +147,9 @@ int cmd_kcidb(int argc, char **argv)
 	}
 	dircopy = strdup(s.run.dir);
 	run_name = slug(basename(dircopy));
-	rel = env_str(s.run.env, env_release);
-	ser = env_str(s.run.env, env_series);
-	commit = env_str(s.run.env, env_commit);
+	rel = rundir_env(&s.run, ENV_KERNEL_RELEASE);
+	ser = rundir_env(&s.run, ENV_KERNEL_SERIES);
+	commit = rundir_env(&s.run, ENV_KERNEL_COMMIT);
 	flavour = json_string_value(json_object_get(s.run.manifest, "flavour")) ?: "default";
 	kvm = json_string_value(json_object_get(s.run.manifest, "kvm")) ?: "?";
 	target = json_string_value(json_object_get(s.run.manifest, "target")) ?: "?";

@@ -25,31 +25,6 @@
 
 static const char *const hl_wp[] = { RMETRIC_WP_P50, NULL };
 
-static const char *json_str_path(json_t *o, const char *path)
-{
-	char buf[256], *tok, *save = NULL;
-
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (tok = strtok_r(buf, ".", &save); tok && o; tok = strtok_r(NULL, ".", &save))
-		o = json_object_get(o, tok);
-	return json_is_string(o) ? json_string_value(o) : NULL;
-}
-
-/* env.json is written by the run's driver; accept the names it has used. */
-static const char *env_get(const struct rset *s, const char *const *paths)
-{
-	const char *v;
-
-	for (; s->run.env && *paths; paths++)
-		if ((v = json_str_path(s->run.env, *paths)))
-			return v;
-	return NULL;
-}
-
-static const char *const env_release[] = { "kernel.release", "kernel_release", "uname.release", NULL };
-static const char *const env_series[] = { "kernel.series", "series_hash", "kernel.series_hash",
-					  "series", NULL };
-
 static const char *manifest_str(const struct rset *s, const char *key)
 {
 	json_t *v = json_object_get(s->run.manifest, key);
@@ -180,8 +155,6 @@ static const char *skip_reason(const struct rset *s, const struct cell *c, char 
 {
 	char path[PATH_MAX], *line = NULL, *f[16];
 	size_t cap = 0, nf, col = 0, i;
-	const char *r = NULL;
-	json_t *doc = NULL;
 	FILE *fp;
 
 	buf[0] = 0;
@@ -206,10 +179,8 @@ static const char *skip_reason(const struct rset *s, const struct cell *c, char 
 	free(line);
 	if (buf[0])
 		return buf;
-	doc = rcell_doc(s, c, "workload.json");
-	r = doc ? json_string_value(json_object_get(doc, "reason")) : NULL;
-	snprintf(buf, len, "%s", r ? r : "no reason recorded");
-	json_decref(doc);
+	if (!doc_reason(s->run.dir, c->id, buf, len))
+		snprintf(buf, len, "no reason recorded");
 	return buf;
 }
 
@@ -244,7 +215,8 @@ static void build_clock(struct rdoc *d, const struct rset *s)
 
 static void build_header(struct rdoc *d, const struct rset *s)
 {
-	const char *rel = env_get(s, env_release), *ser = env_get(s, env_series);
+	const char *rel = rundir_env(&s->run, ENV_KERNEL_RELEASE);
+	const char *ser = rundir_env(&s->run, ENV_KERNEL_SERIES);
 	char *profiles = list_join(s->profiles, s->nprofiles, ", ");
 	char *strategies = list_join(s->strategies, s->nstrategies, " ");
 	char *base = strdup(s->run.dir);
@@ -976,18 +948,6 @@ static void build_headline(struct rdoc *d, struct rdoc *sd, const struct rset *s
 	headline_pass(d, &c, u, nu);
 	tests->m = h.m;
 	rholm_free(&h);
-}
-
-/* Registry order for the tables. */
-static size_t metric_rank(const struct metric_def *m)
-{
-	size_t n, i;
-	const struct metric_def *reg = metric_registry(&n);
-
-	for (i = 0; i < n; i++)
-		if (!strcmp(reg[i].name, m->name))
-			return i;
-	return n;
 }
 
 static int cmp_metric(const void *a, const void *b)

@@ -109,8 +109,6 @@ bool rcell_ok(const struct cell *c);
 bool rcell_skipped(const struct cell *c);
 /* "hung (killed at the timeout)", "exit status 1", ... */
 const char *rcell_status_text(const struct cell *c, char *buf, size_t len);
-/* cells/<id>/NAME parsed, or NULL. */
-json_t *rcell_doc(const struct rset *s, const struct cell *c, const char *name);
 
 /* The headline's write-protection fault latency (the collector's histograms). */
 #define RMETRIC_WP_P50 "collector.fault_latency.permission.p50"

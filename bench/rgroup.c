@@ -101,14 +101,6 @@ const char *rcell_status_text(const struct cell *c, char *buf, size_t len)
 	return buf;
 }
 
-json_t *rcell_doc(const struct rset *s, const struct cell *c, const char *name)
-{
-	char path[4096];
-
-	snprintf(path, sizeof(path), "%s/cells/%s/%s", s->run.dir, c->id, name);
-	return json_load_file(path, 0, NULL);
-}
-
 /* Canonical orders: the strategies from least to most lock-free, as DESIGN lists them. */
 static int known_rank(const char *v, const char *const *known)
 {

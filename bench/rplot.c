@@ -611,51 +611,28 @@ static void plot_vcpus(struct plotter *p)
 	keys_free(&keys);
 }
 
-/* Per strategy, the cells a collector plot reads. */
+/* Per strategy, the collector documents of the cells a collector plot reads. */
 static size_t collector_docs(const struct rset *s, const char *prof, const char *cfg,
-			     const char *strat, json_t **docs, size_t max)
+			     const char *strat, struct doc *docs, size_t max)
 {
 	size_t i, n = 0;
+	char err[256];
 
 	for (i = 0; i < s->run.ncells && n < max; i++) {
 		const struct cell *c = &s->run.cells[i];
 
 		if (collected_ok(c) && !strcmp(c->profile, prof) && !strcmp(c->config, cfg) &&
-		    !strcmp(c->strategy, strat) && (docs[n] = rcell_doc(s, c, "collector.json")))
+		    !strcmp(c->strategy, strat) &&
+		    doc_load(s->run.dir, c->id, "collector", &docs[n], err, sizeof(err)))
 			n++;
 	}
 	return n;
 }
 
-static void free_docs(json_t **docs, size_t n)
+static void free_docs(struct doc *docs, size_t n)
 {
 	while (n--)
-		json_decref(docs[n]);
-}
-
-static double json_num(json_t *o)
-{
-	if (json_is_object(o))
-		o = json_object_get(o, "value");
-	return json_is_number(o) ? json_number_value(o) : NAN;
-}
-
-static json_t *jpath(json_t *o, const char *a, const char *b, const char *c)
-{
-	o = json_object_get(o, a);
-	if (b)
-		o = json_object_get(o, b);
-	if (c)
-		o = json_object_get(o, c);
-	return o;
-}
-
-/* The document's own reason when a section is unavailable. */
-static const char *unavailable_reason(json_t *o)
-{
-	if (json_is_object(o) && json_is_false(json_object_get(o, "available")))
-		return json_string_value(json_object_get(o, "reason")) ?: "unavailable";
-	return NULL;
+		doc_free(&docs[n]);
 }
 
 static char *no_collector(const struct rset *s)
@@ -671,11 +648,12 @@ static char *no_collector(const struct rset *s)
 static void plot_fault_latency(struct plotter *p)
 {
 	const struct rset *s = p->s;
-	const char *prof = NULL, *cfg = rcollector_config(s, &prof), *why = NULL;
+	const struct metric_def *wp = metric_find(RMETRIC_WP_P50);
+	const char *prof = NULL, *cfg = rcollector_config(s, &prof);
 	struct plot_keys keys = { 0 };
-	size_t k, i, nd = 0;
-	char *vars, *cap, *nc;
-	json_t *docs[256];
+	size_t k, i, j, nd = 0;
+	char *vars, *cap, *nc, why[512] = "", msg[512];
+	struct doc docs[256];
 	FILE *f = NULL;
 
 	if (!cfg) {
@@ -690,32 +668,26 @@ static void plot_fault_latency(struct plotter *p)
 		int lo = -1, hi = -1, b;
 
 		for (i = 0; i < n; i++) {
-			json_t *lat = jpath(docs[i], "faults", "latency", NULL), *h;
-			const char *path;
+			/* every path's histogram of write-protection (permission) faults */
+			struct hist h;
+			enum doc_result r = metric_hist(wp, &docs[i], &h, msg, sizeof(msg));
 
-			if (unavailable_reason(lat)) {
-				why = why ?: unavailable_reason(lat);
-				continue;
-			}
+			if (r == DOC_UNAVAILABLE && !*why)
+				snprintf(why, sizeof(why), "%s", msg);
 			/* the runs whose histograms are summed: the key's n */
-			used += json_object_size(json_object_get(lat, "permission")) > 0;
-			json_object_foreach(json_object_get(lat, "permission"), path, h) {
-				json_t *bk;
-				size_t j;
+			used += r == DOC_VALUE;
+			for (j = 0; r == DOC_VALUE && j < h.n; j++) {
+				int slot = 64;
 
-				json_array_foreach(json_object_get(h, "buckets"), j, bk) {
-					json_t *le = json_object_get(bk, "le");
-					double cnt = (double)json_integer_value(json_object_get(bk, "count"));
-					int slot = 64;
-
-					if (!json_is_string(le))
-						for (slot = 0; slot < 64 &&
-						     (json_int_t)((1ull << slot) - 1) < json_integer_value(le); slot++)
-							;
-					slots[slot] += cnt;
-					total += cnt;
-				}
+				/* the log2 bucket each of the collector's buckets falls in */
+				if (!isinf(h.b[j].le))
+					for (slot = 0; slot < 64 && (double)((1ull << slot) - 1) < h.b[j].le;
+					     slot++)
+						;
+				slots[slot] += h.b[j].count;
+				total += h.b[j].count;
 			}
+			hist_free(&h);
 		}
 		if (total > 0) {
 			if (!f && !(f = dat_open(p, "fault-latency", "write-protection fault "
@@ -743,7 +715,7 @@ static void plot_fault_latency(struct plotter *p)
 		fclose(f);
 	if (!nd) {
 		char *w = rstrf("no write-protection fault was timed in the collected runs of %s [%s]%s%s",
-				cfg, prof, why ? ": " : "", why ?: "");
+				cfg, prof, *why ? ": " : "", why);
 
 		finish(p, "fault-latency", NULL, NULL, "Write-protection fault latency", NULL, w);
 		free(w);
@@ -761,25 +733,29 @@ static void plot_fault_latency(struct plotter *p)
 	keys_free(&keys);
 }
 
-/* Bars per strategy of some collector counters: medians over the collected runs. */
+/*
+ * Bars per strategy of some collector metrics (@metrics, NULL-terminated,
+ * of one unit; @what names them in a message): medians over the collected
+ * runs.
+ */
 static void plot_collector_bars(struct plotter *p, const char *id, const char *title,
-				const char *section, const char *const *keys, const char *const *sub,
-				const char *const *labels, const char *xlabel, const char *unit,
-				bool logy)
+				const char *what, const char *const *metrics,
+				const char *const *labels, const char *xlabel, bool logy)
 {
 	const struct rset *s = p->s;
-	const char *prof = NULL, *cfg = rcollector_config(s, &prof), *why = NULL;
+	const char *prof = NULL, *cfg = rcollector_config(s, &prof);
+	const char *unit = metric_find(metrics[0])->unit;
 	size_t k, i, j, nk = 0, any = 0, nstr[16] = { 0 };
 	double most = 0, med[16][8];
 	bool have[16] = { false };
-	json_t *docs[256];
+	struct doc docs[256];
 	struct plot_keys pk = { 0 };
 	struct rscale sc;
-	char *vars, *cap, *nc, *none;
+	char *vars, *cap, *nc, *none, why[512] = "", msg[512];
 	size_t kept[8], nkept = 0;
 	FILE *f;
 
-	while (keys[nk])
+	while (metrics[nk])
 		nk++;
 	if (!cfg) {
 		nc = no_collector(s);
@@ -795,15 +771,13 @@ static void plot_collector_bars(struct plotter *p, const char *id, const char *t
 			size_t nv = 0;
 
 			for (i = 0; i < n; i++) {
-				json_t *sec = json_object_get(docs[i], section);
 				double x;
+				enum doc_result r = metric_read(metric_find(metrics[j]), &docs[i], &x,
+								msg, sizeof(msg));
 
-				if (unavailable_reason(sec)) {
-					why = why ?: unavailable_reason(sec);
-					continue;
-				}
-				x = json_num(jpath(sec, keys[j], sub[j], NULL));
-				if (!isnan(x))
+				if (r == DOC_UNAVAILABLE && !*why)
+					snprintf(why, sizeof(why), "%s", msg);
+				if (r == DOC_VALUE)
 					v[nv++] = x;
 			}
 			/* the runs a strategy's medians come from: the key's n */
@@ -819,7 +793,7 @@ static void plot_collector_bars(struct plotter *p, const char *id, const char *t
 	}
 	if (!any) {
 		char *w = rstrf("the collected runs of %s [%s] have no %s figures%s%s", cfg, prof,
-				section, why ? ": " : "", why ?: "");
+				what, *why ? ": " : "", why);
 
 		finish(p, id, NULL, NULL, title, NULL, w);
 		free(w);
@@ -1144,11 +1118,13 @@ static void plot_profiles(struct plotter *p)
 
 void rplot_all(struct rdoc *d, const struct rset *s, const struct rplot_opts *o)
 {
-	static const char *const lock_keys[] = { "read_wait", "write_wait", NULL };
-	static const char *const lock_sub[] = { "sum", "sum" };
+	static const char *const lock_metrics[] = { "collector.mmu_lock.read_wait_time",
+						    "collector.mmu_lock.write_wait_time", NULL };
 	static const char *const lock_labels[] = { "read", "write" };
-	static const char *const tlbi_keys[] = { "vmid", "ipa", "ipa_local", "range", NULL };
-	static const char *const tlbi_sub[] = { "count", "count", "count", "count" };
+	static const char *const tlbi_metrics[] = { "collector.tlbi.vmid", "collector.tlbi.ipa",
+						    "collector.tlbi.ipa_local", "collector.tlbi.range",
+						    NULL };
+	static const char *const tlbi_labels[] = { "vmid", "ipa", "ipa_local", "range" };
 	struct plotter p = { .s = s, .o = o, .d = d };
 	char probe[4200];
 
@@ -1176,10 +1152,10 @@ void rplot_all(struct rdoc *d, const struct rset *s, const struct rplot_opts *o)
 	plot_fault_latency(&p);
 	plot_dirty_pass(&p);
 	plot_vcpus(&p);
-	plot_collector_bars(&p, "mmu-lock", "mmu_lock wait per run by mode", "mmu_lock", lock_keys, lock_sub,
-			    lock_labels, "wait for", "ns", false);
-	plot_collector_bars(&p, "tlbi", "TLBIs per run by kind", "tlbi", tlbi_keys, tlbi_sub, tlbi_keys,
-			    "TLBI kind", "tlbi", true);
+	plot_collector_bars(&p, "mmu-lock", "mmu_lock wait per run by mode", "mmu_lock", lock_metrics,
+			    lock_labels, "wait for", false);
+	plot_collector_bars(&p, "tlbi", "TLBIs per run by kind", "tlbi", tlbi_metrics, tlbi_labels,
+			    "TLBI kind", true);
 	plot_ioctl(&p);
 	plot_share(&p);
 	plot_profiles(&p);

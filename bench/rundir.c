@@ -268,21 +268,35 @@ bool rundir_load_cells(const char *dir, struct rundir *r, char *err, size_t errl
 
 const char *rundir_kernel(const struct rundir *r, char *buf, size_t len)
 {
-	json_t *k = json_object_get(r->env, "kernel");
-	const char *spec = json_string_value(json_object_get(k, "spec"));
-	const char *rel = json_string_value(json_object_get(k, "release"));
-	const char *pat = json_string_value(json_object_get(k, "patches"));
-	const char *ser = json_string_value(json_object_get(k, "series"));
+	const char *spec = doc_str(r->env, "kernel.spec");
+	const char *rel = doc_str(r->env, "kernel.release");
+	const char *pat = doc_str(r->env, "kernel.patches");
+	const char *ser = doc_str(r->env, "kernel.series");
 
 	if (!rel)
 		snprintf(buf, len, "unrecorded (no kernel.release in env.json)");
-	else if (!spec && !strcmp(json_string_value(json_object_get(r->env, "target")) ?: "", "host"))
+	else if (!spec && !strcmp(doc_str(r->env, "target") ?: "", "host"))
 		snprintf(buf, len, "the host's %s", rel);
 	else if (!spec)	/* runs made before the kernel key: the shipped series */
 		snprintf(buf, len, "series (%s, series %s)", rel, ser ? ser : "unrecorded");
 	else
 		snprintf(buf, len, "%s (%s, patches %s)", spec, rel, pat ? pat : "unrecorded");
 	return buf;
+}
+
+const char *rundir_env(const struct rundir *r, enum rundir_env_key key)
+{
+	static const char *const names[][5] = {
+		[ENV_KERNEL_RELEASE] = { "kernel.release", "kernel_release", "uname.release" },
+		[ENV_KERNEL_SERIES] = { "kernel.series", "series_hash", "kernel.series_hash", "series" },
+		[ENV_KERNEL_COMMIT] = { "kernel.commit", "kernel.git_commit" },
+	};
+	const char *v;
+
+	for (size_t i = 0; r->env && names[key][i]; i++)
+		if ((v = doc_str(r->env, names[key][i])))
+			return v;
+	return NULL;
 }
 
 const struct cell *rundir_cell(const struct rundir *r, const char *id)

@@ -15,21 +15,7 @@
 
 #include <jansson.h>
 
-enum better { BETTER_LOWER, BETTER_HIGHER, BETTER_NONE };
-
-/* One entry of the metric registry (table.c). */
-struct metric_def {
-	const char *name;	/* e.g. "dirty.pass_time" */
-	const char *unit;	/* unit of the value in metrics.csv, e.g. "ns" */
-	enum better better;
-	const char *source;	/* "workload" or "collector" */
-	const char *path;	/* JSON path in that document, dots between keys */
-	const char *reduce;	/* "value" (a scalar) or "median" (of a series) */
-	bool gated;		/* compare exits 1 on a regression of this one */
-	const char *label;	/* short text for people: "dirty pass" */
-};
-const struct metric_def *metric_find(const char *name);
-const struct metric_def *metric_registry(size_t *n);
+#include "registry.h"
 
 /*
  * Cell modes: "timed" (bare), "collected" (under the plan's one s2collect
@@ -95,6 +81,12 @@ const char *clock_meaning(const char *clock);
  */
 const char *rundir_kernel(const struct rundir *r, char *buf, size_t len);
 bool rundir_load(const char *dir, struct rundir *r, char *err, size_t errlen);
+/*
+ * A string of env.json, under any of the names its writer (run-plan.sh,
+ * s2bench env) has used for it, or NULL.
+ */
+enum rundir_env_key { ENV_KERNEL_RELEASE, ENV_KERNEL_SERIES, ENV_KERNEL_COMMIT };
+const char *rundir_env(const struct rundir *r, enum rundir_env_key key);
 /*
  * Only the manifest, env.json and each cell's status (cells/<id>/status,
  * else cells.csv): what `table` needs before metrics.csv exists.

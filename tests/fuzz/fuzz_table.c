@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * `s2bench table` (bench/table.c): the workload and collector documents
- * (s2perf.workload/1, s2perf.collector/1) of a fixed two-cell run, reduced
- * through the metric registry. Input sections, separated by 0x1e:
+ * `s2bench table` (bench/table.c, registry.c): the workload and collector
+ * documents (s2perf.workload/1, s2perf.collector/1) of a fixed two-cell
+ * run, reduced through the metric registry. Input sections, separated by 0x1e:
  *   0  cells/0001/workload.json   (a timed cell)
  *   1  cells/0002/workload.json   (a collected cell)
  *   2  cells/0002/collector.json
