@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report.h"
+#include "advice.h"
 #include "s2bench.h"
 
 const char *const rhl_pass[] = { "dirty.pass_time", NULL };

@@ -19,7 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report.h"
+#include "rdoc.h"
+#include "rgroup.h"
 #include "s2bench.h"
 
 #define COMPARE_SCHEMA "s2perf.compare/1"

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report.h"
+#include "rgroup.h"
 #include "s2bench.h"
 
 #define KCIDB_MAJOR 4

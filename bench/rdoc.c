@@ -8,7 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report.h"
+#include "rdoc.h"
+#include "s2bench.h"
 
 #define TEXT_WIDTH 100
 

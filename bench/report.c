@@ -12,18 +12,41 @@
 #include <libgen.h>
 #include <limits.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "advice.h"
+#include "rdoc.h"
 #include "report.h"
+#include "rgroup.h"
+#include "rplot.h"
 #include "s2bench.h"
 
 #define MAX_LISTED_CELLS 20
 
 static const char *const hl_wp[] = { RMETRIC_WP_P50, NULL };
+
+void rfinding_add(struct rfindings *f, const char *fmt, ...)
+{
+	va_list ap;
+
+	f->v = xrealloc(f->v, (f->n + 1) * sizeof(*f->v));
+	va_start(ap, fmt);
+	f->v[f->n++] = rvstrf(fmt, ap);
+	va_end(ap);
+}
+
+void rfindings_free(struct rfindings *f)
+{
+	while (f->n)
+		free(f->v[--f->n]);
+	free(f->v);
+	f->v = NULL;
+}
 
 static const char *manifest_str(const struct rset *s, const char *key)
 {

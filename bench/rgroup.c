@@ -13,29 +13,9 @@
 
 #include <gsl/gsl_cdf.h>
 
-#include "report.h"
+#include "rgroup.h"
 #include "s2bench.h"
 #include "s2strategy.h"
-
-char *rvstrf(const char *fmt, va_list ap)
-{
-	char *s;
-
-	if (vasprintf(&s, fmt, ap) < 0)
-		abort();
-	return s;
-}
-
-char *rstrf(const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-
-	va_start(ap, fmt);
-	s = rvstrf(fmt, ap);
-	va_end(ap);
-	return s;
-}
 
 json_t *rjson_num(double v)
 {
@@ -645,23 +625,6 @@ double rmde_wilcoxon(size_t n, double sd_log, double alpha)
 	return expm1(z * sd_log / sqrt(n * 3 / M_PI));
 }
 
-void rfinding_add(struct rfindings *f, const char *fmt, ...)
-{
-	va_list ap;
-
-	f->v = xrealloc(f->v, (f->n + 1) * sizeof(*f->v));
-	va_start(ap, fmt);
-	f->v[f->n++] = rvstrf(fmt, ap);
-	va_end(ap);
-}
-
-void rfindings_free(struct rfindings *f)
-{
-	while (f->n)
-		free(f->v[--f->n]);
-	free(f->v);
-	f->v = NULL;
-}
 
 bool rset_icount(const struct rset *s)
 {

@@ -19,7 +19,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "advice.h"
+#include "rdoc.h"
 #include "report.h"
+#include "rgroup.h"
+#include "rplot.h"
+#include "s2bench.h"
 #include "s2strategy.h"
 
 #define GNUPLOT_TIMEOUT_S 60
@@ -250,7 +255,7 @@ static void n_range(const struct rgroup *g, size_t *lo, size_t *hi)
  * ties go to the later one in version order (more vCPUs, more memory),
  * where contention shows most.
  */
-const char *rheadline_dirty_config(const struct rset *s, const char *profile)
+static const char *rheadline_dirty_config(const struct rset *s, const char *profile)
 {
 	const char *best = NULL;
 	size_t i, k, most = 0;
@@ -280,7 +285,7 @@ static bool collected_ok(const struct cell *c)
 	return c->mode && mode_collected(c->mode) && rcell_ok(c);
 }
 
-const char *rcollector_config(const struct rset *s, const char **profile)
+static const char *rcollector_config(const struct rset *s, const char **profile)
 {
 	const char *best = NULL;
 	size_t pi, ci, i, most = 0;
@@ -311,7 +316,7 @@ const char *rcollector_config(const struct rset *s, const char **profile)
 }
 
 /* "-v 1 -l get": the options that tell the configurations apart. */
-char **rconfig_labels(const struct rset *s, const char *const *configs, size_t n)
+static char **rconfig_labels(const struct rset *s, const char *const *configs, size_t n)
 {
 	char **out = calloc(n, sizeof(*out)), ***tok = calloc(n, sizeof(*tok));
 	size_t *nt = calloc(n, sizeof(*nt)), i, j, k;

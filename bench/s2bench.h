@@ -21,6 +21,7 @@ int cmd_kernels(int argc, char **argv);	 /* kernels.c */
 int cmd_stats(int argc, char **argv);	 /* stats_cmd.c */
 int cmd_simulate(int argc, char **argv); /* stats_cmd.c */
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -29,6 +30,9 @@ int cmd_simulate(int argc, char **argv); /* stats_cmd.c */
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
+/* printf into a fresh string (the same: never NULL). */
+char *rstrf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *rvstrf(const char *fmt, va_list ap);
 
 /*
  * util.c: a file written whole or not at all. atomic_open() opens PATH.tmp

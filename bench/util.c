@@ -7,7 +7,9 @@
  *  - files written whole or not at all: a reader (a browser on the report,
  *    a resumed run, a CI job) never sees half of one.
  */
+#define _GNU_SOURCE	/* vasprintf */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,4 +96,24 @@ bool write_file_atomic(const char *path, const char *data, size_t len, char *err
 		return false;
 	}
 	return atomic_commit(f, tmp, err, errlen);
+}
+
+char *rvstrf(const char *fmt, va_list ap)
+{
+	char *s;
+
+	if (vasprintf(&s, fmt, ap) < 0)
+		out_of_memory();
+	return s;
+}
+
+char *rstrf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	s = rvstrf(fmt, ap);
+	va_end(ap);
+	return s;
 }
