@@ -352,14 +352,14 @@ int cmd_compare(int argc, char **argv)
 	/* --metric, --strategy, --config: only these rows (a bisect's question) */
 	const char *only_metric = NULL, *only_strategy = NULL, *only_config = NULL;
 	size_t filtered = 0;
-	struct rset base, new_;
+	struct rset runs[2], base, new_;
 	struct crow *rows = NULL;
 	size_t nrows = 0, ntested = 0, ntested_gated = 0, only_base = 0, only_new = 0, i, k;
 	size_t nsame = 0, nunknown = 0, nreg = 0, nimp = 0, nchg = 0, ngated = 0;
 	size_t ngated_rows = 0, nreachable = 0, nsame_gated = 0, most_reps = 0, reps_needed = 0;
 	size_t nmde = 0, nnoisy = 0, nwide = 0;
 	double *p = NULL, *adj = NULL, *mdes = NULL, gate_level = alpha;
-	char err[1024], band_buf[320];
+	char band_buf[320];
 	FILE *hf = stdout;
 	bool all = false, undecided = false, fixed;
 	int c, rc, fam;
@@ -410,30 +410,15 @@ int cmd_compare(int argc, char **argv)
 		case 'A':
 			all = true;
 			break;
-		case 'h':
-			usage(stdout);
-			return S2BENCH_EXIT_OK;
-		case ':':
-			s2b_err("compare: %s needs a value", argv[optind - 1]);
-			return S2BENCH_EXIT_USAGE;
 		default:
-			s2b_err("compare: unknown option '%s' (s2bench compare -h)", argv[optind - 1]);
-			return S2BENCH_EXIT_USAGE;
+			return s2b_opt_end("compare", c, argv, usage);
 		}
 	}
-	if (argc - optind != 2) {
-		s2b_err("compare: needs two run directories, BASE and NEW (s2bench compare -h)");
+	if (!rset_load_args("compare", argc, argv, 2, "two run directories, BASE and NEW",
+			    "cannot compare: ", runs))
 		return S2BENCH_EXIT_USAGE;
-	}
-	if (!rset_load(argv[optind], &base, err, sizeof(err))) {
-		s2b_err("cannot compare: %s", err);
-		return S2BENCH_EXIT_USAGE;
-	}
-	if (!rset_load(argv[optind + 1], &new_, err, sizeof(err))) {
-		s2b_err("cannot compare: %s", err);
-		rset_free(&base);
-		return S2BENCH_EXIT_USAGE;
-	}
+	base = runs[0];
+	new_ = runs[1];
 	rc = S2BENCH_EXIT_USAGE;
 	if (strcmp(base.run.plan, new_.run.plan)) {
 		s2b_err("cannot compare: different plans: %s is plan '%s', %s is plan '%s'",

@@ -105,7 +105,7 @@ int cmd_kcidb(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *out = "-", *origin = "s2perf", *rel, *ser, *commit, *flavour, *kvm, *target;
-	char err[1024], *run_name, *dircopy, *checkout_id, *build_id, st[128];
+	char *run_name, *dircopy, *checkout_id, *build_id, st[128];
 	json_t *doc, *tests, *checkout, *build;
 	struct rset s;
 	size_t i, n_tests = 0;
@@ -126,25 +126,12 @@ int cmd_kcidb(int argc, char **argv)
 				return S2BENCH_EXIT_USAGE;
 			}
 			break;
-		case 'h':
-			usage(stdout);
-			return S2BENCH_EXIT_OK;
-		case ':':
-			s2b_err("kcidb: %s needs a value", argv[optind - 1]);
-			return S2BENCH_EXIT_USAGE;
 		default:
-			s2b_err("kcidb: unknown option '%s' (s2bench kcidb -h)", argv[optind - 1]);
-			return S2BENCH_EXIT_USAGE;
+			return s2b_opt_end("kcidb", c, argv, usage);
 		}
 	}
-	if (argc - optind != 1) {
-		s2b_err("kcidb: needs one run directory (s2bench kcidb -h)");
+	if (!rset_load_args("kcidb", argc, argv, 1, "one run directory", "", &s))
 		return S2BENCH_EXIT_USAGE;
-	}
-	if (!rset_load(argv[optind], &s, err, sizeof(err))) {
-		s2b_err("%s", err);
-		return S2BENCH_EXIT_USAGE;
-	}
 	dircopy = strdup(s.run.dir);
 	run_name = slug(basename(dircopy));
 	rel = rundir_env(&s.run, ENV_KERNEL_RELEASE);

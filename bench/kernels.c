@@ -202,15 +202,8 @@ int cmd_kernels(int argc, char **argv)
 		case 'o':
 			out = optarg;
 			break;
-		case 'h':
-			usage(stdout);
-			return S2BENCH_EXIT_OK;
-		case ':':
-			s2b_err("kernels: %s needs a value", argv[optind - 1]);
-			return S2BENCH_EXIT_USAGE;
 		default:
-			s2b_err("kernels: unknown option '%s' (s2bench kernels -h)", argv[optind - 1]);
-			return S2BENCH_EXIT_USAGE;
+			return s2b_opt_end("kernels", c, argv, usage);
 		}
 	}
 	if (argc - optind != 1) {

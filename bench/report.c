@@ -84,34 +84,6 @@ struct unavail {
 	size_t count;
 };
 
-/* The fields of one CSV line (RFC 4180 quotes), in place. */
-static size_t csv_fields(char *line, char **f, size_t max)
-{
-	size_t n = 0;
-	char *w, *r = line;
-
-	while (n < max) {
-		if (*r == '"') {
-			f[n++] = w = ++r;
-			while (*r && !(*r == '"' && r[1] != '"')) {
-				if (*r == '"')
-					r++;
-				*w++ = *r++;
-			}
-			if (*r)
-				r++;
-			*w = 0;
-		} else {
-			f[n++] = r;
-			r += strcspn(r, ",");
-		}
-		if (*r != ',')
-			break;
-		*r++ = 0;
-	}
-	return n;
-}
-
 static struct unavail *load_unavailable(const struct rset *s, size_t *n)
 {
 	char path[PATH_MAX], *line = NULL, *f[4];
@@ -127,7 +99,7 @@ static struct unavail *load_unavailable(const struct rset *s, size_t *n)
 		return NULL;
 	while (getline(&line, &cap, fp) > 0) {
 		line[strcspn(line, "\r\n")] = 0;
-		if (lineno++ == 0 || csv_fields(line, f, 4) != 3)
+		if (lineno++ == 0 || csv_split(line, f, 4) != 3)
 			continue;
 		for (i = 0; i < *n; i++)
 			if (!strcmp(u[i].metric, f[1]) && !strcmp(u[i].reason, f[2]))
@@ -179,13 +151,15 @@ static const char *skip_reason(const struct rset *s, const struct cell *c, char 
 	char path[PATH_MAX], *line = NULL, *f[16];
 	size_t cap = 0, nf, col = 0, i;
 	FILE *fp;
+	int n;
 
 	buf[0] = 0;
 	snprintf(path, sizeof(path), "%s/cells.csv", s->run.dir);
 	fp = fopen(path, "r");
 	while (fp && getline(&line, &cap, fp) > 0) {
 		line[strcspn(line, "\r\n")] = 0;
-		nf = csv_fields(line, f, 16);
+		n = csv_split(line, f, 16);
+		nf = n < 0 ? 0 : n;
 		if (!col) {
 			for (i = 0; i < nf && strcmp(f[i], "reason"); i++)
 				;
@@ -1137,7 +1111,7 @@ int cmd_report(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct rplot_opts po = { .draw = true };
-	char err[1024], *title, *pdir = NULL;
+	char *title, *pdir = NULL;
 	const char *plots_arg = NULL;
 	struct rdoc d = { 0 }, hl = { 0 }, single = { 0 }, adv = { 0 };
 	struct rfindings fh = { 0 }, fa = { 0 };
@@ -1160,25 +1134,12 @@ int cmd_report(int argc, char **argv)
 		case 'q':
 			quiet = true;
 			break;
-		case 'h':
-			usage(stdout);
-			return S2BENCH_EXIT_OK;
-		case ':':
-			s2b_err("report: %s needs a value", argv[optind - 1]);
-			return S2BENCH_EXIT_USAGE;
 		default:
-			s2b_err("report: unknown option '%s' (s2bench report -h)", argv[optind - 1]);
-			return S2BENCH_EXIT_USAGE;
+			return s2b_opt_end("report", c, argv, usage);
 		}
 	}
-	if (argc - optind != 1) {
-		s2b_err("report: needs one run directory (s2bench report -h)");
+	if (!rset_load_args("report", argc, argv, 1, "one run directory", "", &s))
 		return S2BENCH_EXIT_USAGE;
-	}
-	if (!rset_load(argv[optind], &s, err, sizeof(err))) {
-		s2b_err("%s", err);
-		return S2BENCH_EXIT_USAGE;
-	}
 	po.plots_dir = pdir = plots_arg ? strdup(plots_arg) : default_plots_dir();
 
 	unav = load_unavailable(&s, &nunav);

@@ -5,6 +5,7 @@
  * O(n log n) on a full plan; paired ratios; numbers scaled for people.
  */
 #define _GNU_SOURCE
+#include <getopt.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -263,6 +264,26 @@ static void make_groups(struct xrow *rows, size_t n, struct rgroup **out, size_t
 		}
 		stats_summarise(g->v, g->n, STATS_DEFAULT_SEED, &g->s);
 	}
+}
+
+bool rset_load_args(const char *cmd, int argc, char **argv, size_t n, const char *what,
+		    const char *errpfx, struct rset *sets)
+{
+	char err[1024];
+	size_t i;
+
+	if ((size_t)(argc - optind) != n) {
+		s2b_err("%s: needs %s (s2bench %s -h)", cmd, what, cmd);
+		return false;
+	}
+	for (i = 0; i < n; i++)
+		if (!rset_load(argv[optind + i], &sets[i], err, sizeof(err))) {
+			s2b_err("%s%s", errpfx, err);
+			while (i--)
+				rset_free(&sets[i]);
+			return false;
+		}
+	return true;
 }
 
 void rset_free(struct rset *s)

@@ -52,6 +52,14 @@ struct rset {
 
 /* rundir_load() plus the groups and their summaries. */
 bool rset_load(const char *dir, struct rset *s, char *err, size_t errlen);
+/*
+ * The run directories a reader of runs takes after its options (from
+ * optind): exactly @n of them (@what names them in the usage error), each
+ * loaded into @sets[i]. False: one line on stderr (@errpfx before what
+ * loading found) and nothing to free.
+ */
+bool rset_load_args(const char *cmd, int argc, char **argv, size_t n, const char *what,
+		    const char *errpfx, struct rset *sets);
 void rset_free(struct rset *s);
 struct rgroup *rset_find(const struct rset *s, const char *profile, const char *config,
 			 const char *strategy, const char *metric);

@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "rundir.h"
+#include "s2bench.h"
 
 #define METRICS_HEADER_V1 "cell,profile,rep,mode,strategy,workload,config,metric,unit,value"
 #define METRICS_HEADER METRICS_HEADER_V1 ",clock"
@@ -51,61 +52,6 @@ bool cell_outcome_bad(const char *status)
 	const char *o = cell_outcome(status);
 
 	return strcmp(o, "ok") && strcmp(o, "skipped");
-}
-
-void csv_put(FILE *f, const char *s)
-{
-	if (!strpbrk(s, ",\"\n\r")) {
-		fputs(s, f);
-		return;
-	}
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', f);
-		fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
-/*
- * Split one CSV record (no embedded newlines: ours never have them) into
- * @fields, in place. Returns the field count, or -1 for a broken quote.
- */
-static int csv_split(char *line, char **fields, int max)
-{
-	int n = 0;
-	char *r = line, *w;
-
-	for (;;) {
-		if (n == max)
-			return -1;
-		if (*r == '"') {
-			fields[n++] = w = ++r;
-			for (;;) {
-				if (!*r)
-					return -1;
-				if (*r == '"' && r[1] == '"') {
-					*w++ = '"';
-					r += 2;
-				} else if (*r == '"') {
-					r++;
-					break;
-				} else {
-					*w++ = *r++;
-				}
-			}
-			*w = 0;
-			if (*r && *r != ',')
-				return -1;
-		} else {
-			fields[n++] = r;
-			r += strcspn(r, ",");
-		}
-		if (!*r)
-			return n;
-		*r++ = 0;
-	}
 }
 
 /* A string member of a manifest cell, or a failure naming it. */

@@ -104,7 +104,4 @@ const char *cell_outcome(const char *status);
 /* ok and skipped cells are fine; the others make `table` exit 1. */
 bool cell_outcome_bad(const char *status);
 
-/* One CSV field, quoted (RFC 4180) only when it holds , " or a newline. */
-void csv_put(FILE *f, const char *s);
-
 #endif

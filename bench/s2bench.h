@@ -44,6 +44,24 @@ FILE *atomic_open(const char *path, char *tmp, size_t tmplen, char *err, size_t 
 bool atomic_commit(FILE *f, const char *tmp, char *err, size_t errlen);
 bool write_file_atomic(const char *path, const char *data, size_t len, char *err, size_t errlen);
 
+/*
+ * util.c: CSV as table writes it and its readers read it (RFC 4180).
+ * csv_put(): one field, quoted only when it holds , " or a newline.
+ * csv_split(): one record (no embedded newlines: ours never have them)
+ * into @fields, in place; the field count, or -1 for a broken quote or
+ * more than @max fields.
+ */
+void csv_put(FILE *f, const char *s);
+int csv_split(char *line, char **fields, int max);
+
+/*
+ * util.c: the end of a subcommand's option loop (getopt_long with a
+ * leading ':' in its options): -h ('h') prints @usage on stdout and is 0;
+ * a missing value (':') or an unknown option is one line and 2. The
+ * caller returns what it returns.
+ */
+int s2b_opt_end(const char *cmd, int c, char **argv, void (*usage)(FILE *f));
+
 /* One line on stderr, prefixed "s2bench: ". */
 void s2b_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -5,10 +5,14 @@
  *    input error and no caller could carry on, so s2bench says so and
  *    exits 2 (1 would read as a finding to compare's callers);
  *  - files written whole or not at all: a reader (a browser on the report,
- *    a resumed run, a CI job) never sees half of one.
+ *    a resumed run, a CI job) never sees half of one;
+ *  - the CSV writer and splitter every table of a run goes through;
+ *  - the end of a subcommand's option loop, so that -h, a missing value
+ *    and an unknown option read the same in every subcommand.
  */
 #define _GNU_SOURCE	/* vasprintf */
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,4 +120,70 @@ char *rstrf(const char *fmt, ...)
 	s = rvstrf(fmt, ap);
 	va_end(ap);
 	return s;
+}
+
+void csv_put(FILE *f, const char *s)
+{
+	if (!strpbrk(s, ",\"\n\r")) {
+		fputs(s, f);
+		return;
+	}
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"')
+			fputc('"', f);
+		fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+int csv_split(char *line, char **fields, int max)
+{
+	int n = 0;
+	char *r = line, *w;
+
+	for (;;) {
+		if (n == max)
+			return -1;
+		if (*r == '"') {
+			fields[n++] = w = ++r;
+			for (;;) {
+				if (!*r)
+					return -1;
+				if (*r == '"' && r[1] == '"') {
+					*w++ = '"';
+					r += 2;
+				} else if (*r == '"') {
+					r++;
+					break;
+				} else {
+					*w++ = *r++;
+				}
+			}
+			*w = 0;
+			if (*r && *r != ',')
+				return -1;
+		} else {
+			fields[n++] = r;
+			r += strcspn(r, ",");
+		}
+		if (!*r)
+			return n;
+		*r++ = 0;
+	}
+}
+
+int s2b_opt_end(const char *cmd, int c, char **argv, void (*usage)(FILE *f))
+{
+	switch (c) {
+	case 'h':
+		usage(stdout);
+		return S2BENCH_EXIT_OK;
+	case ':':
+		s2b_err("%s: %s needs a value", cmd, argv[optind - 1]);
+		return S2BENCH_EXIT_USAGE;
+	default:
+		s2b_err("%s: unknown option '%s' (s2bench %s -h)", cmd, argv[optind - 1], cmd);
+		return S2BENCH_EXIT_USAGE;
+	}
 }
