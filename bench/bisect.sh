@@ -8,6 +8,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 S2PERF_TOOL=bisect
 . "$ROOT/target/common.sh"
+. "$ROOT/bench/lib.sh"
 
 usage() {
 	cat <<USAGE
@@ -38,26 +39,15 @@ decide (compare exit 3: more reps), 2 bad arguments or a failed run.
 USAGE
 }
 
-bad() { say "$*"; exit 2; }
-
 good= badk= series_dir= plan=kernels metric= strategy= config= threshold=2 out=$ROOT/results
+declare -A opt_var=([--good]=good [--bad]=badk [--series]=series_dir [--plan]=plan
+	[--metric]=metric [--strategy]=strategy [--config]=config [--threshold]=threshold [--out]=out)
 while [ $# -gt 0 ]; do
+	if take_value "$@"; then
+		shift "$took"
+		continue
+	fi
 	case $1 in
-	--good | --bad | --series | --plan | --metric | --strategy | --config | --threshold | --out)
-		[ $# -ge 2 ] || bad "$1 needs a value (see -h)"
-		case $1 in
-		--good) good=$2 ;;
-		--bad) badk=$2 ;;
-		--series) series_dir=$2 ;;
-		--plan) plan=$2 ;;
-		--metric) metric=$2 ;;
-		--strategy) strategy=$2 ;;
-		--config) config=$2 ;;
-		--threshold) threshold=$2 ;;
-		--out) out=$2 ;;
-		esac
-		shift 2 ;;
-	--*=*) set -- "${1%%=*}" "${1#*=}" "${@:2}" ;;
 	-h | --help) usage; exit 0 ;;
 	*) bad "unknown argument '$1' (see -h)" ;;
 	esac
@@ -67,18 +57,10 @@ done
 [ "$badk" -gt "$good" ] || bad "--bad ($badk) must have more patches than --good ($good)"
 [[ $threshold =~ ^[0-9]+([.][0-9]+)?$ ]] || bad "--threshold '$threshold': a percentage"
 
-"$ROOT/target/deps.sh" || bad "could not install the packages s2perf needs (target/deps.sh)"
-make -s -C "$ROOT/bench" >&2 || bad "could not build s2bench (make -C bench)"
-S2BENCH=$ROOT/bench/.output/s2bench
+build_s2bench
 
-if [ -f "$plan" ]; then
-	planfile=$(cd "$(dirname "$plan")" && pwd)/$(basename "$plan")
-elif [ -f "$ROOT/bench/plans/$plan" ]; then
-	planfile=$ROOT/bench/plans/$plan
-else
-	bad "--plan: no plan '$plan'"
-fi
-"$S2BENCH" plan check "$planfile" >/dev/null || exit 2
+planfile=$(plan_file "$plan") || exit 2
+planfile=$(cd "$(dirname "$planfile")" && pwd)/$(basename "$planfile")
 
 # The patches, and the kernel spec of prefix k.
 if [ -n "$series_dir" ]; then

@@ -8,6 +8,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 S2PERF_TOOL=run-kernels
 . "$ROOT/target/common.sh"
+. "$ROOT/bench/lib.sh"
 
 usage() {
 	cat <<USAGE
@@ -42,30 +43,20 @@ not build or boot (one line saying which, and its log).
 USAGE
 }
 
-bad() { say "$*"; exit 2; }
-
 plan=kernels kernels= series=0 series_dir= flavour= profiles= resume= threshold=5
 out=$ROOT/results
+declare -A opt_var=([--plan]=plan [--kernel]=kernels [--flavour]=flavour [--profile]=profiles
+	[--resume]=resume [--out]=out [--threshold]=threshold)
 while [ $# -gt 0 ]; do
+	if take_value "$@"; then
+		shift "$took"
+		continue
+	fi
 	case $1 in
-	--plan | --kernel | --flavour | --profile | --resume | --out | --threshold)
-		[ $# -ge 2 ] || bad "$1 needs a value (see -h)"
-		case $1 in
-		--plan) plan=$2 ;;
-		--kernel) kernels=$2 ;;
-		--flavour) flavour=$2 ;;
-		--profile) profiles=$2 ;;
-		--resume) resume=$2 ;;
-		--out) out=$2 ;;
-		--threshold) threshold=$2 ;;
-		esac
-		shift 2 ;;
 	--series)
 		series=1
 		if [ $# -ge 2 ] && [ "${2#-}" = "$2" ]; then series_dir=$2; shift; fi
 		shift ;;
-	--plan=* | --kernel=* | --flavour=* | --profile=* | --resume=* | --out=* | --threshold=*)
-		set -- "${1%%=*}" "${1#*=}" "${@:2}" ;;
 	--target | --target=* | --clock | --clock=*)
 		bad "$1: kernels are compared on the emulated target in the icount clock only" ;;
 	-h | --help) usage; exit 0 ;;
@@ -75,9 +66,7 @@ done
 [[ $threshold =~ ^[0-9]+([.][0-9]+)?$ ]] || bad "--threshold '$threshold': a percentage"
 [ $series -eq 0 ] || [ -z "$kernels" ] || bad "--series and --kernel: give one"
 
-"$ROOT/target/deps.sh" || bad "could not install the packages s2perf needs (target/deps.sh)"
-make -s -C "$ROOT/bench" >&2 || bad "could not build s2bench (make -C bench)"
-S2BENCH=$ROOT/bench/.output/s2bench
+build_s2bench
 
 if [ -n "$resume" ]; then
 	[ -f "$resume/kernels.tsv" ] && [ -f "$resume/set.env" ] ||
@@ -88,14 +77,8 @@ if [ -n "$resume" ]; then
 	# shellcheck disable=SC1091
 	. "$set/set.env"
 else
-	if [ -f "$plan" ]; then
-		planfile=$(cd "$(dirname "$plan")" && pwd)/$(basename "$plan")
-	elif [ -f "$ROOT/bench/plans/$plan" ]; then
-		planfile=$ROOT/bench/plans/$plan
-	else
-		bad "--plan: no plan '$plan' (a file, or one of: $(ls "$ROOT/bench/plans" | tr '\n' ' '))"
-	fi
-	"$S2BENCH" plan check "$planfile" >/dev/null || exit 2
+	planfile=$(plan_file "$plan") || exit 2
+	planfile=$(cd "$(dirname "$planfile")" && pwd)/$(basename "$planfile")
 	mkdir -p "$out"
 	set=$(cd "$out" && pwd)/$(basename "$planfile")-kernels-$(date -u +%Y%m%dT%H%M%SZ)
 	mkdir -p "$set/runs" "$set/compare"

@@ -8,6 +8,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 S2PERF_TOOL=run-plan
 . "$ROOT/target/common.sh"
 . "$ROOT/target/build-all.sh"
+. "$ROOT/bench/lib.sh"
 
 # Boots in a row that finish no cell before a profile is given up.
 MAX_STALLED_BOOTS=3
@@ -58,37 +59,22 @@ Interrupted (Ctrl-C): the cell that was running is removed; finish with
 USAGE
 }
 
-bad() { say "$*"; exit 2; }
-
 plan=default target= profiles= flavour= clock= kernel= resume= out=$ROOT/results
+declare -A opt_var=([--plan]=plan [--target]=target [--profile]=profiles [--flavour]=flavour
+	[--clock]=clock [--kernel]=kernel [--resume]=resume [--out]=out)
 orig_args=("$@")
 while [ $# -gt 0 ]; do
+	if take_value "$@"; then
+		shift "$took"
+		continue
+	fi
 	case $1 in
-	--plan | --target | --profile | --flavour | --clock | --kernel | --resume | --out)
-		[ $# -ge 2 ] || bad "$1 needs a value (see -h)"
-		case $1 in
-		--plan) plan=$2 ;;
-		--target) target=$2 ;;
-		--profile) profiles=$2 ;;
-		--flavour) flavour=$2 ;;
-		--clock) clock=$2 ;;
-		--kernel) kernel=$2 ;;
-		--resume) resume=$2 ;;
-		--out) out=$2 ;;
-		esac
-		shift 2 ;;
-	--plan=* | --target=* | --profile=* | --flavour=* | --clock=* | --kernel=* | --resume=* | --out=*)
-		set -- "${1%%=*}" "${1#*=}" "${@:2}" ;;
 	-h | --help) usage; exit 0 ;;
 	*) bad "unknown argument '$1' (see -h)" ;;
 	esac
 done
 
-# Packages first: s2bench needs jansson and GSL (a fresh machine has neither).
-"$ROOT/target/deps.sh" || { say "could not install the packages s2perf needs (target/deps.sh)"; exit 2; }
-say "building s2bench"
-make -s -C "$ROOT/bench" >&2 || bad "could not build s2bench (make -C bench)"
-S2BENCH=$ROOT/bench/.output/s2bench
+build_s2bench
 
 if [ -n "$resume" ]; then
 	[ -f "$resume/manifest.json" ] && [ -f "$resume/run.env" ] && [ -f "$resume/cells.txt" ] ||
@@ -97,14 +83,7 @@ if [ -n "$resume" ]; then
 		bad "--resume: the run's plan, target, profiles, flavour, clock and kernel are fixed; give only --resume"
 	run=$(cd "$resume" && pwd)
 else
-	if [ -f "$plan" ]; then
-		planfile=$plan
-	elif [ -f "$ROOT/bench/plans/$plan" ]; then
-		planfile=$ROOT/bench/plans/$plan
-	else
-		bad "--plan: no plan '$plan' (a file, or one of: $(ls "$ROOT/bench/plans" | tr '\n' ' '))"
-	fi
-	"$S2BENCH" plan check "$planfile" >/dev/null || exit 2
+	planfile=$(plan_file "$plan") || exit 2
 	mkdir -p "$out"
 	run=$(cd "$out" && pwd)/$(basename "$planfile")-$(date -u +%Y%m%dT%H%M%SZ)
 	args=()
