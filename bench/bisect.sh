@@ -42,16 +42,7 @@ USAGE
 good= badk= series_dir= plan=kernels metric= strategy= config= threshold=2 out=$ROOT/results
 declare -A opt_var=([--good]=good [--bad]=badk [--series]=series_dir [--plan]=plan
 	[--metric]=metric [--strategy]=strategy [--config]=config [--threshold]=threshold [--out]=out)
-while [ $# -gt 0 ]; do
-	if take_value "$@"; then
-		shift "$took"
-		continue
-	fi
-	case $1 in
-	-h | --help) usage; exit 0 ;;
-	*) bad "unknown argument '$1' (see -h)" ;;
-	esac
-done
+parse_opts "$@"
 [[ $good =~ ^[0-9]+$ ]] || bad "--good wants a prefix length (0 = upstream), not '${good:-nothing}'"
 [[ $badk =~ ^[0-9]+$ ]] || bad "--bad wants a prefix length, not '${badk:-nothing}'"
 [ "$badk" -gt "$good" ] || bad "--bad ($badk) must have more patches than --good ($good)"

@@ -21,6 +21,23 @@ take_value() {
 	fi
 }
 
+# parse_opts ARGS...: a driver's command line. Options that take a value
+# are the caller's opt_var (take_value); any other of its own, a function
+# opt_other ARGS... if it has one (it sets took, or returns 1: not its
+# own); -h and --help call its usage and exit 0; anything else exits 2.
+parse_opts() {
+	while [ $# -gt 0 ]; do
+		if take_value "$@" || { declare -F opt_other >/dev/null && opt_other "$@"; }; then
+			shift "$took"
+			continue
+		fi
+		case $1 in
+		-h | --help) usage; exit 0 ;;
+		*) bad "unknown argument '$1' (see -h)" ;;
+		esac
+	done
+}
+
 # build_s2bench: the packages first (s2bench needs jansson and GSL, and a
 # fresh machine has neither: tests/t-entry-order.sh), then s2bench;
 # S2BENCH is the binary.

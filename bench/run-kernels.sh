@@ -47,22 +47,17 @@ plan=kernels kernels= series=0 series_dir= flavour= profiles= resume= threshold=
 out=$ROOT/results
 declare -A opt_var=([--plan]=plan [--kernel]=kernels [--flavour]=flavour [--profile]=profiles
 	[--resume]=resume [--out]=out [--threshold]=threshold)
-while [ $# -gt 0 ]; do
-	if take_value "$@"; then
-		shift "$took"
-		continue
-	fi
+opt_other() {
 	case $1 in
 	--series)
-		series=1
-		if [ $# -ge 2 ] && [ "${2#-}" = "$2" ]; then series_dir=$2; shift; fi
-		shift ;;
+		series=1 took=1
+		if [ $# -ge 2 ] && [ "${2#-}" = "$2" ]; then series_dir=$2 took=2; fi ;;
 	--target | --target=* | --clock | --clock=*)
 		bad "$1: kernels are compared on the emulated target in the icount clock only" ;;
-	-h | --help) usage; exit 0 ;;
-	*) bad "unknown argument '$1' (see -h)" ;;
+	*) return 1 ;;
 	esac
-done
+}
+parse_opts "$@"
 [[ $threshold =~ ^[0-9]+([.][0-9]+)?$ ]] || bad "--threshold '$threshold': a percentage"
 [ $series -eq 0 ] || [ -z "$kernels" ] || bad "--series and --kernel: give one"
 

@@ -63,16 +63,7 @@ plan=default target= profiles= flavour= clock= kernel= resume= out=$ROOT/results
 declare -A opt_var=([--plan]=plan [--target]=target [--profile]=profiles [--flavour]=flavour
 	[--clock]=clock [--kernel]=kernel [--resume]=resume [--out]=out)
 orig_args=("$@")
-while [ $# -gt 0 ]; do
-	if take_value "$@"; then
-		shift "$took"
-		continue
-	fi
-	case $1 in
-	-h | --help) usage; exit 0 ;;
-	*) bad "unknown argument '$1' (see -h)" ;;
-	esac
-done
+parse_opts "$@"
 
 build_s2bench
 
