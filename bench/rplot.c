@@ -239,6 +239,16 @@ static void keys_free(struct plot_keys *k)
 	memset(k, 0, sizeof(*k));
 }
 
+/* finish() a plot with data, then free its variables, caption and keys. */
+static void draw(struct plotter *p, const char *id, const char *script, const char *title,
+		 char *vars, char *caption, struct plot_keys *keys)
+{
+	finish(p, id, script, vars, title, caption, NULL);
+	free(caption);
+	free(vars);
+	keys_free(keys);
+}
+
 /* The lowest and highest n of @g into *lo, *hi (a group that is there). */
 static void n_range(const struct rgroup *g, size_t *lo, size_t *hi)
 {
@@ -396,6 +406,28 @@ static void dat_mci(FILE *f, const struct rgroup *g, struct rscale sc)
 		(g->s.has_ci ? g->s.ci_hi : g->s.median) / sc.div);
 }
 
+/*
+ * One cluster of a bars_ci.gp plot: @label, then per strategy drawn (hi[k]
+ * not 0: the top of its range of n) its group's median and CI.
+ */
+static void dat_ci_row(FILE *f, const struct rset *s, const char *label, const char *prof,
+		       const char *cfg, const char *metric, const size_t *hi, struct rscale sc)
+{
+	dat_label(f, label);
+	for (size_t k = 0; k < s->nstrategies && k < MAX_PLOTTED; k++)
+		if (hi[k])
+			dat_mci(f, rset_find(s, prof, cfg, s->strategies[k], metric), sc);
+	fputc('\n', f);
+}
+
+/* bars_ci.gp's variables: @what in @sc's unit against @xlabel. */
+static char *ci_vars(const struct rset *s, const struct plot_keys *keys, const char *what,
+		     struct rscale sc, const char *xlabel)
+{
+	return rstrf("names='%s'; slots='%s'; ylabel='%s (%s%s): median, 95%% CI'; xlabel='%s'; "
+		     "logy=0", keys->names, keys->slots, what, sc.unit, rtime_unit(s, "ns"), xlabel);
+}
+
 static struct rscale scale_of_max(const struct rset *s, const char *metric, const char *unit)
 {
 	double most = 0;
@@ -424,7 +456,7 @@ static void plot_dirty_pass(struct plotter *p)
 	const struct rset *s = p->s;
 	const char *cfgs[MAX_PLOTTED], *profs[MAX_PLOTTED];
 	struct plot_keys keys = { 0 };
-	bool has_strategy[MAX_PLOTTED] = { false };
+	size_t drawn[MAX_PLOTTED] = { 0 };
 	char *vars, **labels;
 	size_t n = 0, pi, ci, k;
 	struct rscale sc;
@@ -453,7 +485,7 @@ static void plot_dirty_pass(struct plotter *p)
 		for (ci = 0; ci < n; ci++)
 			n_range(rset_find(s, profs[ci], cfgs[ci], s->strategies[k], rhl_pass[0]),
 				&lo, &hi);
-		if ((has_strategy[k] = hi > 0))
+		if ((drawn[k] = hi))
 			keys_add(&keys, s->strategies[k], lo, hi);
 	}
 	f = dat_open(p, "dirty-pass", "dirty pass time: per configuration, per strategy "
@@ -468,18 +500,11 @@ static void plot_dirty_pass(struct plotter *p)
 	for (ci = 0; ci < n; ci++) {
 		char *l = s->nprofiles > 1 ? rstrf("%s [%s]", labels[ci], profs[ci]) : strdup(labels[ci]);
 
-		dat_label(f, l);
+		dat_ci_row(f, s, l, profs[ci], cfgs[ci], rhl_pass[0], drawn, sc);
 		free(l);
-		for (k = 0; k < s->nstrategies; k++)
-			if (has_strategy[k])
-				dat_mci(f, rset_find(s, profs[ci], cfgs[ci], s->strategies[k],
-						     rhl_pass[0]), sc);
-		fputc('\n', f);
 	}
 	fclose(f);
-	vars = rstrf("names='%s'; slots='%s'; ylabel='dirty pass time (%s%s): median, 95%% CI'; "
-		     "xlabel='configuration'; logy=0", keys.names, keys.slots, sc.unit,
-		     rtime_unit(s, "ns"));
+	vars = ci_vars(s, &keys, "dirty pass time", sc, "configuration");
 	{
 		char *cap = rstrf("Dirty pass time per strategy and configuration (timed runs, n per "
 				  "strategy in the key; median; whiskers: bootstrap 95%% CI of the "
@@ -503,11 +528,8 @@ static void plot_dirty_pass(struct plotter *p)
 			free(cap);
 			cap = x;
 		}
-		finish(p, "dirty-pass", "bars_ci.gp", vars, "Dirty pass time per strategy", cap, NULL);
-		free(cap);
+		draw(p, "dirty-pass", "bars_ci.gp", "Dirty pass time per strategy", vars, cap, &keys);
 	}
-	free(vars);
-	keys_free(&keys);
 	free_labels(labels, n);
 }
 
@@ -609,11 +631,8 @@ static void plot_vcpus(struct plotter *p)
 	cap = rstrf("Dirty pass time against vCPUs per strategy: %s [%s] (timed runs, n per "
 		    "strategy in the key; median; whiskers: bootstrap 95%% CI, the strategies set "
 		    "a little apart on x).", fam_label, prof);
-	finish(p, "dirty-vcpus", "lines_ci.gp", vars, "Dirty pass time against vCPUs", cap, NULL);
-	free(cap);
+	draw(p, "dirty-vcpus", "lines_ci.gp", "Dirty pass time against vCPUs", vars, cap, &keys);
 	free(fam_label);
-	free(vars);
-	keys_free(&keys);
 }
 
 /* Per strategy, the collector documents of the cells a collector plot reads. */
@@ -732,10 +751,7 @@ static void plot_fault_latency(struct plotter *p)
 	cap = rstrf("Write-protection fault latency per strategy: %s [%s], the collector's log2 "
 		    "histograms (every path) summed over each strategy's collected runs (n in the "
 		    "key).", cfg, prof);
-	finish(p, "fault-latency", "steps.gp", vars, "Write-protection fault latency", cap, NULL);
-	free(cap);
-	free(vars);
-	keys_free(&keys);
+	draw(p, "fault-latency", "steps.gp", "Write-protection fault latency", vars, cap, &keys);
 }
 
 /*
@@ -850,11 +866,8 @@ static void plot_collector_bars(struct plotter *p, const char *id, const char *t
 	cap = rstrf("%s per strategy: %s [%s], %s%s%s%s.", title, cfg, prof,
 		    collector_strategies_note, logy ? "; log scale, a zero draws no bar" : "",
 		    *none ? "; none of any strategy: " : "", none);
-	finish(p, id, "bars.gp", vars, title, cap, NULL);
+	draw(p, id, "bars.gp", title, vars, cap, &pk);
 	free(none);
-	free(cap);
-	free(vars);
-	keys_free(&pk);
 }
 
 static void plot_ioctl(struct plotter *p)
@@ -927,31 +940,22 @@ static void plot_ioctl(struct plotter *p)
 			;
 		l = nc > 1 ? rstrf("%s %s", short_cfg[ci], labels[row_m[m]]) :
 			strdup(labels[row_m[m]]);
-		dat_label(f, l);
+		dat_ci_row(f, s, l, prof, row_cfg[m], metrics[row_m[m]], hi, sc);
 		free(l);
-		for (k = 0; k < s->nstrategies && k < MAX_PLOTTED; k++)
-			if (hi[k])
-				dat_mci(f, rset_find(s, prof, row_cfg[m], s->strategies[k],
-						     metrics[row_m[m]]), sc);
-		fputc('\n', f);
 	}
 	fclose(f);
 	free_labels(short_cfg, nc);
 	for (k = 0; k < s->nstrategies && k < MAX_PLOTTED; k++)
 		if (hi[k])
 			keys_add(&keys, s->strategies[k], lo[k], hi[k]);
-	vars = rstrf("names='%s'; slots='%s'; ylabel='time per pass (%s%s): median, 95%% CI'; "
-		     "xlabel='%sdirty-log call'; logy=0", keys.names, keys.slots, sc.unit,
-		     rtime_unit(s, "ns"), nc > 1 ? "configuration, " : "");
+	vars = ci_vars(s, &keys, "time per pass", sc,
+		       nc > 1 ? "configuration, dirty-log call" : "dirty-log call");
 	cap = rstrf("Dirty-log cost per pass [%s]: the time of each dirty-log call (get: "
 		    "KVM_GET_DIRTY_LOG, clear: KVM_CLEAR_DIRTY_LOG, ring-harvest: the ring's "
 		    "harvest, ring-reset: KVM_RESET_DIRTY_RINGS) per configuration and strategy "
 		    "(timed runs, n per strategy in the key; median, whiskers: bootstrap 95%% CI).",
 		    prof);
-	finish(p, "dirtylog-ioctl", "bars_ci.gp", vars, "Dirty-log ioctl cost per pass", cap, NULL);
-	free(cap);
-	free(vars);
-	keys_free(&keys);
+	draw(p, "dirtylog-ioctl", "bars_ci.gp", "Dirty-log ioctl cost per pass", vars, cap, &keys);
 }
 
 /*
@@ -1038,10 +1042,7 @@ static void plot_share(struct plotter *p)
 				    "hardware's dirty state, scanning every leaf; the others take a "
 				    "write-protection fault per page written.", title, fam[fi].label, prof,
 				    noci ? "; none where n<6" : "");
-			finish(p, id, "lines_ci.gp", vars, title, cap, NULL);
-			free(cap);
-			free(vars);
-			keys_free(&keys);
+			draw(p, id, "lines_ci.gp", title, vars, cap, &keys);
 		}
 	if (!drawn)
 		finish(p, "dirty-share", NULL, NULL, title, NULL,
@@ -1099,26 +1100,15 @@ static void plot_profiles(struct plotter *p)
 		keys_free(&keys);
 		return;
 	}
-	for (pi = 0; pi < s->nprofiles; pi++) {
-		dat_label(f, s->profiles[pi]);
-		for (k = 0; k < s->nstrategies && k < MAX_PLOTTED; k++)
-			if (hi[k])
-				dat_mci(f, rset_find(s, s->profiles[pi], cfg, s->strategies[k],
-						     rhl_pass[0]), sc);
-		fputc('\n', f);
-	}
+	for (pi = 0; pi < s->nprofiles; pi++)
+		dat_ci_row(f, s, s->profiles[pi], s->profiles[pi], cfg, rhl_pass[0], hi, sc);
 	fclose(f);
-	vars = rstrf("names='%s'; slots='%s'; ylabel='dirty pass time (%s%s): median, 95%% CI'; "
-		     "xlabel='CPU profile'; logy=0", keys.names, keys.slots, sc.unit,
-		     rtime_unit(s, "ns"));
+	vars = ci_vars(s, &keys, "dirty pass time", sc, "CPU profile");
 	cap = rstrf("The CPU profiles side by side: dirty pass time per strategy, %s (timed runs, "
 		    "n per strategy in the key; median; whiskers: bootstrap 95%% CI). neoverse-n1 "
 		    "has no S2FWB (every stage-2 fault cleans the data cache) and no range TLBI.",
 		    cfg);
-	finish(p, "profiles", "bars_ci.gp", vars, "CPU profiles side by side", cap, NULL);
-	free(cap);
-	free(vars);
-	keys_free(&keys);
+	draw(p, "profiles", "bars_ci.gp", "CPU profiles side by side", vars, cap, &keys);
 }
 
 void rplot_all(struct rdoc *d, const struct rset *s, const struct rplot_opts *o)
