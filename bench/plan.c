@@ -518,6 +518,17 @@ static bool one_value(struct ctx *c, const char *key, int ntok)
 	return true;
 }
 
+/* KEY N, a whole number from @lo to @hi; @what says what it counts. */
+static bool count_value(struct ctx *c, char **tok, int ntok, long long lo, long long hi,
+			const char *what, long long *n)
+{
+	if (!one_value(c, tok[0], ntok))
+		return false;
+	if (!parse_ll(tok[1], LLONG_MIN, LLONG_MAX, n) || *n < lo || *n > hi)
+		return fail(c, "%s: '%s' is not %s (%lld-%lld)", tok[0], tok[1], what, lo, hi);
+	return true;
+}
+
 static bool parse_line(struct ctx *c, struct plan *p, char **tok, int ntok)
 {
 	long long n;
@@ -579,17 +590,13 @@ static bool parse_line(struct ctx *c, struct plan *p, char **tok, int ntok)
 	case PK_KERNEL:
 		return parse_kernels(c, tok + 1, ntok - 1, &p->kernels, &p->nkernels);
 	case PK_REPS:
-		if (!one_value(c, tok[0], ntok))
+		if (!count_value(c, tok, ntok, 1, 10000, "a count of repetitions", &n))
 			return false;
-		if (!parse_ll(tok[1], LLONG_MIN, LLONG_MAX, &n) || n < 1 || n > 10000)
-			return fail(c, "reps: '%s' is not a count of repetitions (1-10000)", tok[1]);
 		p->reps = n;
 		return true;
 	case PK_COLLECT:
-		if (!one_value(c, tok[0], ntok))
+		if (!count_value(c, tok, ntok, 0, 10000, "a count of repetitions", &n))
 			return false;
-		if (!parse_ll(tok[1], LLONG_MIN, LLONG_MAX, &n) || n < 0 || n > 10000)
-			return fail(c, "collect: '%s' is not a count of repetitions (0-10000)", tok[1]);
 		p->collect = n;
 		return true;
 	case PK_SEED:
@@ -599,17 +606,13 @@ static bool parse_line(struct ctx *c, struct plan *p, char **tok, int ntok)
 			return fail(c, "seed: '%s' is not a non-negative number", tok[1]);
 		return true;
 	case PK_TIMEOUT:
-		if (!one_value(c, tok[0], ntok))
+		if (!count_value(c, tok, ntok, 1, 86400, "a number of seconds", &n))
 			return false;
-		if (!parse_ll(tok[1], LLONG_MIN, LLONG_MAX, &n) || n < 1 || n > 86400)
-			return fail(c, "timeout: '%s' is not a number of seconds (1-86400)", tok[1]);
 		p->timeout = n;
 		return true;
 	case PK_CPUS:
-		if (!one_value(c, tok[0], ntok))
+		if (!count_value(c, tok, ntok, 1, 8, "a number of emulated CPUs", &n))
 			return false;
-		if (!parse_ll(tok[1], LLONG_MIN, LLONG_MAX, &n) || n < 1 || n > 8)
-			return fail(c, "cpus: '%s' is not a number of emulated CPUs (1-8)", tok[1]);
 		p->cpus = n;
 		return true;
 	case PK_MEMORY: {
