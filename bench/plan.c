@@ -299,9 +299,7 @@ static bool check_value(struct ctx *c, char letter, const char *v)
 			if (!IN(el[i], kinds))
 				ok = fail(c, "-k: '%s' is not null_hypercall, mmio_user, fixup or "
 					  "hvc_vector", el[i]);
-		for (size_t i = 0; i < nel; i++)
-			free(el[i]);
-		free(el);
+		free_strv(el, nel);
 		return ok;
 	}
 	}
@@ -765,9 +763,7 @@ bool plan_load(const char *file, const struct plan_overrides *ov, struct plan *p
 		struct ctx oc = { .file = "--kernel", .err = err, .errlen = errlen };
 		char *kv[1] = { (char *)ov->kernel };
 
-		for (size_t i = 0; i < p->nkernels; i++)
-			free(p->kernels[i]);
-		free(p->kernels);
+		free_strv(p->kernels, p->nkernels);
 		p->kernels = NULL;
 		p->nkernels = 0;
 		if (!parse_kernels(&oc, kv, 1, &p->kernels, &p->nkernels)) {
@@ -806,9 +802,7 @@ bool plan_load(const char *file, const struct plan_overrides *ov, struct plan *p
 		struct ctx oc = { .file = "--profile", .err = err, .errlen = errlen };
 		char *tv[2] = { "profile", (char *)ov->profiles };
 
-		for (size_t i = 0; i < p->nprofiles; i++)
-			free(p->profiles[i]);
-		free(p->profiles);
+		free_strv(p->profiles, p->nprofiles);
 		p->profiles = NULL;
 		if (!safe_word(ov->profiles)) {
 			snprintf(err, errlen, "--profile: not a list of profiles such as "
@@ -831,9 +825,7 @@ bool plan_load(const char *file, const struct plan_overrides *ov, struct plan *p
 	set_default(&p->memory, "2G");
 	if (!strcmp(p->target, "host")) {
 		/* One "profile" on a host: the machine itself. */
-		for (size_t i = 0; i < p->nprofiles; i++)
-			free(p->profiles[i]);
-		free(p->profiles);
+		free_strv(p->profiles, p->nprofiles);
 		p->profiles = xcalloc(1, sizeof(char *));
 		p->profiles[0] = xstrdup("host");
 		p->nprofiles = 1;
@@ -867,26 +859,18 @@ void plan_free(struct plan *p)
 		free(p->wls[i].opts);
 	}
 	free(p->wls);
-	for (size_t i = 0; i < p->nprofiles; i++)
-		free(p->profiles[i]);
-	free(p->profiles);
-	for (size_t i = 0; i < p->nstrategies; i++)
-		free(p->strategies[i]);
-	free(p->strategies);
+	free_strv(p->profiles, p->nprofiles);
+	free_strv(p->strategies, p->nstrategies);
 	free(p->file);
 	free(p->name);
 	free(p->target);
 	free(p->flavour);
 	free(p->clock);
-	for (size_t i = 0; i < p->nkernels; i++)
-		free(p->kernels[i]);
-	free(p->kernels);
+	free_strv(p->kernels, p->nkernels);
 	free(p->fault_timing);
 	free(p->hw_access);
 	free(p->kvm);
-	for (size_t i = 0; i < p->ncollectors; i++)
-		free(p->collectors[i]);
-	free(p->collectors);
+	free_strv(p->collectors, p->ncollectors);
 	free(p->order);
 	free(p->memory);
 	memset(p, 0, sizeof(*p));
@@ -1113,9 +1097,7 @@ void plan_expansion_free(struct plan_expansion *x)
 {
 	for (size_t i = 0; i < x->nconfigs; i++) {
 		free(x->configs[i].config);
-		for (size_t k = 0; k < x->configs[i].nargs; k++)
-			free(x->configs[i].args[k]);
-		free(x->configs[i].args);
+		free_strv(x->configs[i].args, x->configs[i].nargs);
 		json_decref(x->configs[i].params);
 	}
 	free(x->configs);

@@ -385,15 +385,6 @@ static char **rconfig_labels(const struct rset *s, const char *const *configs, s
 	return out;
 }
 
-static void free_labels(char **l, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		free(l[i]);
-	free(l);
-}
-
 /* med, lo, hi in @sc; without a CI the whisker collapses onto the median */
 static void dat_mci(FILE *f, const struct rgroup *g, struct rscale sc)
 {
@@ -491,7 +482,7 @@ static void plot_dirty_pass(struct plotter *p)
 	f = dat_open(p, "dirty-pass", "dirty pass time: per configuration, per strategy "
 		     "median, CI low, CI high");
 	if (!f) {
-		free_labels(labels, n);
+		free_strv(labels, n);
 		keys_free(&keys);
 		finish(p, "dirty-pass", NULL, NULL, "Dirty pass time per strategy", NULL,
 		       "cannot write plots/dirty-pass.dat");
@@ -530,7 +521,7 @@ static void plot_dirty_pass(struct plotter *p)
 		}
 		draw(p, "dirty-pass", "bars_ci.gp", "Dirty pass time per strategy", vars, cap, &keys);
 	}
-	free_labels(labels, n);
+	free_strv(labels, n);
 }
 
 static int vcpus_of(const struct rset *s, const char *cfg)
@@ -930,7 +921,7 @@ static void plot_ioctl(struct plotter *p)
 	f = dat_open(p, "dirtylog-ioctl", "per configuration and dirty-log call: per strategy "
 		     "median CI-low CI-high");
 	if (!f) {
-		free_labels(short_cfg, nc);
+		free_strv(short_cfg, nc);
 		return;
 	}
 	for (m = 0; m < nrow; m++) {
@@ -944,7 +935,7 @@ static void plot_ioctl(struct plotter *p)
 		free(l);
 	}
 	fclose(f);
-	free_labels(short_cfg, nc);
+	free_strv(short_cfg, nc);
 	for (k = 0; k < s->nstrategies && k < MAX_PLOTTED; k++)
 		if (hi[k])
 			keys_add(&keys, s->strategies[k], lo[k], hi[k]);

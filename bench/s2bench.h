@@ -30,6 +30,8 @@ int cmd_simulate(int argc, char **argv); /* stats_cmd.c */
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
+/* An array of @n strings and the strings. */
+void free_strv(char **v, size_t n);
 /* printf into a fresh string (the same: never NULL). */
 char *rstrf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *rvstrf(const char *fmt, va_list ap);

@@ -44,6 +44,13 @@ void *xrealloc(void *p, size_t n)
 	return p;
 }
 
+void free_strv(char **v, size_t n)
+{
+	while (n--)
+		free(v[n]);
+	free(v);
+}
+
 char *xstrdup(const char *s)
 {
 	char *d = strdup(s);
