@@ -382,20 +382,13 @@ int cmd_compare(int argc, char **argv)
 			only_config = optarg;
 			break;
 		case 't':
-			if (!parse_num(optarg, 0, 1000, &x)) {
-				s2b_err("compare: --threshold '%s': a percentage above 0 and below 1000",
-					optarg);
-				return S2BENCH_EXIT_USAGE;
-			}
-			threshold = x / 100;
-			break;
 		case 's':
 			if (!parse_num(optarg, 0, 1000, &x)) {
-				s2b_err("compare: --same-within '%s': a percentage above 0 and below 1000",
-					optarg);
+				s2b_err("compare: %s '%s': a percentage above 0 and below 1000",
+					c == 't' ? "--threshold" : "--same-within", optarg);
 				return S2BENCH_EXIT_USAGE;
 			}
-			band = x / 100;
+			*(c == 't' ? &threshold : &band) = x / 100;
 			break;
 		case 'a':
 			if (!parse_num(optarg, 0, 1, &x)) {

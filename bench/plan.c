@@ -588,30 +588,26 @@ static bool parse_line(struct ctx *c, struct plan *p, char **tok, int ntok)
 	case PK_KERNEL:
 		return parse_kernels(c, tok + 1, ntok - 1, &p->kernels, &p->nkernels);
 	case PK_REPS:
-		if (!count_value(c, tok, ntok, 1, 10000, "a count of repetitions", &n))
-			return false;
-		p->reps = n;
-		return true;
 	case PK_COLLECT:
-		if (!count_value(c, tok, ntok, 0, 10000, "a count of repetitions", &n))
+	case PK_TIMEOUT:
+	case PK_CPUS: {
+		long *dst = k == PK_REPS ? &p->reps : k == PK_COLLECT ? &p->collect :
+			    k == PK_TIMEOUT ? &p->timeout : &p->cpus;
+
+		if (!count_value(c, tok, ntok, k == PK_COLLECT ? 0 : 1,
+				 k == PK_TIMEOUT ? 86400 : k == PK_CPUS ? 8 : 10000,
+				 k == PK_TIMEOUT ? "a number of seconds" :
+				 k == PK_CPUS ? "a number of emulated CPUs" : "a count of repetitions",
+				 &n))
 			return false;
-		p->collect = n;
+		*dst = n;
 		return true;
+	}
 	case PK_SEED:
 		if (!one_value(c, tok[0], ntok))
 			return false;
 		if (!parse_ull(tok[1], &p->seed))
 			return fail(c, "seed: '%s' is not a non-negative number", tok[1]);
-		return true;
-	case PK_TIMEOUT:
-		if (!count_value(c, tok, ntok, 1, 86400, "a number of seconds", &n))
-			return false;
-		p->timeout = n;
-		return true;
-	case PK_CPUS:
-		if (!count_value(c, tok, ntok, 1, 8, "a number of emulated CPUs", &n))
-			return false;
-		p->cpus = n;
 		return true;
 	case PK_MEMORY: {
 		const char *s = tok[1];
