@@ -1,26 +1,24 @@
 #!/usr/bin/env bash
-# Fuzzed inputs (tests/fuzz/, README there), the short run for CI:
-#  - every libFuzzer harness builds with ASan and UBSan, replays its
-#    checked-in corpus (the seeds and every past finding) and then fuzzes
-#    for S2FUZZ_SECS (default 20) seconds at nice 19: any crash, sanitizer
-#    report, leak, hang, or rejected input that is not exit status 2 with
-#    exactly one line on stderr fails the test; executions are printed per
-#    harness;
+# Fuzzed inputs (tests/fuzz/, README there), the short run for CI, on
+# s2bench's harnesses (fuzz_plan, fuzz_table, fuzz_report, fuzz_compare,
+# fuzz_stats, fuzz_s2bench):
+#  - each builds with ASan and UBSan, replays its checked-in corpus (the
+#    seeds and every past finding) and then fuzzes for S2FUZZ_SECS (default
+#    10) seconds at nice 19: any crash, sanitizer report, leak, hang, or
+#    rejected input that is not exit status 2 with exactly one line on
+#    stderr fails the test; executions are printed per harness;
 #  - the real s2bench on every checked-in input of its harnesses and a
 #    sample of what the run just found: the status the harness saw, and
-#    for a rejected input status 2 and exactly one line on stderr;
-#  - on an x86_64 host, with the native builds of ./run.sh host:
-#    fuzz_s2wl (the workloads' common options) and fuzz_s2collect (the
-#    collector's), both compiled in, and as root the fuzz_argv_* drivers,
-#    which run s2collect, s2top, s2_security_test and the workloads as nobody with
-#    fuzzed arguments (S2FUZZ_NATIVE=0 skips all of these).
-# The long campaign (10^6 executions per harness) is tests/fuzz/run.sh.
+#    for a rejected input status 2 and exactly one line on stderr.
+# The guests' and the collector's harnesses need the native builds of
+# ./run.sh host (a kernel source tree): t-fuzz-host.sh. The long campaign
+# (10^6 executions per harness, all of them) is ./run.sh fuzz.
 # tier: offline (needs no kernel, no target, no /dev/kvm: tests/run --offline)
 set -euo pipefail
 # No target is booted here: the test also runs outside tests/run.
 : "${KDIR:=none}" "${INITRD:=none}"
 . "$(dirname "$0")/lib.sh"
-SECS=${S2FUZZ_SECS:-20}
+SECS=${S2FUZZ_SECS:-10}
 FUZZ=$ROOT/tests/fuzz
 
 command -v clang >/dev/null || skip "clang is not installed (target/deps.sh)"
@@ -28,10 +26,8 @@ command -v clang >/dev/null || skip "clang is not installed (target/deps.sh)"
 ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 ||
 	skip "no libFuzzer runtime (libclang-rt-14-dev, target/deps.sh)"
 
-# On x86_64, run.sh also builds (./run.sh host) and fuzzes the guests' and
-# the collector's parsers; S2FUZZ_NATIVE=0 leaves them out.
-args=()
-[ "${S2FUZZ_NATIVE:-1}" != 0 ] || args+=(-B)
+# s2bench's harnesses only: no native build (t-fuzz-host.sh has those)
+args=(-B)
 
 # --- build, replay, fuzz ---
 "$FUZZ/run.sh" "${args[@]}" -r -o "$OUT/replay" | tee "$OUT/replay.txt" ||

@@ -16,7 +16,7 @@ ROOT=$(cd "$HERE/../.." && pwd)
 
 usage() {
 	cat <<USAGE
-usage: tests/fuzz/run.sh [-t SECONDS] [-n RUNS] [-T SECONDS] [-o DIR] [-r] [-B] [HARNESS...]
+usage: tests/fuzz/run.sh [-t SECONDS] [-n RUNS] [-T SECONDS] [-o DIR] [-r] [-B|-N] [HARNESS...]
 
 Run the libFuzzer harnesses of tests/fuzz/ one at a time under nice -n 19.
   -t SECONDS  stop each harness after this long (default: no limit)
@@ -27,6 +27,7 @@ Run the libFuzzer harnesses of tests/fuzz/ one at a time under nice -n 19.
   -r          only replay the checked-in corpora (tests/fuzz/corpus/HARNESS)
   -B          s2bench's harnesses only: no native build (./run.sh host) for the
               guests' and the collector's (on x86_64 they are built by default)
+  -N          the guests' and the collector's harnesses only (the native build)
   HARNESS     fuzz_plan fuzz_table fuzz_report fuzz_compare fuzz_stats fuzz_s2bench
               fuzz_s2wl fuzz_s2collect fuzz_s2top
               fuzz_argv_s2collect fuzz_argv_security fuzz_argv_workloads fuzz_argv_s2top
@@ -40,8 +41,8 @@ Exit status: 0 nothing found, 1 a finding (see the line and DIR/HARNESS/),
 USAGE
 }
 
-secs= runs= hang=30 out= replay= native=1
-while getopts "t:n:T:o:rBh" opt; do
+secs= runs= hang=30 out= replay= native=1 native_only=
+while getopts "t:n:T:o:rBNh" opt; do
 	case $opt in
 	t) secs=$OPTARG ;;
 	n) runs=$OPTARG ;;
@@ -49,6 +50,7 @@ while getopts "t:n:T:o:rBh" opt; do
 	o) out=$OPTARG ;;
 	r) replay=1 ;;
 	B) native= ;;
+	N) native_only=1 ;;
 	h) usage; exit 0 ;;
 	*) echo "run.sh: bad option (see -h)" >&2; exit 2 ;;
 	esac
@@ -58,6 +60,7 @@ for v in "$secs" "$runs" "$hang"; do
 	[[ -z $v || $v =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: '$v' is not a positive number" >&2; exit 2; }
 done
 [ -n "$secs" ] || [ -n "$runs" ] || runs=1000000
+[ -z "$native_only" ] || [ -n "$native" ] || { echo "run.sh: -B and -N: give one" >&2; exit 2; }
 out=${out:-$ROOT/results/fuzz-$(date -u +%Y%m%dT%H%M%SZ)}
 mkdir -p "$out" || exit 2
 BUILD=$out/build
@@ -122,6 +125,12 @@ if [ $# -gt 0 ]; then
 else
 	harnesses=()
 	for h in "${all[@]}"; do
+		case $h in
+		fuzz_plan | fuzz_table | fuzz_report | fuzz_compare | fuzz_stats | fuzz_s2bench)
+			[ -z "$native_only" ] || continue ;;
+		*)
+			[ -n "$native" ] || continue ;;
+		esac
 		# the drivers run real binaries: only where asked for and safe
 		case $h in
 		fuzz_argv_*)
