@@ -299,6 +299,19 @@ const struct metric_def *metric_find(const char *name)
 	return NULL;
 }
 
+/* A metric of a new unit that cannot go below zero adds it here. */
+bool unit_nonnegative(const char *unit)
+{
+	static const char *const u[] = { "ns", "us", "ms", "s", "bytes", "pages", "pages/s",
+					 "calls", "cpus", "events", "exits", "faults", "harvests",
+					 "leaves", "operations", "tlbi", "waits", NULL };
+
+	for (size_t i = 0; u[i]; i++)
+		if (!strcmp(unit, u[i]))
+			return true;
+	return false;
+}
+
 size_t metric_rank(const struct metric_def *m)
 {
 	size_t i;

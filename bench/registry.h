@@ -37,6 +37,12 @@ struct metric_def {
 };
 const struct metric_def *metric_find(const char *name);
 const struct metric_def *metric_registry(size_t *n);
+/*
+ * Units of quantities that cannot go below zero (times, counts, sizes and
+ * rates of them): a negative value in metrics.csv is refused. A unit not
+ * listed (a ratio, a difference) may be signed.
+ */
+bool unit_nonnegative(const char *unit);
 /* @m's place in the registry (the order of the report's and compare's tables). */
 size_t metric_rank(const struct metric_def *m);
 

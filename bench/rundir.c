@@ -293,22 +293,6 @@ static bool decimal_ok(const char *s)
 	return !*p;
 }
 
-/*
- * Units of quantities that cannot go below zero: times, counts, sizes and
- * rates of them. A unit not listed (a ratio, a difference) may be signed.
- */
-static bool unit_nonnegative(const char *unit)
-{
-	static const char *const u[] = { "ns", "us", "ms", "s", "bytes", "pages", "pages/s",
-					 "calls", "cpus", "events", "exits", "faults", "harvests",
-					 "leaves", "operations", "tlbi", "waits", NULL };
-
-	for (size_t i = 0; u[i]; i++)
-		if (!strcmp(unit, u[i]))
-			return true;
-	return false;
-}
-
 struct row_key {
 	const struct cell *cell;
 	const char *metric;
