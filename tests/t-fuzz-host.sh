@@ -20,10 +20,10 @@ command -v clang >/dev/null || skip "clang is not installed (target/deps.sh)"
 ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 ||
 	skip "no libFuzzer runtime (libclang-rt-14-dev, target/deps.sh)"
 
-"$FUZZ/run.sh" -N -r -o "$OUT/replay" | tee "$OUT/replay.txt" ||
+"$FUZZ/run.sh" -N -b "$OUT/build" -r -o "$OUT/replay" | tee "$OUT/replay.txt" ||
 	fail "a checked-in input fails again (above; logs in $OUT/replay)"
 pass "every checked-in input of the native harnesses replays cleanly"
-"$FUZZ/run.sh" -N -t "$SECS" -o "$OUT/run" 2>&1 | tee "$OUT/run.txt" ||
+"$FUZZ/run.sh" -N -b "$OUT/build" -t "$SECS" -o "$OUT/run" 2>&1 | tee "$OUT/run.txt" ||
 	fail "fuzzing found something (above; inputs in $OUT/run/HARNESS/findings)"
 for h in fuzz_s2wl fuzz_s2collect fuzz_s2top; do
 	grep -q "^$h " "$OUT/run.txt" || fail "$h did not run (the native build: $OUT/run/build.log)"

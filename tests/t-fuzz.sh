@@ -26,8 +26,9 @@ command -v clang >/dev/null || skip "clang is not installed (target/deps.sh)"
 ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 ||
 	skip "no libFuzzer runtime (libclang-rt-14-dev, target/deps.sh)"
 
-# s2bench's harnesses only: no native build (t-fuzz-host.sh has those)
-args=(-B)
+# s2bench's harnesses only: no native build (t-fuzz-host.sh has those);
+# one build for the replay and the run
+args=(-B -b "$OUT/build")
 
 # --- build, replay, fuzz ---
 "$FUZZ/run.sh" "${args[@]}" -r -o "$OUT/replay" | tee "$OUT/replay.txt" ||
@@ -54,7 +55,7 @@ for h in fuzz_plan fuzz_table fuzz_report fuzz_compare fuzz_stats fuzz_s2bench; 
 		i=$((i + 1))
 		dir=$OUT/real/$h/$i
 		# the harness leaves the input's files and the calls it made in dir
-		S2FUZZ_DIR=$dir "$OUT/run/build/$h" "$input" >"$OUT/real/$h.harness.log" 2>&1 ||
+		S2FUZZ_DIR=$dir "$OUT/build/$h" "$input" >"$OUT/real/$h.harness.log" 2>&1 ||
 			{ tail -n 20 "$OUT/real/$h.harness.log"; fail "$h on $input"; }
 		# an input the harness skips (it returns -1) made no call
 		[ -d "$dir/.calls" ] || continue

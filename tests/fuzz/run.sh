@@ -16,7 +16,7 @@ ROOT=$(cd "$HERE/../.." && pwd)
 
 usage() {
 	cat <<USAGE
-usage: tests/fuzz/run.sh [-t SECONDS] [-n RUNS] [-T SECONDS] [-o DIR] [-r] [-B|-N] [HARNESS...]
+usage: tests/fuzz/run.sh [-t SECONDS] [-n RUNS] [-T SECONDS] [-o DIR] [-b DIR] [-r] [-B|-N] [HARNESS...]
 
 Run the libFuzzer harnesses of tests/fuzz/ one at a time under nice -n 19.
   -t SECONDS  stop each harness after this long (default: no limit)
@@ -24,6 +24,7 @@ Run the libFuzzer harnesses of tests/fuzz/ one at a time under nice -n 19.
               with -t only: no limit)
   -T SECONDS  an input running longer is a hang (default 30)
   -o DIR      corpora, findings and logs (default results/fuzz-<UTC time>)
+  -b DIR      build the harnesses there, or reuse what is built (default: -o's build/)
   -r          only replay the checked-in corpora (tests/fuzz/corpus/HARNESS)
   -B          s2bench's harnesses only: no native build (./run.sh host) for the
               guests' and the collector's (on x86_64 they are built by default)
@@ -41,13 +42,14 @@ Exit status: 0 nothing found, 1 a finding (see the line and DIR/HARNESS/),
 USAGE
 }
 
-secs= runs= hang=30 out= replay= native=1 native_only=
-while getopts "t:n:T:o:rBNh" opt; do
+secs= runs= hang=30 out= build= replay= native=1 native_only=
+while getopts "t:n:T:o:b:rBNh" opt; do
 	case $opt in
 	t) secs=$OPTARG ;;
 	n) runs=$OPTARG ;;
 	T) hang=$OPTARG ;;
 	o) out=$OPTARG ;;
+	b) build=$OPTARG ;;
 	r) replay=1 ;;
 	B) native= ;;
 	N) native_only=1 ;;
@@ -63,7 +65,7 @@ done
 [ -z "$native_only" ] || [ -n "$native" ] || { echo "run.sh: -B and -N: give one" >&2; exit 2; }
 out=${out:-$ROOT/results/fuzz-$(date -u +%Y%m%dT%H%M%SZ)}
 mkdir -p "$out" || exit 2
-BUILD=$out/build
+BUILD=${build:-$out/build}
 
 # The native builds the guests' and the collector's harnesses use.
 [ "$(uname -m)" = x86_64 ] || native=
