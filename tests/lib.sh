@@ -9,6 +9,19 @@ fail() { echo "FAIL: $*"; exit 1; }
 pass() { echo "ok: $*"; }
 skip() { echo "$*"; exit 77; }
 
+# build_s2bench: s2bench for this test (S2B is the binary, "built" its
+# pass line). Under tests/run the tests share one build per suite run
+# ($S2PERF_TEST_OUT/s2bench: make only checks it after the first); alone,
+# a test builds its own in $OUT.
+build_s2bench() {
+	local dir=$OUT/s2bench
+	[ -z "${S2PERF_TEST_OUT:-}" ] || dir=$S2PERF_TEST_OUT/s2bench
+	make -s -C "$ROOT/bench" O="$dir" >"$OUT/s2bench-build.log" 2>&1 ||
+		{ tail -n 20 "$OUT/s2bench-build.log"; fail "s2bench does not build (make -C bench)"; }
+	S2B=$dir/s2bench
+	pass "built $S2B"
+}
+
 # expect_status WANT CMD...: run CMD, its status must be WANT.
 expect_status() {
 	local want=$1; shift

@@ -31,10 +31,7 @@ set -euo pipefail
 PY=/usr/bin/python3
 DATA=$ROOT/tests/data/runs
 
-make -s -C "$ROOT/bench" O="$OUT/build" >"$OUT/build.log" 2>&1 ||
-	{ tail -n 20 "$OUT/build.log"; fail "s2bench does not build (make -C bench)"; }
-S2B=$OUT/build/s2bench
-pass "built $S2B"
+build_s2bench
 cd "$OUT"
 
 # run NAME WANT CMD...: stdout to NAME.out, stderr to NAME.err, status WANT

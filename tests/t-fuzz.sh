@@ -42,9 +42,7 @@ done <"$OUT/run.txt"
 pass "$(grep -c '^fuzz_' "$OUT/run.txt") harnesses fuzzed ${SECS} s each: $(awk '/^fuzz_/ { n += $2 } END { print n }' "$OUT/run.txt") executions, nothing found"
 
 # --- the real tool on the inputs: what the harness saw, one line when rejected ---
-make -s -C "$ROOT/bench" O="$OUT/s2bench" >"$OUT/s2bench-build.log" 2>&1 ||
-	{ cat "$OUT/s2bench-build.log"; fail "s2bench does not build"; }
-S2B=$OUT/s2bench/s2bench
+build_s2bench
 for h in fuzz_plan fuzz_table fuzz_report fuzz_compare fuzz_stats fuzz_s2bench; do
 	n=0 rejected=0 i=0
 	mkdir -p "$OUT/real/$h"

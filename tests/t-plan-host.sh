@@ -10,9 +10,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 [ "$(uname -m)" = x86_64 ] && [ -c /dev/kvm ] || skip "needs an x86_64 host with /dev/kvm (this CPU offers no VMX, or kvm is not loaded)"
-make -s -C "$ROOT/bench" O="$OUT/s2bench" >"$OUT/make.log" 2>&1 ||
-	{ cat "$OUT/make.log"; fail "s2bench does not build"; }
-S2B=$OUT/s2bench/s2bench
+build_s2bench
 # ---- run-plan.sh on this machine, interrupted and resumed; then the table ----
 ensure_tracefs
 cat >"$OUT/hostplan" <<'EOF'

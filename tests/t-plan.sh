@@ -19,10 +19,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-make -s -C "$ROOT/bench" O="$OUT/s2bench" >"$OUT/make.log" 2>&1 ||
-	{ cat "$OUT/make.log"; fail "s2bench does not build"; }
-S2B=$OUT/s2bench/s2bench
-pass "built $S2B"
+build_s2bench
 
 # ---- bad plans ----
 n=0

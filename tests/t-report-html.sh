@@ -16,9 +16,7 @@ CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 [ -x "$CHROMIUM" ] || skip "no $CHROMIUM (Debian package chromium, target/deps.sh)"
 CHROME_TIMEOUT=90
 
-make -C "$ROOT/bench" O="$OUT/build" >"$OUT/build.log" 2>&1 ||
-	{ tail -n 20 "$OUT/build.log"; fail "s2bench does not build (make -C bench)"; }
-S2B=$OUT/build/s2bench
+build_s2bench
 export S2BENCH_PLOTS=$ROOT/plots
 cp -r "$ROOT/tests/data/runs/base" "$OUT/base"
 rc=0

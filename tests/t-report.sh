@@ -29,11 +29,8 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 DATA=$ROOT/tests/data/runs
 
-make -C "$ROOT/bench" O="$OUT/build" >"$OUT/build.log" 2>&1 ||
-	{ tail -n 20 "$OUT/build.log"; fail "s2bench does not build (make -C bench)"; }
-S2B=$OUT/build/s2bench
+build_s2bench
 export S2BENCH_PLOTS=$ROOT/plots
-pass "built $S2B"
 
 cp -r "$DATA" "$OUT/runs"
 cd "$OUT/runs"

@@ -18,9 +18,7 @@ PY=/usr/bin/python3
 "$PY" -c 'import scipy' 2>/dev/null || skip "python3-scipy is not installed (target/deps.sh)"
 
 # Our own build directory: other work may be rebuilding bench/.output.
-make -s -C "$ROOT/bench" O="$OUT/build" || fail "make -C bench failed"
-S2B=$OUT/build/s2bench
-pass "built $S2B"
+build_s2bench
 
 # --- every figure against numpy/scipy ---
 "$PY" "$ROOT/tests/stats-oracle.py" "$S2B" >"$OUT/oracle.log" 2>&1 || {
