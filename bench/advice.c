@@ -410,10 +410,12 @@ static void advise_share(struct rdoc *d, const struct rset *s, const struct fami
 						  "a test needs. hwdbm against %s: %s.", fam[fi].label, prof,
 						  other, other, list);
 				} else if (from == fam[fi].n) {
-					rdoc_item(d, "%s [%s]: hwdbm's pass + harvest never beats %s from any "
-						  "share written on, in the range measured (%d-%d%%). hwdbm "
+					/* not significant at the top: not "never", say where */
+					rdoc_item(d, "%s [%s]: hwdbm's pass + harvest is not significantly "
+						  "cheaper than %s at the highest share measured (%d%%), so "
+						  "from no share on does it win at every higher one. hwdbm "
 						  "against %s: %s.", fam[fi].label, prof, other,
-						  fam[fi].p[0].share, fam[fi].p[fam[fi].n - 1].share, other, list);
+						  fam[fi].p[last].share, other, list);
 				} else {
 					bool always = true;
 
@@ -440,7 +442,7 @@ static void advise_share(struct rdoc *d, const struct rset *s, const struct fami
 			}
 	if (told)
 		rdoc_para(d, "A pass + harvest is the dirty pass plus KVM_GET_DIRTY_LOG and "
-			  "KVM_CLEAR_DIRTY_LOG where the mode has them, summed per rep; each share's "
+			  "KVM_CLEAR_DIRTY_LOG (or the ring's harvest and reset) where the mode has them, summed per rep; each share's "
 			  "ratio is hwdbm's over the other strategy's, paired by rep. hwdbm wins from "
 			  "a share on when it is significantly cheaper there and at every higher "
 			  "share measured.");

@@ -1027,7 +1027,7 @@ static void plot_share(struct plotter *p)
 				     "95%% CI'; xlabel='pages written per pass (%%)'; xstep=10",
 				     keys.names ?: "", keys.slots ?: "", sc.unit, rtime_unit(s, "ns"));
 			cap = rstrf("%s: %s [%s]: a dirty pass and its log harvest (dirty.pass_time + "
-				    "get_log_time + clear_log_time where the mode has them, summed per "
+				    "get_log_time + clear_log_time, or the ring's collect and reset, where the mode has them, summed per "
 				    "rep) per strategy (timed runs, n per strategy in the key; median; "
 				    "whiskers: bootstrap 95%% CI of the median%s). hwdbm harvests the "
 				    "hardware's dirty state, scanning every leaf; the others take a "

@@ -506,15 +506,8 @@ static void test_move(struct test *t)
 /* The logged memslot on the same memory, behind the framework's back. */
 static void set_test_slot(struct test *t, uint64_t size)
 {
-	struct kvm_userspace_memory_region r = {
-		.slot = TEST_SLOT,
-		.flags = KVM_MEM_LOG_DIRTY_PAGES,
-		.guest_phys_addr = TEST_GPA,
-		.memory_size = size,
-		.userspace_addr = (uint64_t)t->hva,
-	};
-
-	vm_ioctl(t->vm, KVM_SET_USER_MEMORY_REGION, &r);
+	vm_set_user_memory_region(t->vm, TEST_SLOT, KVM_MEM_LOG_DIRTY_PAGES, TEST_GPA,
+				  size, t->hva);
 }
 
 static void test_delete(struct test *t)

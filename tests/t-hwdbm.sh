@@ -55,8 +55,7 @@ j = json.load(open(sys.argv[1]))
 vm, vc = j["kvm_stats"]["vm"], j["kvm_stats"]["vcpu"]
 h = j.get("hafdbs", {})
 d = j.get("dirty", {})
-print(sum(d["pages_written"]["values"]) if "pages_written" in d else 0,
-      d["pages_missed"]["value"] if "pages_missed" in d else 0,
+print(sum(d["pages_written"]["values"]), d["pages_missed"]["value"],
       j["strategy"]["in_force"], vc["s2_fault_permission"]["value"],
       vm["s2_dbm_harvests"]["value"], vm["s2_dbm_scanned"]["value"],
       vm["s2_dbm_dirty"]["value"], h.get("ha", "?"), h.get("hd", "?"))

@@ -68,7 +68,11 @@ for s in exclusive rwlock rcu fastpath hypfast hwdbm; do
 	expect_grep "^$s\$" "$d/$s.debugfs" "$s: VM debugfs stage2_strategy"
 	expect_grep "strategy=$s mmu_lock=" "$d/$s.vminit" "$s: kvm_s2_vm_init event"
 	expect_grep '^ha=[01] hd=[01]$' "$d/$s.hafdbs" "$s: VM debugfs stage2_hafdbs"
-	[ $s = hwdbm ] || expect_grep ' hd=0$' "$d/$s.hafdbs" "$s: no hardware dirty state"
+	if [ $s = hwdbm ]; then
+		expect_grep ' hd=1$' "$d/$s.hafdbs" "hwdbm: hardware dirty state on"
+	else
+		expect_grep ' hd=0$' "$d/$s.hafdbs" "$s: no hardware dirty state"
+	fi
 	W=$(acq W "$d/$s.lockstat") R=$(acq R "$d/$s.lockstat")
 	trans=$(hits -1 0 "$d/$s.hist") perm=$(hits -1 1 "$d/$s.hist")
 	fast=$(hits 1 -1 "$d/$s.hist") mmio=$(hits 3 -1 "$d/$s.hist") hyp=$(hits 4 -1 "$d/$s.hist")
@@ -77,7 +81,8 @@ for s in exclusive rwlock rcu fastpath hypfast hwdbm; do
 	echo "$s: $trans translation + $perm permission faults ($mmio MMIO), $fast fast, $hyp in the exit fix-up; mmu_lock acquisitions: $W write, $R read"
 	[ "$trans" -ge 8192 ] || fail "$s: $trans translation faults for 2 x 16M of first touch"
 	if [ $s = hwdbm ]; then
-		pass "hwdbm in force ($(cat "$d/hwdbm.hafdbs"))"
+		[ "$perm" -eq 0 ] || fail "hwdbm: $perm permission faults on logged passes"
+		pass "hwdbm in force ($(cat "$d/hwdbm.hafdbs")), no permission fault on its logged passes"
 		continue
 	fi
 	[ "$perm" -ge 8192 ] || fail "$s: $perm permission faults for two logged passes over 2 x 16M"
