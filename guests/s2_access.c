@@ -221,7 +221,10 @@ int main(int argc, char **argv)
 		"access_pass_time", s2wl_j_series(pass_t, k, "ns"),
 		"read_idle_time", s2wl_j_series(read_t, k, "ns"),
 		"pages_seen_accessed", s2wl_j_series(seen, k, "pages"),
-		"pages_seen_accessed_is",
+		"pages_seen_accessed_is", aging_during ?
+		"pages whose idle bit was cleared between marking and reading back, with the "
+		"vCPUs running: what they touched in that window, not a full pass (fewer when "
+		"their passes are slower, e.g. with access-flag faults)" :
 		"pages whose idle bit was cleared after the pass; every page was accessed, and "
 		"aging may miss an access the guest made through a TLB entry cached before the "
 		"young bit was cleared (clear_young does not flush)"));
