@@ -22,6 +22,7 @@
 #include "ucall_common.h"
 
 #include "s2common.h"
+#include "s2compat.h"
 #include "s2wl.h"
 
 /* Guest and host both read this; the host copies it into the guest. */
@@ -103,7 +104,6 @@ static uint64_t s2wl_kvm_run_calls, s2wl_kvm_run_eintr;
  */
 static struct s2wl *s2wl_memslot_hook;
 
-int __real_ioctl(int fd, unsigned long req, ...);
 int __wrap_ioctl(int fd, unsigned long req, ...)
 {
 	va_list ap;
@@ -120,7 +120,7 @@ int __wrap_ioctl(int fd, unsigned long req, ...)
 		s2wl_memslot_hook = NULL;
 		wl->before_memslots(wl, fd);
 	}
-	r = __real_ioctl(fd, req, arg);
+	r = s2compat_ioctl(fd, req, arg);
 	if (req == KVM_RUN) {
 		int err = errno;
 

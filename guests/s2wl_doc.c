@@ -16,6 +16,7 @@
 
 #include "kvm_util.h"
 
+#include "s2compat.h"
 #include "s2wl.h"
 
 static uint64_t s2wl_t0_ns(const struct s2wl *wl)
@@ -225,6 +226,9 @@ static json_t *s2wl_doc_head(struct s2wl *wl, int status, const char *why)
 		json_pack("{s:s, s:s, s:s, s:i, s:i}", "arch", u.machine,
 			  "kernel", u.release, "hostname", u.nodename,
 			  "pid", (int)getpid(), "cpus", (int)sysconf(_SC_NPROCESSORS_ONLN)));
+	if (s2compat_region1())
+		json_object_set_new(json_object_get(doc, "system"), "kvm_compat",
+				    json_string(S2COMPAT_REGION1_WHY));
 	o = json_pack("{s:i, s:o, s:o, s:s, s:i, s:s, s:I, s:i}",
 		      "vcpus", p->vcpus,
 		      "bytes_per_vcpu", s2_jint(p->bytes_per_vcpu, "bytes"),
