@@ -482,8 +482,30 @@ static const char *kernel_spec_error(const char *spec, char *buf, size_t len)
 			}
 		return base_end - spec - 7 > 4 ? "series:N: too many patches" : NULL;
 	}
-	snprintf(buf, len, "'%s' is not a kernel (series, series:N, upstream, BASE+PATCHES, "
-		 "image:DIR, tree:DIR[@REV])", spec);
+	if (blen >= 7 && !strncmp(spec, "debian:", 7)) {
+		/* debian:V, V a version such as 6.1 (the package linux-source-V) */
+		const char *q = spec + 7;
+		int dots = 0, digits = 0;
+
+		for (; q < base_end; q++) {
+			if (*q == '.' && digits) {
+				dots++;
+				digits = 0;
+			} else if (*q >= '0' && *q <= '9') {
+				digits++;
+			} else {
+				break;
+			}
+		}
+		if (q == base_end && dots == 1 && digits)
+			return NULL;
+		snprintf(buf, len, "'%.*s': debian:V wants a kernel version such as 6.1 "
+			 "(the package linux-source-V), not '%.*s'", (int)blen, spec,
+			 (int)(blen - 7), spec + 7);
+		return buf;
+	}
+	snprintf(buf, len, "'%s' is not a kernel (series, series:N, upstream, debian:V, "
+		 "BASE+PATCHES, image:DIR, tree:DIR[@REV])", spec);
 	return buf;
 }
 
@@ -1309,7 +1331,8 @@ static void plan_usage(FILE *f)
 		"  --clock C            icount | realtime instead of the plan's (target qemu;\n"
 		"                       a host has only realtime)\n"
 		"  --kernel K           one kernel spec instead of the plan's list (series,\n"
-		"                       series:N, upstream, BASE+PATCHES, image:DIR)\n"
+		"                       series:N, upstream, debian:V, BASE+PATCHES, image:DIR,\n"
+		"                       tree:DIR[@REV])\n"
 		"env     write FILE as a JSON object (schema %s) of the given keys;\n"
 		"        dots in KEY nest objects; KEY:=JSON takes a JSON value\n"
 		"  -h, --help           this help\n", ENV_SCHEMA);

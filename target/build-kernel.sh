@@ -16,6 +16,9 @@ directory holding Image, vmlinux, config, info and headers/.
               series       $KSRC_PKG + kernel-patches/series
               series:N     its first N patches (series:0 = upstream)
               upstream     $KSRC_PKG with no patch
+              debian:V     another Debian kernel source package,
+                           linux-source-V (e.g. debian:6.1), with no
+                           patch; installed the first time it is asked for
               BASE+PATH    BASE plus a directory of git format-patch
                            files (its 'series' file, else *.patch) or an mbox
               image:DIR    prebuilt: DIR/Image and DIR/vmlinux, not built
@@ -59,6 +62,27 @@ kasan) frags=(s2perf.config s2perf-debug.config s2perf-kasan.config) ;;
 esac
 [[ $jobs =~ ^[1-9][0-9]*$ ]] || { say "-j wants a positive number, not '$jobs'"; exit 2; }
 kernel_spec "$spec"
+# A tree older than the shipped source: the options its Kconfig needs for
+# the same fragments (kernel-patches/s2perf-compat.config).
+kspec_older() {
+	local mk v p
+	if [ -n "$KSPEC_TREE" ]; then
+		mk=$(git -C "$KSPEC_TREE" show "$KSPEC_REV:Makefile" 2>/dev/null | head -n 5)
+	elif [ "$KSPEC_PKG" != "$KSRC_PKG" ]; then
+		v=${KSPEC_PKG#linux-source-}
+		[ "${v%%.*}" -lt 6 ] || { [ "${v%%.*}" -eq 6 ] && [ "${v#*.}" -lt 12 ]; }
+		return
+	else
+		return 1
+	fi
+	v=$(sed -n 's/^VERSION = //p' <<<"$mk")
+	p=$(sed -n 's/^PATCHLEVEL = //p' <<<"$mk")
+	[[ $v =~ ^[0-9]+$ && $p =~ ^[0-9]+$ ]] || return 1
+	[ "$v" -lt 6 ] || { [ "$v" -eq 6 ] && [ "$p" -lt 12 ]; }
+}
+if [ -z "$KSPEC_IMAGE" ] && kspec_older; then
+	frags=(s2perf-compat.config "${frags[@]}")
+fi
 if [ -n "$KSPEC_IMAGE" ]; then
 	# Prebuilt: nothing to build or cache; its own directory is the answer.
 	[ $config_only -eq 0 ] || { say "-C: image:DIR is prebuilt, there is nothing to configure"; exit 2; }
@@ -98,7 +122,7 @@ build() {
 		prepare_tree
 		# One output directory per flavour and source version: a new
 		# patch series rebuilds only what it touched.
-		bdir=$S2PERF_CACHE/build/$(ksrc_version)-$flavour
+		bdir=$S2PERF_CACHE/build/$(ksrc_version "$KSPEC_PKG")-$flavour
 	fi
 	mkdir -p "$bdir"
 
@@ -156,7 +180,7 @@ build() {
 		if [ -n "$KSPEC_TREE" ]; then
 			echo "source: git $KSPEC_TREE $KSPEC_REV"
 		else
-			echo "source: $KSRC_PKG $(ksrc_version)"
+			echo "source: $KSPEC_PKG $(ksrc_version "$KSPEC_PKG")"
 		fi
 		echo "series: $(series_key)"
 		echo "kernel: $KSPEC"
@@ -199,7 +223,9 @@ check_config() {
 			case $ESSENTIAL_CONFIG in *" $sym "*) bad=1 ;; esac
 		fi
 	done < <(cat "$@")
-	[ $bad -eq 0 ] || die "config fragment not applied: s2perf cannot work without ${CONFIG_MISSING}"
+	[ $bad -eq 0 ] || die "config fragment not applied: s2perf cannot work without$(for sym in $CONFIG_MISSING; do
+		case $ESSENTIAL_CONFIG in *" $sym "*) printf ' %s' "$sym" ;; esac
+	done) (the lines above say which options are missing)"
 }
 
 with_cache_lock build

@@ -14,9 +14,26 @@ PATCH_DIR=${S2PERF_PATCH_DIR:-$S2PERF_ROOT/kernel-patches}
 say() { printf '%s: %s\n' "${S2PERF_TOOL:-s2perf}" "$*" >&2; }
 die() { say "error: $*"; exit 1; }
 
+# ksrc_version [PACKAGE]: the installed version of a kernel source package
+# ($KSRC_PKG by default).
 ksrc_version() {
-	dpkg-query -W -f='${Version}' "$KSRC_PKG" 2>/dev/null ||
-		die "$KSRC_PKG is not installed (run target/deps.sh)"
+	local pkg=${1:-$KSRC_PKG}
+	dpkg-query -W -f='${Version}' "$pkg" 2>/dev/null ||
+		die "$pkg is not installed (run target/deps.sh)"
+}
+
+# ksrc_install PACKAGE: install another Debian kernel source package the
+# first time a kernel spec (debian:V) asks for it; never by default.
+ksrc_install() {
+	local pkg=$1
+	[ "$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null)" = "install ok installed" ] && return 0
+	apt-cache show "$pkg" >/dev/null 2>&1 || {
+		say "kernel debian:${pkg#linux-source-}: Debian's archive has no package $pkg (apt-cache search linux-source)"
+		exit 2
+	}
+	say "installing $pkg (asked for by the kernel spec; about 140 MB)"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$pkg" >&2 ||
+		die "could not install $pkg"
 }
 
 # The patches named in kernel-patches/series, in order, one path a line.
@@ -69,6 +86,9 @@ mark_fresh() {
 #   series        the shipped series on $KSRC_PKG (the default)
 #   series:N      its first N patches (series:0 is upstream)
 #   upstream      $KSRC_PKG as Debian ships it, no patch
+#   debian:V      another Debian kernel source package, linux-source-V
+#                 (e.g. debian:6.1), as Debian ships it; installed the
+#                 first time a spec asks for it, never by default
 #   BASE+PATH     BASE (one of the above) plus the patches in PATH: a
 #                 directory (the names in its 'series' file, else every
 #                 *.patch in name order) or an mbox (git format-patch
@@ -94,7 +114,11 @@ spec_error() {
 	series:*)
 		n=${base#series:}
 		[[ $n =~ ^[0-9]+$ ]] || { echo "'$base': series:N wants a patch count, not '$n'"; return 0; } ;;
-	*) echo "'$spec' is not a kernel (series, series:N, upstream, BASE+PATCHES, image:DIR, tree:DIR[@REV])"; return 0 ;;
+	debian:*)
+		n=${base#debian:}
+		[[ $n =~ ^[0-9]+\.[0-9]+$ ]] ||
+			{ echo "'$base': debian:V wants a kernel version such as 6.1 (the package linux-source-V), not '$n'"; return 0; } ;;
+	*) echo "'$spec' is not a kernel (series, series:N, upstream, debian:V, BASE+PATCHES, image:DIR, tree:DIR[@REV])"; return 0 ;;
 	esac
 	if [ "$base" != "$spec" ] && [ -z "$extra" ]; then
 		echo "'$spec': nothing after '+' (a directory of patches or an mbox)"
@@ -110,7 +134,7 @@ kernel_spec() {
 	local spec=${1:-series} err base extra n all=() p
 	err=$(spec_error "$spec")
 	[ -z "$err" ] || { say "kernel: $err"; exit 2; }
-	KSPEC=$spec KSPEC_IMAGE= KSPEC_TREE= KSPEC_REV= KSPEC_PATCHES=() KSPEC_KEY=
+	KSPEC=$spec KSPEC_IMAGE= KSPEC_TREE= KSPEC_REV= KSPEC_PATCHES=() KSPEC_KEY= KSPEC_PKG=$KSRC_PKG
 	if [ "${spec#tree:}" != "$spec" ]; then
 		local t=${spec#tree:} rev=HEAD
 		case $t in *@*) rev=${t##*@} t=${t%@*} ;; esac
@@ -139,6 +163,9 @@ kernel_spec() {
 	case $base in
 	series) KSPEC_PATCHES=("${all[@]}") ;;
 	upstream) ;;
+	debian:*)
+		KSPEC_PKG=linux-source-${base#debian:}
+		ksrc_install "$KSPEC_PKG" ;;
 	series:*)
 		n=$((10#${base#series:}))
 		[ "$n" -le ${#all[@]} ] ||
@@ -153,7 +180,13 @@ kernel_spec() {
 		KSPEC_PATCHES+=("${more[@]}")
 	fi
 	KSPEC_KEY=$({
-		echo "src $(ksrc_version)"
+		# The shipped source's key has no package name (keys made before
+		# debian:V stay valid); another package's has.
+		if [ "$KSPEC_PKG" = "$KSRC_PKG" ]; then
+			echo "src $(ksrc_version)"
+		else
+			echo "src $KSPEC_PKG $(ksrc_version "$KSPEC_PKG")"
+		fi
 		for p in "${KSPEC_PATCHES[@]}"; do
 			echo "patch $(basename "$p") $(sha256sum <"$p" | cut -c1-64)"
 		done
@@ -225,24 +258,27 @@ series_prefix() {
 # switching series resets only the files that differ, so their mtimes, and
 # thus the incremental rebuild, stay small. Caller holds the tree lock.
 prepare_tree() {
-	local ver tree want
-	ver=$(ksrc_version)
+	local ver tree want pkg tarball
+	[ -n "${KSPEC_KEY:-}" ] || kernel_spec series
+	pkg=${KSPEC_PKG:-$KSRC_PKG}
+	tarball=/usr/src/$pkg.tar.xz
+	[ "$pkg" = "$KSRC_PKG" ] && tarball=$KSRC_TARBALL
+	ver=$(ksrc_version "$pkg")
 	tree=$S2PERF_CACHE/src/$ver/linux
 	KSRC=$tree
-	[ -n "${KSPEC_KEY:-}" ] || kernel_spec series
 	want=$KSPEC_KEY
 	if [ ! -d "$tree/.git" ]; then
-		say "extracting $KSRC_PKG $ver (about a minute)"
+		say "extracting $pkg $ver (about a minute)"
 		rm -rf "$S2PERF_CACHE/src/$ver"
 		mkdir -p "$S2PERF_CACHE/src/$ver"
-		tar -C "$S2PERF_CACHE/src/$ver" -xf "$KSRC_TARBALL" ||
-			die "could not extract $KSRC_TARBALL"
-		mv "$S2PERF_CACHE/src/$ver/linux-source-6.12" "$tree"
+		tar -C "$S2PERF_CACHE/src/$ver" -xf "$tarball" ||
+			die "could not extract $tarball"
+		mv "$S2PERF_CACHE/src/$ver/$pkg" "$tree"
 		say "recording pristine tree in git"
 		git -C "$tree" init -q
 		git -C "$tree" add -A -f
 		git -C "$tree" -c user.name=s2perf -c user.email=s2perf@localhost \
-			-c gc.auto=0 commit -q -m "$KSRC_PKG $ver (pristine)"
+			-c gc.auto=0 commit -q -m "$pkg $ver (pristine)"
 		git -C "$tree" tag pristine
 	fi
 	# No background "git gc --auto" in this tree: it would inherit the cache
@@ -269,7 +305,7 @@ prepare_tree() {
 			2>"$S2PERF_CACHE/am.log"; then
 			cat "$S2PERF_CACHE/am.log" >&2
 			rm -f "$idx"
-			die "patch $(basename "$p") does not apply to $KSRC_PKG $ver"
+			die "patch $(basename "$p") does not apply to $pkg $ver"
 		fi
 		head=$({ sed -n 's/^Subject: //p' <<<"$info"; echo; cat "$msg"; } |
 			GIT_INDEX_FILE=$idx git -C "$tree" -c user.name=s2perf \

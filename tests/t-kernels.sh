@@ -23,7 +23,7 @@ set -euo pipefail
 FLAVOUR=${S2PERF_FLAVOUR:-debug}
 
 # Bad input first: cheap, and no build.
-for k in bogus series:x 'series+' 'upstream+/nonexistent' image:/nonexistent tree:/nonexistent \
+for k in bogus series:x 'series+' 'upstream+/nonexistent' image:/nonexistent tree:/nonexistent debian:6 debian:9.99 \
 	"tree:$ROOT@HEAD"; do
 	rc=0
 	"$ROOT/target/build-kernel.sh" -k "$k" -f "$FLAVOUR" >"$OUT/bad.out" 2>"$OUT/bad.err" || rc=$?
