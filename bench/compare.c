@@ -56,41 +56,9 @@ struct crow {
 
 static const struct rset *order_set;
 
-static size_t index_of(const char *const *list, size_t n, const char *v)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (!strcmp(list[i], v))
-			return i;
-	return n;
-}
-
 static int cmp_crow(const void *a, const void *b)
 {
-	const struct rgroup *x = ((const struct crow *)a)->b, *y = ((const struct crow *)b)->b;
-	const struct rset *s = order_set;
-	size_t ix, iy;
-
-#define BY(list, n, field)						\
-	ix = index_of(s->list, s->n, x->field);				\
-	iy = index_of(s->list, s->n, y->field);				\
-	if (ix != iy)							\
-		return ix < iy ? -1 : 1;
-	BY(profiles, nprofiles, profile)
-	BY(configs, nconfigs, config)
-#undef BY
-	ix = metric_rank(x->def);
-	iy = metric_rank(y->def);
-	if (ix != iy)
-		return ix < iy ? -1 : 1;
-	if (strcmp(x->def->name, y->def->name))
-		return strcmp(x->def->name, y->def->name);
-	ix = index_of(s->strategies, s->nstrategies, x->strategy);
-	iy = index_of(s->strategies, s->nstrategies, y->strategy);
-	if (ix != iy)
-		return ix < iy ? -1 : 1;
-	return strcmp(x->mode, y->mode);
+	return rgroup_order(order_set, ((const struct crow *)a)->b, ((const struct crow *)b)->b);
 }
 
 static const char *median_ci(char *buf, size_t len, const struct rgroup *g, struct rscale sc)

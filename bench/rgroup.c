@@ -350,6 +350,41 @@ struct rgroup *rset_match(const struct rset *s, const struct rgroup *g)
 	return h && !strcmp(h->mode, g->mode) ? h : NULL;
 }
 
+static size_t index_of(const char *const *list, size_t n, const char *v)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(list[i], v))
+			return i;
+	return n;
+}
+
+int rgroup_order(const struct rset *s, const struct rgroup *x, const struct rgroup *y)
+{
+	size_t ix, iy;
+
+#define BY(list, n, field)						\
+	ix = index_of(s->list, s->n, x->field);				\
+	iy = index_of(s->list, s->n, y->field);				\
+	if (ix != iy)							\
+		return ix < iy ? -1 : 1;
+	BY(profiles, nprofiles, profile)
+	BY(configs, nconfigs, config)
+#undef BY
+	ix = metric_rank(x->def);
+	iy = metric_rank(y->def);
+	if (ix != iy)
+		return ix < iy ? -1 : 1;
+	if (strcmp(x->def->name, y->def->name))
+		return strcmp(x->def->name, y->def->name);
+	ix = index_of(s->strategies, s->nstrategies, x->strategy);
+	iy = index_of(s->strategies, s->nstrategies, y->strategy);
+	if (ix != iy)
+		return ix < iy ? -1 : 1;
+	return strcmp(x->mode, y->mode);
+}
+
 /* Families of configurations that differ only in some parameters. */
 static bool is_excluded(const char *key, const char *const *vary)
 {

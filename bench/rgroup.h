@@ -65,6 +65,12 @@ struct rgroup *rset_find(const struct rset *s, const char *profile, const char *
 			 const char *strategy, const char *metric);
 /* The group of @s with @g's profile, config, strategy, mode and metric. */
 struct rgroup *rset_match(const struct rset *s, const struct rgroup *g);
+/*
+ * The order rows of @s are told in (compare, kernels): the run's profiles
+ * and configurations as listed in @s, the metric's rank in the registry
+ * and its name, the strategies' order, the mode.
+ */
+int rgroup_order(const struct rset *s, const struct rgroup *x, const struct rgroup *y);
 /* The manifest's params object of the first cell of @config. */
 json_t *rconfig_params(const struct rset *s, const char *config);
 const char *rconfig_workload(const struct rset *s, const char *config);

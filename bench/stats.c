@@ -513,6 +513,53 @@ double stats_same_band(double floor, double mde)
 	return isfinite(mde) && mde > floor ? mde : floor;
 }
 
+/* ---- one-sample t (paired blocks) ---- */
+
+void stats_t_mean(const double *x, size_t n, double level, struct stats_tmean *r)
+{
+	double q;
+
+	memset(r, 0, sizeof(*r));
+	r->n = n;
+	r->mean = r->sd = r->se = r->t = r->p = r->lo = r->hi = NAN;
+	if (n >= 1)
+		r->mean = gsl_stats_mean(x, 1, n);
+	if (n < STATS_MIN_N_T)
+		return;
+	r->tested = true;
+	r->df = n - 1;
+	r->sd = gsl_stats_sd_m(x, 1, n, r->mean);
+	r->se = r->sd / sqrt(n);
+	if (!(r->se > 0)) {
+		/*
+		 * Every value the same: no spread to scale by. The CI is that
+		 * value; a mean of 0 is no evidence of a shift, any other is
+		 * all the evidence there is (the limit of t as sd goes to 0).
+		 */
+		r->se = 0;
+		r->lo = r->hi = r->mean;
+		r->t = r->mean == 0 ? 0 : copysign(INFINITY, r->mean);
+		r->p = r->mean == 0 ? 1 : 0;
+		return;
+	}
+	r->t = r->mean / r->se;
+	r->p = fmin(1, 2 * gsl_cdf_tdist_Q(fabs(r->t), r->df));
+	q = gsl_cdf_tdist_Pinv(1 - (1 - level) / 2, r->df);
+	r->lo = r->mean - q * r->se;
+	r->hi = r->mean + q * r->se;
+}
+
+double stats_t_mde(double sd, size_t n, double level, double power)
+{
+	double df = (double)n - 1;
+
+	if (n < STATS_MIN_N_T || !isfinite(sd))
+		return NAN;
+	/* the one-sample t test's: (t_{1-level/2} + t_{power}) sd / sqrt(n), df n - 1 */
+	return (gsl_cdf_tdist_Pinv(1 - level / 2, df) + gsl_cdf_tdist_Pinv(power, df)) * sd /
+	       sqrt(n);
+}
+
 /* ---- Wilcoxon signed-rank ---- */
 
 /*

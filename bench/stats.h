@@ -118,6 +118,29 @@ double stats_same_band(double floor, double mde);
  * (scipy's correction=True).
  */
 void stats_wilcoxon(const double *d, size_t n, struct stats_test *t);
+/*
+ * One-sample Student t on @x: the test of a paired design whose pairs are
+ * blocks (s2bench kernels with --blocks: the log of each block's ratio of
+ * medians). mean, sd (over n - 1), the two-sided p of "mean = 0" (GSL's t
+ * distribution, n - 1 degrees of freedom) and the CI of the mean at @level
+ * (0.95). Not tested below STATS_MIN_N_T values (tested false; mean set
+ * from one). With every value equal (sd 0) the CI is that value and p is 1
+ * for 0, else 0.
+ */
+#define STATS_MIN_N_T 2
+struct stats_tmean {
+	bool tested;
+	size_t n;
+	double mean, sd, se, t, df, p, lo, hi;
+};
+void stats_t_mean(const double *x, size_t n, double level, struct stats_tmean *r);
+/*
+ * The shift of the mean the one-sample t test at two-sided @level finds
+ * with probability @power at @n values of standard deviation @sd:
+ * (t_{1-level/2} + t_{power}) sd / sqrt(n), n - 1 degrees of freedom;
+ * NAN below STATS_MIN_N_T.
+ */
+double stats_t_mde(double sd, size_t n, double level, double power);
 /* Holm-Bonferroni: adjusted p-values (monotone, capped at 1), in place order kept. */
 void stats_holm(const double *p, size_t n, double *adjusted);
 
