@@ -322,7 +322,7 @@ int cmd_compare(int argc, char **argv)
 	size_t filtered = 0;
 	struct rset runs[2], base, new_;
 	struct crow *rows = NULL;
-	size_t nrows = 0, ntested = 0, ntested_gated = 0, only_base = 0, only_new = 0, i, k;
+	size_t nrows = 0, ntested = 0, ntested_gated = 0, only_base = 0, only_new = 0, i;
 	size_t nsame = 0, nunknown = 0, nreg = 0, nimp = 0, nchg = 0, ngated = 0;
 	size_t ngated_rows = 0, nreachable = 0, nsame_gated = 0, most_reps = 0, reps_needed = 0;
 	size_t nmde = 0, nnoisy = 0, nwide = 0;
@@ -330,7 +330,7 @@ int cmd_compare(int argc, char **argv)
 	char band_buf[320];
 	FILE *hf = stdout;
 	bool all = false, undecided = false, fixed;
-	int c, rc, fam;
+	int c, rc, *fams = NULL;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":t:s:a:o:m:S:C:h", opts, NULL)) != -1) {
@@ -447,22 +447,19 @@ int cmd_compare(int argc, char **argv)
 	p = calloc(nrows, sizeof(*p));
 	adj = calloc(nrows, sizeof(*adj));
 	mdes = calloc(nrows, sizeof(*mdes));
+	fams = xcalloc(nrows, sizeof(*fams));
 	for (i = 0; i < nrows; i++) {
 		struct crow *r = &rows[i];
 
 		compute_row(r);
 		ntested += r->t.tested;
 		ntested_gated += r->t.tested && r->b->def->gated;
+		p[i] = r->t.p;
+		fams[i] = r->t.tested ? !r->b->def->gated : -1;
 	}
-	for (fam = 0; fam < 2; fam++) {
-		for (i = 0, k = 0; i < nrows; i++)
-			if (rows[i].t.tested && rows[i].b->def->gated == !fam)
-				p[k++] = rows[i].t.p;
-		stats_holm(p, k, adj);
-		for (i = 0, k = 0; i < nrows; i++)
-			if (rows[i].t.tested && rows[i].b->def->gated == !fam)
-				rows[i].p_adj = adj[k++];
-	}
+	stats_holm_families(p, fams, nrows, adj);
+	for (i = 0; i < nrows; i++)
+		rows[i].p_adj = adj[i];
 	/*
 	 * Holm's first step compares the smallest p with alpha/m: a row whose
 	 * smallest possible p (its n's) is not below that can never be found
@@ -642,8 +639,7 @@ int cmd_compare(int argc, char **argv)
 				"profile", r->b->profile, "config", r->b->config,
 				"strategy", r->b->strategy, "mode", r->b->mode,
 				"metric", r->b->def->name, "unit", r->b->unit,
-				"better", r->b->def->better == BETTER_LOWER ? "lower" :
-					  r->b->def->better == BETTER_HIGHER ? "higher" : "none",
+				"better", metric_better_name(r->b->def),
 				"gated", r->b->def->gated,
 				"base", side_json(r->b), "new", side_json(r->n),
 				"delta", rjson_num(r->rel));
@@ -715,6 +711,7 @@ int cmd_compare(int argc, char **argv)
 	}
 out:
 	free(mdes);
+	free(fams);
 	free(p);
 	free(adj);
 	free(rows);

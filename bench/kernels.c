@@ -454,10 +454,11 @@ static void pair_rows(const struct kbset *s, size_t kb, size_t kn, double alpha,
 		      double threshold, struct kbpair *pr)
 {
 	const struct rset *base1 = &s->at[kb]->set, *new1 = &s->at[kn]->set;
-	size_t nb = s->nb, n = base1->ng, i, b, fam;
+	size_t nb = s->nb, n = base1->ng, i, b;
 	struct kbrow *rows = xcalloc(n + 1, sizeof(*rows));
 	double *x = xcalloc(nb, sizeof(*x));
 	double *p = xcalloc(n + 1, sizeof(*p)), *adj = xcalloc(n + 1, sizeof(*adj));
+	int *fams = xcalloc(n + 1, sizeof(*fams));
 	size_t m[2] = { 0, 0 };
 
 	memset(pr, 0, sizeof(*pr));
@@ -517,17 +518,13 @@ static void pair_rows(const struct kbset *s, size_t kb, size_t kn, double alpha,
 		m[!r->g->def->gated] += r->t.tested;
 	}
 	/* Holm within the gated rows and within the others, as compare does */
-	for (fam = 0; fam < 2; fam++) {
-		size_t k = 0;
-
-		for (i = 0; i < n; i++)
-			if (rows[i].t.tested && rows[i].g->def->gated == !fam)
-				p[k++] = rows[i].t.p;
-		stats_holm(p, k, adj);
-		for (i = 0, k = 0; i < n; i++)
-			if (rows[i].t.tested && rows[i].g->def->gated == !fam)
-				rows[i].p_adj = adj[k++];
+	for (i = 0; i < n; i++) {
+		p[i] = rows[i].t.p;
+		fams[i] = rows[i].t.tested ? !rows[i].g->def->gated : -1;
 	}
+	stats_holm_families(p, fams, n, adj);
+	for (i = 0; i < n; i++)
+		rows[i].p_adj = adj[i];
 	for (i = 0; i < n; i++) {
 		struct kbrow *r = &rows[i];
 		size_t fm = m[!r->g->def->gated];
@@ -554,6 +551,7 @@ static void pair_rows(const struct kbset *s, size_t kb, size_t kn, double alpha,
 	free(x);
 	free(p);
 	free(adj);
+	free(fams);
 }
 
 static void pair_free(struct kbpair *pr)
@@ -715,8 +713,7 @@ static json_t *block_pair(FILE *f, const struct kbset *s, const struct kernel *k
 			      "s:{s:o, s:o}, s:{s:o, s:o}, s:o}",
 			"profile", r->g->profile, "config", r->g->config, "strategy", r->g->strategy,
 			"mode", r->g->mode, "metric", r->g->def->name, "unit", r->g->unit,
-			"better", r->g->def->better == BETTER_LOWER ? "lower" :
-				  r->g->def->better == BETTER_HIGHER ? "higher" : "none",
+			"better", metric_better_name(r->g->def),
 			"gated", r->g->def->gated, "family", r->g->def->gated ? "gated" : "other",
 			"tested", r->t.tested, "n_blocks", (json_int_t)r->nused,
 			"reps_per_block", "base", (json_int_t)r->bn_min, "new", (json_int_t)r->nn_min,

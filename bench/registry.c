@@ -312,6 +312,11 @@ bool unit_nonnegative(const char *unit)
 	return false;
 }
 
+const char *metric_better_name(const struct metric_def *m)
+{
+	return m->better == BETTER_LOWER ? "lower" : m->better == BETTER_HIGHER ? "higher" : "none";
+}
+
 size_t metric_rank(const struct metric_def *m)
 {
 	size_t i;

@@ -45,6 +45,8 @@ const struct metric_def *metric_registry(size_t *n);
 bool unit_nonnegative(const char *unit);
 /* @m's place in the registry (the order of the report's and compare's tables). */
 size_t metric_rank(const struct metric_def *m);
+/* "lower", "higher" or "none": which way is better, as the JSON documents say it. */
+const char *metric_better_name(const struct metric_def *m);
 
 /* One document of one cell: cells/<id>/workload.json or collector.json. */
 struct doc {

@@ -664,6 +664,29 @@ void stats_holm(const double *p, size_t n, double *adjusted)
 	free(order);
 }
 
+void stats_holm_families(const double *p, const int *family, size_t n, double *adjusted)
+{
+	double *fp = xcalloc(n + 1, sizeof(*fp)), *fa = xcalloc(n + 1, sizeof(*fa));
+	int f, last = -1;
+	size_t i, k;
+
+	for (i = 0; i < n; i++) {
+		adjusted[i] = NAN;
+		last = family[i] > last ? family[i] : last;
+	}
+	for (f = 0; f <= last; f++) {
+		for (i = 0, k = 0; i < n; i++)
+			if (family[i] == f)
+				fp[k++] = p[i];
+		stats_holm(fp, k, fa);
+		for (i = 0, k = 0; i < n; i++)
+			if (family[i] == f)
+				adjusted[i] = fa[k++];
+	}
+	free(fp);
+	free(fa);
+}
+
 /* ---- verdict ---- */
 
 const char *stats_verdict_name(enum stats_verdict v)

@@ -143,6 +143,12 @@ void stats_t_mean(const double *x, size_t n, double level, struct stats_tmean *r
 double stats_t_mde(double sd, size_t n, double level, double power);
 /* Holm-Bonferroni: adjusted p-values (monotone, capped at 1), in place order kept. */
 void stats_holm(const double *p, size_t n, double *adjusted);
+/*
+ * Holm within families: @family[i] names the family of p[i] (0, 1, ...;
+ * below 0: not tested, adjusted NAN); each family is corrected on its own
+ * (compare and kernels: the gated rows, the others).
+ */
+void stats_holm_families(const double *p, const int *family, size_t n, double *adjusted);
 
 /*
  * Relative difference of medians, new vs base, as a fraction (0.10 = +10%),
