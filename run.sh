@@ -24,12 +24,13 @@ Benchmarks (bench/README.md):
                             results/<plan>-<time>/: cells interleaved by
                             repetition, resumable, then metrics.csv and
                             report.{txt,md,html} (bench/run-plan.sh -h)
-  kernels [--plan P] [--kernel LIST | --series [DIR]]
+  kernels [--plan P] [--kernel LIST | --series [DIR]] [--blocks N]
                             one plan on several kernels (upstream, series:N,
                             your tree's patches, a prebuilt image), each
                             against the one before and the first; --series:
-                            what each patch of a series costs
-                            (bench/run-kernels.sh -h)
+                            what each patch of a series costs; --blocks N:
+                            alternated block by block, paired by block
+                            (real time needs N >= 3) (bench/run-kernels.sh -h)
   bisect --good N --bad M [--metric NAME] [--series DIR]
                             the first patch of a series that makes a gated
                             metric worse (bench/bisect.sh -h)
