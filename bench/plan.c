@@ -26,7 +26,7 @@
 #include "s2bench.h"
 #include "s2parse.h"
 #include "s2strategy.h"
-#include "s2wl_limits.h"
+#include "s2wl_spec.h"
 
 #define MANIFEST_SCHEMA "s2perf.manifest/1"
 #define ENV_SCHEMA "s2perf.env/1"
@@ -41,29 +41,6 @@ static const char *const key_names[NR_PLAN_KEYS] = {
 	[PK_CLOCK] = "clock", [PK_KERNEL] = "kernel", [PK_FAULT_TIMING] = "fault_timing",
 	[PK_HW_ACCESS] = "hw_access",
 };
-
-/*
- * The workloads (guests/) and the options each adds to the common ones
- * (-a: the VM's hardware access flag, every s2wl workload's, not
- * s2_upstream's).
- */
-static const struct wl_def {
-	const char *name, *opts;
-} workloads[] = {
-	{ "s2_populate", "a" },
-	{ "s2_dirty", "lea" },
-	{ "s2_access", "ag" },
-	{ "s2_unmap", "mupa" },
-	{ "s2_split", "leEa" },
-	{ "s2_exit", "nka" },
-	/* upstream's own performance tests (guests/s2_upstream.c): -t TEST, and
-	 * options passed on to it; -x: dirty_log_perf_test's memslot count */
-	{ "s2_upstream", "tx" },
-};
-#define NWORKLOADS (sizeof(workloads) / sizeof(workloads[0]))
-#define COMMON_OPTS "vbsiwArc"
-/* The harness sets these: the strategy per cell, the document's path. */
-#define REFUSED_OPTS "Soqh"
 
 static const char *const strategy_names[] = { S2_STRATEGY_NAMES };
 /* What a plan may list: the kernel's strategies and "select none". */
@@ -84,31 +61,6 @@ static bool in_list(const char *v, const char *const *names, size_t n)
 		if (!strcmp(v, names[i]))
 			return true;
 	return false;
-}
-
-static const char *param_name(char letter)
-{
-	switch (letter) {
-	case 'v': return "vcpus";
-	case 'b': return "bytes_per_vcpu";
-	case 's': return "backing";
-	case 'i': return "iterations";
-	case 'w': return "write_pct";
-	case 'A': return "access";
-	case 'r': return "seed";
-	case 'c': return "pin";
-	case 'l': return "log";
-	case 'e': return "ring_entries";
-	case 'E': return "eager_split_chunk";
-	case 'm': return "invalidate";
-	case 'u': return "chunk";
-	case 'p': return "pause_us";
-	case 'n': return "round_trips";
-	case 'k': return "kinds";
-	case 'a': return "hw_access";
-	case 'g': return "aging";
-	}
-	return NULL;
 }
 
 /* ---- errors ---- */
@@ -173,139 +125,6 @@ static bool parse_ull(const char *s, unsigned long long *out)
 	return !errno && !*end;
 }
 
-/* As the workloads parse sizes: one parser, ../common/s2parse.h. */
-static bool parse_size(const char *s, unsigned long long *out)
-{
-	uint64_t v;
-
-	if (s2_parse_size(s, &v))
-		return false;
-	*out = v;
-	return true;
-}
-
-static bool backing_ok(const char *s)
-{
-	static const char *const sizes[] = { "16kb", "64kb", "512kb", "1mb", "2mb", "8mb",
-		"16mb", "32mb", "256mb", "512mb", "1gb", "2gb", "16gb" };
-
-	if (!strcmp(s, "anonymous") || !strcmp(s, "anonymous_thp") ||
-	    !strcmp(s, "anonymous_hugetlb") || !strcmp(s, "shmem") || !strcmp(s, "shared_hugetlb"))
-		return true;
-	return !strncmp(s, "anonymous_hugetlb_", 18) && IN(s + 18, sizes);
-}
-
-static bool split_list(struct ctx *c, const char *what, const char *s, char ***out, size_t *n);
-
-/* One value of option -@letter, as the workload would check it. */
-static bool check_value(struct ctx *c, char letter, const char *v)
-{
-	unsigned long long u;
-	long long n;
-
-	switch (letter) {
-	case 'v':
-		if (!parse_ll(v, 1, S2WL_MAX_VCPUS, &n))
-			return fail(c, "-v: '%s' is not a vCPU count (1-%d)", v, S2WL_MAX_VCPUS);
-		return true;
-	case 'b':
-	case 'u':
-		if (!parse_size(v, &u))
-			return fail(c, "-%c: '%s' is not a size (e.g. 16M, 2G)", letter, v);
-		return true;
-	case 's':
-		if (!backing_ok(v))
-			return fail(c, "-s: unknown backing '%s' (anonymous, anonymous_thp, "
-				    "anonymous_hugetlb[_SIZE], shmem, shared_hugetlb)", v);
-		return true;
-	case 'i':
-		if (!parse_ll(v, 1, S2WL_MAX_ITERATIONS, &n))
-			return fail(c, "-i: '%s' is not a positive count (at most %llu)", v,
-				    S2WL_MAX_ITERATIONS);
-		return true;
-	case 'w':
-		if (!parse_ll(v, 0, S2WL_MAX_PERCENT, &n))
-			return fail(c, "-w: '%s' is not a percentage (0-%llu)", v, S2WL_MAX_PERCENT);
-		return true;
-	case 'A':
-		if (strcmp(v, "sequential") && strcmp(v, "seq") && strcmp(v, "random"))
-			return fail(c, "-A: '%s' is not sequential or random", v);
-		return true;
-	case 'r':
-		if (!parse_ull(v, &u))
-			return fail(c, "-r: '%s' is not a number", v);
-		return true;
-	case 'c':
-		for (const char *p = v; *p; p++)
-			if (!((*p >= '0' && *p <= '9') || *p == ','))
-				return fail(c, "-c: '%s' is not a list of CPUs such as 0,1", v);
-		if (!*v || *v == ',' || v[strlen(v) - 1] == ',' || strstr(v, ",,"))
-			return fail(c, "-c: '%s' is not a list of CPUs such as 0,1", v);
-		return true;
-	case 'l':
-		if (strcmp(v, "get") && strcmp(v, "clear") && strcmp(v, "ring"))
-			return fail(c, "-l: '%s' is not get, clear or ring", v);
-		return true;
-	case 'e':
-		if (!parse_ll(v, 1, 1 << 30, &n) || (n & (n - 1)))
-			return fail(c, "-e: '%s' is not a power of two", v);
-		return true;
-	case 'E':
-		/* which powers of two are block sizes, the host's kernel decides (a skip) */
-		if (strcmp(v, "0") && (!parse_size(v, &u) || (u & (u - 1))))
-			return fail(c, "-E: '%s' is not 0 or a power-of-two size (e.g. 2M)", v);
-		return true;
-	case 't':
-		if (strcmp(v, "dirty_log_perf_test") && strcmp(v, "access_tracking_perf_test") &&
-		    strcmp(v, "kvm_page_table_test") && strcmp(v, "memslot_perf_test") &&
-		    strcmp(v, "demand_paging_test"))
-			return fail(c, "-t: '%s' is not an upstream test s2_upstream reads "
-				    "(dirty_log_perf_test, access_tracking_perf_test, "
-				    "kvm_page_table_test, memslot_perf_test, demand_paging_test)", v);
-		return true;
-	case 'x':
-		if (!parse_ll(v, 1, 32, &n))
-			return fail(c, "-x: '%s' is not a memslot count (1-32)", v);
-		return true;
-	case 'a':
-		if (strcmp(v, "on") && strcmp(v, "off"))
-			return fail(c, "-a: '%s' is not on or off", v);
-		return true;
-	case 'g':
-		if (strcmp(v, "after") && strcmp(v, "during"))
-			return fail(c, "-g: '%s' is not after or during", v);
-		return true;
-	case 'm':
-		if (strcmp(v, "dontneed") && strcmp(v, "mprotect"))
-			return fail(c, "-m: '%s' is not dontneed or mprotect", v);
-		return true;
-	case 'p':
-		if (!parse_ll(v, 0, S2WL_UNMAP_MAX_PAUSE_US, &n))
-			return fail(c, "-p: '%s' is not a number of microseconds", v);
-		return true;
-	case 'n':
-		if (!parse_ll(v, 1, S2WL_EXIT_MAX_N, &n))
-			return fail(c, "-n: '%s' is not a count of round trips (1-%llu)", v,
-				    S2WL_EXIT_MAX_N);
-		return true;
-	case 'k': {
-		static const char *const kinds[] = { "null_hypercall", "mmio_user", "fixup",
-						     "hvc_vector" };
-		char **el;
-		size_t nel;
-		bool ok = split_list(c, "-k", v, &el, &nel);
-
-		for (size_t i = 0; ok && i < nel; i++)
-			if (!IN(el[i], kinds))
-				ok = fail(c, "-k: '%s' is not null_hypercall, mmio_user, fixup or "
-					  "hvc_vector", el[i]);
-		free_strv(el, nel);
-		return ok;
-	}
-	}
-	return fail(c, "-%c: no such option", letter);
-}
-
 /*
  * Split a list value ("1,2,4") into @out (a list key may also give its
  * elements as separate words: both are joined first). No element may be
@@ -345,34 +164,36 @@ static bool split_list(struct ctx *c, const char *what, const char *s, char ***o
 
 /* ---- the plan ---- */
 
-static const struct wl_def *find_workload(const char *name)
+/* What a plan may run: the workload spec's (common/s2workloads.def) with S2WL_PLAN. */
+static const struct s2wl_spec *plan_workload_spec(const char *name)
 {
-	for (size_t i = 0; i < NWORKLOADS; i++)
-		if (!strcmp(name, workloads[i].name))
-			return &workloads[i];
-	return NULL;
+	const struct s2wl_spec *spec = s2wl_spec_find(name);
+
+	return spec && (spec->flags & S2WL_PLAN) ? spec : NULL;
 }
 
 static bool parse_workload(struct ctx *c, struct plan *p, char **tok, int ntok)
 {
-	const struct wl_def *def;
+	const struct s2wl_spec *spec;
+	const struct s2wl_opt *opt;
 	struct plan_workload *w;
+	char names[256], err[512];
+	uint64_t parsed;
 	int i;
 
+	s2wl_spec_names(S2WL_PLAN, " ", names, sizeof(names));
 	if (ntok < 2)
-		return fail(c, "workload: no workload named (one of s2_populate s2_dirty "
-			    "s2_access s2_unmap s2_split s2_exit)");
-	def = find_workload(tok[1]);
-	if (!def)
-		return fail(c, "unknown workload '%s' (s2_populate s2_dirty s2_access "
-			    "s2_unmap s2_split s2_exit)", tok[1]);
+		return fail(c, "workload: no workload named (one of %s)", names);
+	spec = plan_workload_spec(tok[1]);
+	if (!spec)
+		return fail(c, "unknown workload '%s' (%s)", tok[1], names);
 	p->wls = realloc(p->wls, (p->nwls + 1) * sizeof(*p->wls));
 	if (!p->wls)
 		return fail(c, "out of memory");
 	w = &p->wls[p->nwls++];
 	memset(w, 0, sizeof(*w));
 	w->line = c->line;
-	w->name = def->name;
+	w->name = spec->name;
 	w->opts = xcalloc(ntok, sizeof(*w->opts));
 	for (i = 2; i < ntok; i += 2) {
 		const char *o = tok[i];
@@ -384,14 +205,11 @@ static bool parse_workload(struct ctx *c, struct plan *p, char **tok, int ntok)
 		if (o[0] != '-' || !o[1] || o[2])
 			return fail(c, "'%s' is not an option (one letter after '-', then its value)", o);
 		letter = o[1];
-		if (strchr(REFUSED_OPTS, letter))
-			return fail(c, "-%c is set by the harness (%s)", letter,
-				    letter == 'S' ? "list strategies in the strategies key" :
-				    letter == 'o' ? "each cell's document is cells/<id>/workload.json" :
-				    letter == 'q' ? "the cell's output.log keeps the progress" :
-				    "not an option for a run");
-		if (!strchr(COMMON_OPTS, letter) && !strchr(def->opts, letter))
-			return fail(c, "%s has no option -%c", def->name, letter);
+		opt = s2wl_spec_opt(spec, letter);
+		if (opt && opt->harness)
+			return fail(c, "-%c is set by the harness (%s)", letter, opt->harness);
+		if (!opt)
+			return fail(c, "%s has no option -%c", spec->name, letter);
 		for (size_t k = 0; k < w->nopts; k++)
 			if (w->opts[k].letter == letter)
 				return fail(c, "-%c is given twice", letter);
@@ -399,8 +217,8 @@ static bool parse_workload(struct ctx *c, struct plan *p, char **tok, int ntok)
 			return fail(c, "-%c needs a value", letter);
 		po = &w->opts[w->nopts++];
 		po->letter = letter;
-		if (letter == 'c' || letter == 'k') {
-			/* A CPU or kind list is one value: its commas are the workload's. */
+		if (opt->kind == S2WL_CPUS || opt->kind == S2WL_NAMES) {
+			/* A CPU or name list is one value: its commas are the workload's. */
 			po->vals = xcalloc(1, sizeof(char *));
 			po->vals[0] = xstrdup(tok[i + 1]);
 			po->nvals = 1;
@@ -412,8 +230,8 @@ static bool parse_workload(struct ctx *c, struct plan *p, char **tok, int ntok)
 				return false;
 		}
 		for (size_t k = 0; k < po->nvals; k++)
-			if (!check_value(c, letter, po->vals[k]))
-				return false;
+			if (s2wl_opt_check(opt, po->vals[k], &parsed, err, sizeof(err)))
+				return fail(c, "%s", err);
 	}
 	return true;
 }
@@ -551,7 +369,7 @@ static bool count_value(struct ctx *c, char **tok, int ntok, long long lo, long 
 
 static bool parse_line(struct ctx *c, struct plan *p, char **tok, int ntok)
 {
-	long long n;
+	long long n = 0;	/* set by count_value(); gcc cannot tell */
 	int k;
 
 	for (k = 0; k < NR_PLAN_KEYS; k++)
@@ -907,13 +725,31 @@ static unsigned long mix_seed(unsigned long long seed, size_t profile, long rep)
 	return (unsigned long)(x ^ (x >> 31));
 }
 
+/* A configuration's value of option -@letter (s2wl_spec_needs()), NULL if not given. */
+struct config_pick {
+	const struct plan_workload *w;
+	const size_t *pick;
+};
+
+static const char *config_value(char letter, void *ctx)
+{
+	const struct config_pick *cp = ctx;
+
+	for (size_t k = 0; k < cp->w->nopts; k++)
+		if (cp->w->opts[k].letter == letter)
+			return cp->w->opts[k].vals[cp->pick[k]];
+	return NULL;
+}
+
 /* @seen: config -> its line, so a repeat is found without comparing every pair */
 static bool add_config(struct ctx *c, struct plan_expansion *x, const struct plan_workload *w,
 		       const size_t *pick, json_t *seen)
 {
+	const struct s2wl_spec *spec = plan_workload_spec(w->name);
+	struct config_pick cp = { w, pick };
 	struct plan_config *cfg;
 	size_t len = strlen(w->name) + 1, k;
-	const char *method = NULL, *write = NULL;
+	char err[256];
 
 	for (k = 0; k < w->nopts; k++)
 		len += 4 + strlen(w->opts[k].vals[pick[k]]);
@@ -926,23 +762,21 @@ static bool add_config(struct ctx *c, struct plan_expansion *x, const struct pla
 	cfg->params = json_object();
 	strcpy(cfg->config, w->name);
 	for (k = 0; k < w->nopts; k++) {
+		const struct s2wl_opt *opt = s2wl_spec_opt(spec, w->opts[k].letter);
 		const char *v = w->opts[k].vals[pick[k]];
 		char flag[3] = { '-', w->opts[k].letter, 0 };
 
 		sprintf(cfg->config + strlen(cfg->config), " %s %s", flag, v);
 		cfg->args[cfg->nargs++] = xstrdup(flag);
 		cfg->args[cfg->nargs++] = xstrdup(v);
-		json_object_set_new(cfg->params, param_name(w->opts[k].letter), json_string(v));
-		if (w->opts[k].letter == 'm')
-			method = v;
-		if (w->opts[k].letter == 'w')
-			write = v;
+		if (opt->param)
+			json_object_set_new(cfg->params, opt->param, json_string(v));
 	}
 	x->nconfigs++;
 	c->line = w->line;
-	/* s2_unmap refuses it (a guest write to read-only memory fails KVM_RUN). */
-	if (method && !strcmp(method, "mprotect") && (!write || strcmp(write, "0")))
-		return fail(c, "%s: -m mprotect needs -w 0", cfg->config);
+	/* What the workload refuses of its options together (s2_unmap -m mprotect). */
+	if (s2wl_spec_needs(spec, config_value, &cp, err, sizeof(err)))
+		return fail(c, "%s: %s", cfg->config, err);
 	if (json_object_get(seen, cfg->config))
 		return fail(c, "%s: the same configuration as line %d", cfg->config,
 			    (int)json_integer_value(json_object_get(seen, cfg->config)));
@@ -1336,6 +1170,18 @@ static void plan_usage(FILE *f)
 		"env     write FILE as a JSON object (schema %s) of the given keys;\n"
 		"        dots in KEY nest objects; KEY:=JSON takes a JSON value\n"
 		"  -h, --help           this help\n", ENV_SCHEMA);
+	fprintf(f, "\nworkloads a plan may run (common/s2workloads.def), with their own options:\n");
+	for (size_t i = 0; i < s2wl_nspecs; i++) {
+		const struct s2wl_spec *w = &s2wl_specs[i];
+
+		if (!(w->flags & S2WL_PLAN))
+			continue;
+		fprintf(f, "  %-12s %s\n", w->name, w->about);
+		for (size_t k = 0; k < S2WL_MAX_OWN && w->own[k]; k++)
+			fprintf(f, "%s-%c", k ? " " : "               own options: ", w->own[k]->letter);
+		if (w->own[0])
+			fputc('\n', f);
+	}
 }
 
 int cmd_env(int argc, char **argv)

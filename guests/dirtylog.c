@@ -34,30 +34,22 @@ static struct {
 /* s2_dirty or s2_split: what the help says and how the passes are told. */
 static const struct s2_dirtylog *kind;
 
-static int dl_opt(struct s2wl *wl, int opt, const char *arg)
+/*
+ * Values checked by the spec (common/s2workloads.def; -E, s2_split's only,
+ * in the form the kernel takes: 0 or a power of two, which ones it says):
+ * -l an index in log_names.
+ */
+int s2_dirtylog_opt(struct s2wl *wl, int opt, const char *arg, uint64_t v)
 {
-	uint64_t v;
-
 	switch (opt) {
 	case 'l':
-		for (v = 0; v < 3; v++)
-			if (!strcmp(arg, log_names[v]))
-				break;
-		if (v == 3)
-			s2wl_bad_arg(wl, "-l: '%s' is not get, clear or ring", arg);
 		dl.mode = v;
 		dl.mode_set = true;
 		return 0;
 	case 'e':
-		if (s2_parse_uint(arg, 1u << 30, &v) || !v || (v & (v - 1)))
-			s2wl_bad_arg(wl, "-e: '%s' is not a power of two", arg);
 		dl.ring_entries = v;
 		return 0;
 	case 'E':
-		/* The kernel's rule for the form: 0 or a power of two (which ones, it says). */
-		v = 0;
-		if (!kind->split || (strcmp(arg, "0") && (s2_parse_size(arg, &v) || (v & (v - 1)))))
-			s2wl_bad_arg(wl, "-E: '%s' is not 0 or a power-of-two size (e.g. 2M)", arg);
 		dl.eager_chunk = v;
 		dl.eager_set = true;
 		return 0;
@@ -65,16 +57,18 @@ static int dl_opt(struct s2wl *wl, int opt, const char *arg)
 	return -1;
 }
 
-static void dl_help(void)
+void s2_dirtylog_help(const struct s2wl_cli *cli)
 {
-	printf("%s\n", kind->about);
+	const struct s2_dirtylog *dirtylog = cli->ctx;
+
+	printf("%s\n", dirtylog->about);
 	printf("dirty-log options:\n"
 	       "  -l MODE   get (KVM_GET_DIRTY_LOG), clear (KVM_GET_DIRTY_LOG then\n"
 	       "            KVM_CLEAR_DIRTY_LOG, manual protection) or ring (dirty ring)\n"
 	       "            (default: clear where the kernel offers it, else get)\n"
 	       "  -e N      dirty ring entries per vCPU, a power of two (default: enough for\n"
 	       "            one pass, at most the kernel's limit)\n");
-	if (kind->split)
+	if (dirtylog->split)
 		printf("  -E BYTES  eager split chunk size (KVM_CAP_ARM_EAGER_SPLIT_CHUNK_SIZE, arm64):\n"
 		       "            enabling the log splits blocks in chunks of BYTES, a block size\n"
 		       "            of the kernel (KVM_CAP_ARM_SUPPORTED_BLOCK_SIZES; 4K pages:\n"
@@ -536,29 +530,16 @@ static void dl_print(const struct dl_run *r)
 		r->missed, r->content_err);
 }
 
-void s2_dirtylog_cli(const struct s2_dirtylog *dirtylog, struct s2wl_cli *cli)
-{
-	kind = dirtylog;
-	*cli = (struct s2wl_cli){
-		.name = dirtylog->name,
-		.iterations = "passes over the memory after the first touch",
-		.opts = dirtylog->split ? "l:e:E:" : "l:e:",
-		.opt = dl_opt,
-		.help = dl_help,
-	};
-}
-
-int s2_dirtylog_main(int argc, char **argv, const struct s2_dirtylog *dirtylog)
+int s2_dirtylog_main(int argc, char **argv, const struct s2wl_cli *cli)
 {
 	static struct dl_run r;
-	struct s2wl_cli cli;
 	const char *drop = getenv("S2PERF_TEST_DROP_DIRTY");
 
-	s2_dirtylog_cli(dirtylog, &cli);
+	kind = cli->ctx;
 	r.wl.p = kind->defaults;
 	/* S2PERF_TEST_DROP_DIRTY=N: forget N logged pages after the first pass. */
 	r.drop = drop ? strtoull(drop, NULL, 0) : 0;
-	s2wl_init(&r.wl, &cli, argc, argv);
+	s2wl_init(&r.wl, cli, argc, argv);
 	r.k = r.wl.p.iterations;
 
 	dl_choose_mode(&r);

@@ -11,9 +11,8 @@
 
 #include "s2wl.h"
 
-/* What s2_dirty and s2_split each bring to the run. */
+/* What s2_dirty and s2_split each bring to the run (their cli's ctx). */
 struct s2_dirtylog {
-	const char *name;
 	const char *about;		/* what it does: the help's first paragraph */
 	struct s2wl_params defaults;
 	/*
@@ -23,12 +22,15 @@ struct s2_dirtylog {
 	bool split;
 };
 
-int s2_dirtylog_main(int argc, char **argv, const struct s2_dirtylog *kind);
+/* The run of @cli, S2_DIRTYLOG_CLI() of a struct s2_dirtylog. */
+int s2_dirtylog_main(int argc, char **argv, const struct s2wl_cli *cli);
 
-/* The command line of @kind (its own options: -l, -e, and -E when it splits). */
-void s2_dirtylog_cli(const struct s2_dirtylog *kind, struct s2wl_cli *cli);
-
-/* s2_dirty.c's and s2_split.c's (external for tests/fuzz/fuzz_s2wl). */
-extern const struct s2_dirtylog s2_dirty_kind, s2_split_kind;
+/* The command line of @workload (its own options: -l, -e, and -E when it splits). */
+#define S2_DIRTYLOG_CLI(workload, kind) {					\
+	.name = (workload),							\
+	.iterations = "passes over the memory after the first touch",	\
+	.opt = s2_dirtylog_opt, .help = s2_dirtylog_help, .ctx = (kind) }
+int s2_dirtylog_opt(struct s2wl *wl, int opt, const char *arg, uint64_t v);
+void s2_dirtylog_help(const struct s2wl_cli *cli);
 
 #endif

@@ -28,7 +28,7 @@
 /* -g: when aging runs, after the vCPUs' pass or during their passes */
 static bool aging_during;
 
-static void help(void)
+static void help(const struct s2wl_cli *cli)
 {
 	printf("Aging: first touch, then per iteration mark all guest memory idle through\n"
 	       "%s (clear_young on the stage-2 mappings), run one pass\n"
@@ -42,13 +42,12 @@ static void help(void)
 	       PAGE_IDLE_BITMAP);
 }
 
-static int access_opt(struct s2wl *wl, int opt, const char *arg)
+/* -g, checked by the spec (common/s2workloads.def): after (0) or during (1) */
+static int access_opt(struct s2wl *wl, int opt, const char *arg, uint64_t v)
 {
 	if (opt != 'g')
 		return -1;
-	if (strcmp(arg, "after") && strcmp(arg, "during"))
-		s2wl_bad_arg(wl, "-g: '%s' is not after or during", arg);
-	aging_during = !strcmp(arg, "during");
+	aging_during = v == 1;
 	return 0;
 }
 
@@ -145,7 +144,6 @@ static uint64_t age_during(struct s2wl *wl, int fd, const uint64_t *pfns, uint64
 const struct s2wl_cli s2_access_cli = {
 	.name = "s2_access",
 	.iterations = "agings (each with a pass over the memory) after the first touch",
-	.opts = "g:",
 	.opt = access_opt,
 	.help = help,
 };

@@ -11,7 +11,7 @@
 
 #include "s2wl.h"
 
-static void help(void)
+static void help(const struct s2wl_cli *cli)
 {
 	printf("First touch of all guest memory: every vCPU writes each page of its share\n"
 	       "once (stage-2 translation faults). Prints the populate time per VM, pages\n"

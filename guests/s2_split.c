@@ -2,8 +2,7 @@
 /* s2_split: see dirtylog.c. */
 #include "dirtylog.h"
 
-const struct s2_dirtylog s2_split_kind = {
-	.name = "s2_split",
+static const struct s2_dirtylog kind = {
 	.about = "Block-mapping splits under dirty logging: guest memory on huge-page backing\n"
 		 "is first touched (block mappings where the backing allows), then logging is\n"
 		 "enabled and each pass writes every page, so the first logged pass splits the\n"
@@ -13,7 +12,9 @@ const struct s2_dirtylog s2_split_kind = {
 	.split = true,
 };
 
+const struct s2wl_cli s2_split_cli = S2_DIRTYLOG_CLI("s2_split", &kind);
+
 int main(int argc, char **argv)
 {
-	return s2_dirtylog_main(argc, argv, &s2_split_kind);
+	return s2_dirtylog_main(argc, argv, &s2_split_cli);
 }

@@ -29,22 +29,20 @@
 #include "s2json.h"
 #include "s2parse.h"
 #include "s2strategy.h"
+#include "s2wl_spec.h"
 
 #define SCHEMA "s2perf.workload/1"
 #define MAX_FIGURES 64
 #define MAX_VALUES 4096
 #define MAX_ARGS 64
 
-/* The tests, and the figures without which their output did not parse. */
+/* The tests, and the figures without which their output did not parse (the spec's). */
 static const struct upstream_test {
 	const char *name;
 	const char *required[3];
 } tests[] = {
-	{ "dirty_log_perf_test", { "populate_memory_time", "dirty_memory_time" } },
-	{ "access_tracking_perf_test", { "populating_memory_time", "mark_memory_idle_time" } },
-	{ "kvm_page_table_test", { "kvm_create_mappings_total_execution_time" } },
-	{ "memslot_perf_test", { "map_best_iteration_time" } },
-	{ "demand_paging_test", { "total_guest_execution_time" } },
+#define S2WL_UPSTREAM_TEST(name, ...) { #name, { __VA_ARGS__ } },
+#include "s2workloads.def"
 };
 #define NTESTS (sizeof(tests) / sizeof(tests[0]))
 
@@ -241,8 +239,10 @@ int main(int argc, char **argv)
 	const char *test = NULL, *strategy = NULL, *out = NULL;
 	char *targv[MAX_ARGS + 2], old[32] = "", why[256], section[64] = "", *line = NULL;
 	char reason[512], compat[128];
+	const struct s2wl_spec *spec = s2wl_spec_find("s2_upstream");
 	const struct upstream_test *t = NULL;
 	bool quiet = false, set = false;
+	uint64_t v;
 	size_t cap = 0, i, ntargs = 0;
 	json_t *doc, *args, *unread, *figs, *tail;
 	int fd[2], status, rc;
@@ -278,15 +278,15 @@ int main(int argc, char **argv)
 	}
 	if (!test)
 		s2_bad_arg(prog, "-t TEST is required");
-	for (i = 0; i < NTESTS; i++)
-		if (!strcmp(test, tests[i].name))
-			t = &tests[i];
-	if (!t)
-		s2_bad_arg(prog, "-t: '%s' is not a test this workload reads", test);
+	/* -t and -S as the spec has them (common/s2workloads.def), as a plan's are checked */
+	if (s2wl_opt_check(s2wl_spec_opt(spec, 't'), test, &v, reason, sizeof(reason)))
+		s2_bad_arg(prog, "%s", reason);
+	t = &tests[v];
+	if (strategy &&
+	    s2wl_opt_check(s2wl_spec_opt(spec, 'S'), strategy, &v, reason, sizeof(reason)))
+		s2_bad_arg(prog, "%s", reason);
 	if (strategy && !strcmp(strategy, S2_STRATEGY_UPSTREAM))
 		strategy = NULL;
-	if (strategy && s2_strategy_index(strategy) < 0)
-		s2_bad_arg(prog, "-S: '%s' is not a strategy", strategy);
 	/*
 	 * Upstream's tests run every guest mode the CPU has unless told one
 	 * (13 on QEMU's max): one mode, as the suite's own workloads run one.

@@ -27,7 +27,7 @@
 
 #include "s2common.h"
 #include "s2json.h"
-#include "s2wl_limits.h"
+#include "s2wl_spec.h"
 
 #define S2WL_SCHEMA "s2perf.workload/1"
 #define S2WL_SLOT 1

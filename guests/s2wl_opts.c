@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The workloads' command line: the options every workload shares, each
- * workload's own (its struct s2wl_cli: letters, their handler, its help),
+ * The workloads' command line: the options and their checks from the
+ * workload spec (common/s2workloads.def, s2wl_spec.c), the shared options'
+ * values, each workload's own through its struct s2wl_cli (handler, help),
  * and stdout, which is parked until the command line is read.
  */
 #include <fcntl.h>
@@ -94,7 +95,7 @@ static void usage(const struct s2wl *wl, const struct s2wl_cli *cli)
 		snprintf(size, sizeof(size), "%" PRIu64, p->bytes_per_vcpu);
 	printf("usage: %s [options]\n\n", cli->name);
 	if (cli->help)
-		cli->help();
+		cli->help(cli);
 	printf("common options:\n"
 	       "  -v, --vcpus N        vCPUs, each with its own share of memory (default %d)\n"
 	       "  -b, --bytes SIZE     guest memory per vCPU, e.g. 512M, 2G (default %s)\n"
@@ -127,108 +128,117 @@ static void usage(const struct s2wl *wl, const struct s2wl_cli *cli)
 	       "(this host cannot run it; the reason is printed and in the JSON)\n");
 }
 
+/* The value given for -@letter (s2wl_spec_needs()), NULL if none was. */
+static const char *given_value(char letter, void *ctx)
+{
+	const char *const *given = ctx;
+
+	return given[(unsigned char)letter];
+}
+
+/* The shared options' values into wl->p (the spec checked them: @v is the value). */
+static void set_common(struct s2wl *wl, const struct s2wl_cli *cli, int opt, const char *arg,
+		       uint64_t v)
+{
+	int t;
+
+	switch (opt) {
+	case 'v':
+		wl->p.vcpus = v;
+		break;
+	case 'b':
+		wl->p.bytes_per_vcpu = v;
+		break;
+	case 's':
+		/* the spec's names are the framework's */
+		for (t = 0; t < NUM_SRC_TYPES; t++)
+			if (!strcmp(arg, s2wl_backing_name(t)))
+				break;
+		if (t == NUM_SRC_TYPES)
+			s2wl_bad_arg(wl, "-s: '%s' is not a backing of this build's selftests "
+				     "framework", arg);
+		wl->p.backing = t;
+		break;
+	case 'i':
+		wl->p.iterations = v;
+		break;
+	case 'w':
+		wl->p.write_pct = v;
+		break;
+	case 'A':
+		wl->p.access = strcmp(arg, "random") ? S2WL_SEQUENTIAL : S2WL_RANDOM;
+		break;
+	case 'r':
+		wl->p.seed = v;
+		break;
+	case 'c':
+		wl->p.pin = arg;
+		break;
+	case 'S':
+		wl->p.strategy = strcmp(arg, S2_STRATEGY_UPSTREAM) ? arg : NULL;
+		break;
+	case 'a':
+		wl->p.hw_access = !strcmp(arg, "on");
+		break;
+	case 'o':
+		wl->p.output = arg;
+		break;
+	case 'q':
+		wl->p.quiet = true;
+		break;
+	case 'h':
+		usage(wl, cli);
+		exit(0);
+	default:
+		TEST_ASSERT(false, "-%c is a shared option in s2workloads.def that s2wl_opts.c "
+			    "does not set", opt);
+	}
+}
+
 void s2wl_parse_args(struct s2wl *wl, const struct s2wl_cli *cli, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "vcpus", required_argument, NULL, 'v' },
-		{ "bytes", required_argument, NULL, 'b' },
-		{ "backing", required_argument, NULL, 's' },
-		{ "iterations", required_argument, NULL, 'i' },
-		{ "write", required_argument, NULL, 'w' },
-		{ "access", required_argument, NULL, 'A' },
-		{ "seed", required_argument, NULL, 'r' },
-		{ "cpus", required_argument, NULL, 'c' },
-		{ "strategy", required_argument, NULL, 'S' },
-		{ "hw-access", required_argument, NULL, 'a' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
-	char optstr[128], names[128];
+	const struct s2wl_spec *spec = s2wl_spec_find(cli->name);
+	struct option longopts[32];
+	const char *given[256] = { 0 };
+	const struct s2wl_opt *o;
+	char optstr[128] = ":", err[512];
+	size_t i, nlong = 0, n = 1;
 	uint64_t v;
-	int opt, t;
+	int opt;
 
 	s2wl_restore_stdout();
 	wl->name = cli->name;
-	snprintf(optstr, sizeof(optstr), ":v:b:s:i:w:A:r:c:S:a:o:qh%s", cli->opts ? cli->opts : "");
+	TEST_ASSERT(spec && (spec->flags & S2WL_LIB), "%s is no S2WL_WORKLOAD() of "
+		    "common/s2workloads.def", cli->name);
+	for (i = 0; (o = s2wl_spec_nth(spec, i)); i++) {
+		TEST_ASSERT(n + 3 <= sizeof(optstr) && nlong + 2 <= 32, "too many options");
+		optstr[n++] = o->letter;
+		if (o->kind != S2WL_FLAG)
+			optstr[n++] = ':';
+		if (o->name)
+			longopts[nlong++] = (struct option){ o->name, o->kind == S2WL_FLAG ?
+				no_argument : required_argument, NULL, o->letter };
+	}
+	optstr[n] = '\0';
+	longopts[nlong] = (struct option){ 0 };
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, optstr, longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'v':
-			if (s2_parse_uint(optarg, S2WL_MAX_VCPUS, &v) || !v)
-				s2wl_bad_arg(wl, "-v: '%s' is not a vCPU count (1-%d)", optarg, S2WL_MAX_VCPUS);
-			wl->p.vcpus = v;
-			break;
-		case 'b':
-			if (s2_parse_size(optarg, &wl->p.bytes_per_vcpu))
-				s2wl_bad_arg(wl, "-b: '%s' is not a size (e.g. 64M, 2G)", optarg);
-			break;
-		case 's':
-			for (t = 0; t < NUM_SRC_TYPES; t++)
-				if (!strcmp(optarg, s2wl_backing_name(t)))
-					break;
-			if (t == NUM_SRC_TYPES)
-				s2wl_bad_arg(wl, "-s: unknown backing '%s'", optarg);
-			wl->p.backing = t;
-			break;
-		case 'i':
-			if (s2_parse_uint(optarg, S2WL_MAX_ITERATIONS, &v) || !v)
-				s2wl_bad_arg(wl, "-i: '%s' is not a positive count", optarg);
-			wl->p.iterations = v;
-			break;
-		case 'w':
-			if (s2_parse_uint(optarg, S2WL_MAX_PERCENT, &v))
-				s2wl_bad_arg(wl, "-w: '%s' is not a percentage (0-100)", optarg);
-			wl->p.write_pct = v;
-			break;
-		case 'A':
-			if (!strcmp(optarg, "sequential") || !strcmp(optarg, "seq"))
-				wl->p.access = S2WL_SEQUENTIAL;
-			else if (!strcmp(optarg, "random"))
-				wl->p.access = S2WL_RANDOM;
-			else
-				s2wl_bad_arg(wl, "-A: '%s' is not sequential or random", optarg);
-			break;
-		case 'r':
-			if (s2_parse_uint(optarg, UINT64_MAX, &wl->p.seed))
-				s2wl_bad_arg(wl, "-r: '%s' is not a number", optarg);
-			break;
-		case 'c':
-			wl->p.pin = optarg;
-			break;
-		case 'S':
-			if (!strcmp(optarg, S2_STRATEGY_UPSTREAM)) {
-				wl->p.strategy = NULL;
-				break;
-			}
-			if (s2_strategy_index(optarg) < 0)
-				s2wl_bad_arg(wl, "-S: '%s' is not %s or " S2_STRATEGY_UPSTREAM, optarg,
-					     s2_strategy_list(names, sizeof(names), NULL));
-			wl->p.strategy = optarg;
-			break;
-		case 'a':
-			if (strcmp(optarg, "on") && strcmp(optarg, "off"))
-				s2wl_bad_arg(wl, "-a: '%s' is not on or off", optarg);
-			wl->p.hw_access = !strcmp(optarg, "on");
-			break;
-		case 'o':
-			wl->p.output = optarg;
-			break;
-		case 'q':
-			wl->p.quiet = true;
-			break;
-		case 'h':
-			usage(wl, cli);
-			exit(0);
-		case ':':
-		case '?':
+		if (opt == ':' || opt == '?')
 			s2_bad_option(wl->name, opt, argv);
-		default:
-			if (!cli->opt || cli->opt(wl, opt, optarg))
-				s2wl_bad_arg(wl, "unknown option -%c", opt);
-		}
+		o = s2wl_spec_opt(spec, opt);
+		v = 0;
+		if (o->kind != S2WL_FLAG && s2wl_opt_check(o, optarg, &v, err, sizeof(err)))
+			s2wl_bad_arg(wl, "%s", err);
+		given[(unsigned char)opt] = optarg ? optarg : "";
+		if (o->scope == S2WL_OWN)
+			TEST_ASSERT(cli->opt && !cli->opt(wl, opt, optarg, v), "%s: -%c is in "
+				    "common/s2workloads.def but its handler does not take it",
+				    cli->name, opt);
+		else
+			set_common(wl, cli, opt, optarg, v);
 	}
 	if (optind < argc)
 		s2wl_bad_arg(wl, "unexpected argument '%s'", argv[optind]);
+	if (s2wl_spec_needs(spec, given_value, given, err, sizeof(err)))
+		s2wl_bad_arg(wl, "%s", err);
 }

@@ -41,9 +41,10 @@
 #define NAME "s2_security_test"
 #elif ARGV_TARGET == ARGV_WORKLOADS
 #define NAME "workloads"
-/* The first line picks the workload. */
+/* The first line picks the workload: one of the spec's (common/s2workloads.def). */
 static const char *const workloads[] = {
-	"s2_populate", "s2_dirty", "s2_access", "s2_unmap", "s2_split", "s2_exit", "s2_storm",
+#define S2WL_WORKLOAD(name, ...) #name,
+#include "s2workloads.def"
 };
 #elif ARGV_TARGET == ARGV_S2TOP
 #define NAME "s2top"

@@ -19,7 +19,6 @@
 #include <setjmp.h>
 
 #include "s2wl.h"
-#include "dirtylog.h"
 #include "s2_security_test.h"
 
 #define MAX_ARGS 32
@@ -34,19 +33,14 @@ void test_assert(bool exp, const char *exp_str, const char *file, unsigned int l
 		fuzz_die("test_assert: %s:%u: %s (%s)\n", file, line, exp_str, fmt);
 }
 
+/* Every workload of the spec (common/s2workloads.def), and s2_security_test. */
 static const struct {
 	const char *name;
-	const struct s2wl_cli *cli;		/* else built by s2_dirtylog_cli() */
-	const struct s2_dirtylog *dirtylog;	/* neither: s2_security_parse_args() */
+	const struct s2wl_cli *cli;		/* NULL: s2_security_parse_args() */
 } programs[] = {
-	{ "s2_populate", &s2_populate_cli, NULL },
-	{ "s2_dirty", NULL, &s2_dirty_kind },
-	{ "s2_access", &s2_access_cli, NULL },
-	{ "s2_unmap", &s2_unmap_cli, NULL },
-	{ "s2_split", NULL, &s2_split_kind },
-	{ "s2_exit", &s2_exit_cli, NULL },
-	{ "s2_storm", &s2_storm_cli, NULL },
-	{ "s2_security_test", NULL, NULL },
+#define S2WL_WORKLOAD(name, ...) { #name, &name##_cli },
+#include "s2workloads.def"
+	{ "s2_security_test", NULL },
 };
 #define NR_PROGRAMS (sizeof(programs) / sizeof(programs[0]))
 
@@ -85,19 +79,14 @@ static int call_init(int argc, char **argv)
 	/* Every workload starts from these; the fuzzed options change them. */
 	static struct s2wl wl;
 	static struct s2_security_args sec;
-	struct s2wl_cli cli;
 
-	if (programs[program].cli)
-		cli = *programs[program].cli;
-	else if (programs[program].dirtylog)
-		s2_dirtylog_cli(programs[program].dirtylog, &cli);
 	wl = (struct s2wl){ .p = S2WL_PARAMS() };
 	optind = 0;	/* glibc: a full reset of getopt between calls */
 	fuzz_exit_status = -1;
 	if (setjmp(fuzz_back))
 		return fuzz_exit_status;
 	fuzz_in_call = true;
-	if (!programs[program].cli && !programs[program].dirtylog) {
+	if (!programs[program].cli) {
 		s2_security_parse_args(argc, argv, &sec);
 		fuzz_in_call = false;
 		if (!sec.npages || !sec.rounds ||
@@ -107,7 +96,7 @@ static int call_init(int argc, char **argv)
 				 sec.strategy ? sec.strategy : "(none)");
 		return 0;
 	}
-	s2wl_parse_args(&wl, &cli, argc, argv);
+	s2wl_parse_args(&wl, programs[program].cli, argc, argv);
 	fuzz_in_call = false;
 	if (wl.p.vcpus < 1 || wl.p.vcpus > S2WL_MAX_VCPUS || wl.p.iterations < 1 ||
 	    wl.p.write_pct < 0 || wl.p.write_pct > 100 || !wl.p.bytes_per_vcpu)
