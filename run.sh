@@ -52,7 +52,7 @@ Correctness:
                             kernel; ends with "N passed, N failed, N skipped"
   selftests                 the full correctness matrix: every upstream
                             stage-2 selftest and every dirty_log_test log
-                            mode under every strategy (~40 min; the test
+                            mode under every strategy (~25 min; the test
                             suite runs a subset)
   soak [ARGS]               s2_storm: >= 10^6 guest writes per strategy in
                             every log mode with everything that changes a
