@@ -85,19 +85,29 @@ clock_ok() {
 	[ "$2" -ge 3 ] || bad "$3 realtime with --blocks $2: fewer than 3 block pairs cannot carry the between-boot variance (10-50% in real time) into the CI: --blocks 3 or more"
 }
 
+# mix31 V: a 31-bit hash of V (Thomas Mueller's 32-bit integer finaliser,
+# reduced mod 2^31: every product stays below 2^58) into $mixed
+mix31() {
+	mixed=$(((($1 >> 16) ^ $1) * 73244475 % 2147483648))
+	mixed=$((((mixed >> 16) ^ mixed) * 73244475 % 2147483648))
+	mixed=$(((mixed >> 16) ^ mixed))
+}
+
 # block_order NK BLOCK SEED: the kernels 0..NK-1 in the order BLOCK runs
-# them: block 1 as listed, every later block a permutation (Fisher-Yates)
-# drawn from SEED and the block's number (a 31-bit LCG: the same set of
-# numbers gives the same order on every machine).
+# them: block 1 as listed, every later block a permutation (Fisher-Yates),
+# each swap drawn from the hash of SEED, the block and the step (the same
+# numbers give the same order on every machine; a plain LCG seeded by
+# neighbouring blocks put two kernels in one order five blocks in a row).
 block_order() {
-	local nk=$1 b=$2 x i j t
+	local nk=$1 b=$2 i j t mixed
 	local -a o
 	for ((i = 0; i < nk; i++)); do o[i]=$i; done
 	if [ "$b" -gt 1 ]; then
-		x=$(((${3} % 2147483647 * 7919 + b * 104729) % 2147483648))
 		for ((i = nk - 1; i > 0; i--)); do
-			x=$(((x * 1103515245 + 12345) % 2147483648))
-			j=$(((x >> 16) % (i + 1)))
+			mix31 $((${3} % 2147483647))
+			mix31 $(((mixed + b) % 2147483648))
+			mix31 $(((mixed + i) % 2147483648))
+			j=$((mixed % (i + 1)))
 			t=${o[i]} o[i]=${o[j]} o[j]=$t
 		done
 	fi

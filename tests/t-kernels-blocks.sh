@@ -284,6 +284,7 @@ for b, pos, k, spec, run, start, end in rows:
     order[int(b)].append((int(pos), int(k)))
 orders = [[k for _, k in sorted(order[b])] for b in range(1, 7)]
 assert orders[0] == [0, 1, 2] and all(sorted(o) == [0, 1, 2] for o in orders), orders
+assert {o[0] for o in orders} == {0, 1, 2}, ("a kernel never runs first", orders)
 assert [r[0] for r in rows] == [str(b) for b in range(1, 7) for _ in range(3)], "not block by block"
 open(os.path.join(os.path.dirname(log), "order.txt"), "w").write(repr(orders))
 print("ok: blocks.tsv: every kernel once a block, block 1 in order, then %s; every line its "
