@@ -75,33 +75,10 @@ void s2_dirtylog_help(const struct s2wl_cli *cli)
 		       "            4K, 2M, 1G); 0 = off (default: not set, the kernel's 0 = off)\n");
 }
 
-static inline void dl_set(uint64_t *bm, uint64_t bit)
-{
-	__atomic_fetch_or(&bm[bit / 64], 1ull << (bit % 64), __ATOMIC_RELAXED);
-}
-
-static inline bool dl_test(const uint64_t *bm, uint64_t bit)
-{
-	return bm[bit / 64] >> (bit % 64) & 1;
-}
-
 /* Take every dirty entry off one vCPU's ring into the pass bitmap. */
-static uint64_t dl_harvest(struct s2wl *wl, struct s2wl_vcpu *v)
+static uint64_t dl_harvest(struct s2wl_vcpu *v)
 {
-	struct kvm_dirty_gfn *ring = vcpu_map_dirty_ring(v->vcpu), *e;
-	uint64_t n = 0;
-
-	for (;;) {
-		e = &ring[v->ring_fetch % wl->ring_entries];
-		if (!(__atomic_load_n(&e->flags, __ATOMIC_ACQUIRE) & KVM_DIRTY_GFN_F_DIRTY))
-			break;
-		if (e->slot == S2WL_SLOT && e->offset < dl.nr_pages)
-			dl_set(dl.bitmap, e->offset);
-		__atomic_store_n(&e->flags, KVM_DIRTY_GFN_F_RESET, __ATOMIC_RELEASE);
-		v->ring_fetch++;
-		n++;
-	}
-	return n;
+	return s2wl_ring_harvest(v, dl.bitmap, dl.nr_pages);
 }
 
 /* A full ring stops the vCPU: empty it from its own thread and go on. */
@@ -110,7 +87,7 @@ static bool dl_on_exit(struct s2wl_vcpu *v, struct kvm_run *run)
 	if (run->exit_reason != KVM_EXIT_DIRTY_RING_FULL)
 		return false;
 	v->ring_full_exits++;
-	dl_harvest(v->wl, v);
+	dl_harvest(v);
 	kvm_vm_reset_dirty_ring(v->wl->vm);
 	return true;
 }
@@ -352,7 +329,7 @@ static void dl_collect(struct dl_run *r, int it)
 
 	if (dl.mode == LOG_RING) {
 		for (v = 0; v < r->wl.p.vcpus; v++)
-			dl_harvest(&r->wl, &r->wl.vcpus[v]);
+			dl_harvest(&r->wl.vcpus[v]);
 		r->coll_t[it] = s2wl_now_ns() - start;
 		start = s2wl_now_ns();
 		kvm_vm_reset_dirty_ring(r->wl.vm);
@@ -383,7 +360,7 @@ static void dl_check_pass(struct dl_run *r, int it)
 	if (r->drop && it == 0) {
 		/* The test suite's proof that a missed page is caught. */
 		for (bit = 0; bit < dl.nr_pages && r->drop; bit++)
-			if (dl_test(dl.bitmap, bit)) {
+			if (s2wl_bm_test(dl.bitmap, bit)) {
 				dl.bitmap[bit / 64] &= ~(1ull << (bit % 64));
 				r->drop--;
 			}
@@ -392,11 +369,11 @@ static void dl_check_pass(struct dl_run *r, int it)
 		for (page = 0; page < r->wl.pages_per_vcpu; page++) {
 			bit = v * r->wl.pages_per_vcpu + page;
 			if (!s2wl_guest_writes(&s2wl_args, pass, v, page)) {
-				r->extra[it] += dl_test(dl.bitmap, bit);
+				r->extra[it] += s2wl_bm_test(dl.bitmap, bit);
 				continue;
 			}
 			r->written[it]++;
-			if (!dl_test(dl.bitmap, bit))
+			if (!s2wl_bm_test(dl.bitmap, bit))
 				r->missed++;
 			if (*s2wl_page_hva(&r->wl, v, page) != S2WL_STAMP(pass & 0xfff, v, page))
 				r->content_err++;

@@ -21,10 +21,6 @@
 
 #include "s2wl.h"
 
-#define PAGE_IDLE_BITMAP "/sys/kernel/mm/page_idle/bitmap"
-#define PAGEMAP_PFN_MASK ((1ull << 55) - 1)
-#define PAGEMAP_PRESENT (1ull << 63)
-
 /* -g: when aging runs, after the vCPUs' pass or during their passes */
 static bool aging_during;
 
@@ -39,7 +35,7 @@ static void help(const struct s2wl_cli *cli)
 	       "            during: the vCPUs run passes without pause while the host marks\n"
 	       "            idle and reads back, each iteration lasting until every vCPU\n"
 	       "            has finished a pass in it (the pass time is their mean there)\n\n",
-	       PAGE_IDLE_BITMAP);
+	       S2WL_PAGE_IDLE_BITMAP);
 }
 
 /* -g, checked by the spec (common/s2workloads.def): after (0) or during (1) */
@@ -60,48 +56,23 @@ static int cmp_u64(const void *a, const void *b)
 }
 
 /* The host PFN of every base page of the test memory, sorted. */
-static uint64_t lookup_pfns(struct s2wl *wl, uint64_t *pfns, uint64_t n)
+static uint64_t lookup_pfns(struct s2wl *wl, struct s2wl_idle *idle, uint64_t *pfns, uint64_t n)
 {
-	uint64_t i, e, found = 0, psz = getpagesize();
-	int fd = open("/proc/self/pagemap", O_RDONLY);
+	uint64_t found = s2wl_idle_pfns(idle, wl->hva, n * getpagesize(), pfns);
 
-	TEST_ASSERT(fd >= 0, "/proc/self/pagemap: %s", strerror(errno));
-	for (i = 0; i < n; i++) {
-		uint64_t va = (uint64_t)wl->hva + i * psz;
-
-		TEST_ASSERT(pread(fd, &e, 8, va / psz * 8) == 8, "pagemap read: %s", strerror(errno));
-		if ((e & PAGEMAP_PRESENT) && (e & PAGEMAP_PFN_MASK))
-			pfns[found++] = e & PAGEMAP_PFN_MASK;
-	}
-	close(fd);
+	TEST_ASSERT(!idle->errors, "pagemap read: %s", strerror(idle->first_errno));
 	qsort(pfns, found, sizeof(*pfns), cmp_u64);
 	return found;
 }
 
-/*
- * Set (mark) or read the idle bits of @pfns, one 64-bit word of the bitmap
- * per access. Returns how many of the pages are idle (read only).
- */
-static uint64_t idle_bits(int fd, const uint64_t *pfns, uint64_t n, bool mark)
+/* Mark @pfns idle, or read how many of them are idle (s2wl_idle_bits()); errors are fatal. */
+static uint64_t idle_bits(struct s2wl_idle *idle, const uint64_t *pfns, uint64_t n, bool mark)
 {
-	uint64_t i = 0, idle = 0, word, bits;
+	uint64_t idle_pages = s2wl_idle_bits(idle, pfns, n, mark);
 
-	while (i < n) {
-		uint64_t w = pfns[i] / 64;
-
-		bits = 0;
-		while (i < n && pfns[i] / 64 == w)
-			bits |= 1ull << (pfns[i++] % 64);
-		if (mark) {
-			TEST_ASSERT(pwrite(fd, &bits, 8, w * 8) == 8, "page_idle write: %s",
-				    strerror(errno));
-		} else {
-			TEST_ASSERT(pread(fd, &word, 8, w * 8) == 8, "page_idle read: %s",
-				    strerror(errno));
-			idle += __builtin_popcountll(word & bits);
-		}
-	}
-	return idle;
+	TEST_ASSERT(!idle->errors, "page_idle %s: %s", mark ? "write" : "read",
+		    strerror(idle->first_errno));
+	return idle_pages;
 }
 
 /*
@@ -109,7 +80,8 @@ static uint64_t idle_bits(int fd, const uint64_t *pfns, uint64_t n, bool mark)
  * and wait until every vCPU has finished a pass begun after the marking
  * started. Returns the mean vCPU pass time of the passes in the iteration.
  */
-static uint64_t age_during(struct s2wl *wl, int fd, const uint64_t *pfns, uint64_t npfn,
+static uint64_t age_during(struct s2wl *wl, struct s2wl_idle *idle, const uint64_t *pfns,
+			   uint64_t npfn,
 			   uint64_t *mark_t, uint64_t *read_t, uint64_t *seen)
 {
 	uint64_t p0[S2WL_MAX_VCPUS], t0[S2WL_MAX_VCPUS], passes = 0, ns = 0, start;
@@ -121,10 +93,10 @@ static uint64_t age_during(struct s2wl *wl, int fd, const uint64_t *pfns, uint64
 		t0[v] = __atomic_load_n(&wl->vcpus[v].pass_ns_total, __ATOMIC_RELAXED);
 	}
 	start = s2wl_now_ns();
-	idle_bits(fd, pfns, npfn, true);
+	idle_bits(idle, pfns, npfn, true);
 	*mark_t = s2wl_phase(wl, "mark_idle", start);
 	start = s2wl_now_ns();
-	*seen = npfn - idle_bits(fd, pfns, npfn, false);
+	*seen = npfn - idle_bits(idle, pfns, npfn, false);
 	*read_t = s2wl_phase(wl, "read_idle", start);
 	/* a pass that began before the marking does not count: two more */
 	do {
@@ -152,16 +124,15 @@ int main(int argc, char **argv)
 {
 	struct s2wl wl = { .p = S2WL_PARAMS(.iterations = 3, .write_pct = 50) };
 	uint64_t *mark_t, *pass_t, *read_t, *seen, *pfns, npfn, nbase, start, t_pop;
-	char note[64];
-	int fd, it, k;
+	struct s2wl_idle idle;
+	char note[64], why[256];
+	int it, k;
 	FILE *out;
 
 	s2wl_init(&wl, &s2_access_cli, argc, argv);
 	k = wl.p.iterations;
-	fd = open(PAGE_IDLE_BITMAP, O_RDWR);
-	if (fd < 0)
-		s2wl_skip(&wl, "%s: %s (aging needs CONFIG_IDLE_PAGE_TRACKING and root)",
-			  PAGE_IDLE_BITMAP, strerror(errno));
+	if (s2wl_idle_open(&idle, why, sizeof(why)))
+		s2wl_skip(&wl, "%s", why);
 
 	mark_t = calloc(k, 8);
 	pass_t = calloc(k, 8);
@@ -178,12 +149,13 @@ int main(int argc, char **argv)
 	nbase = wl.p.bytes_per_vcpu * wl.p.vcpus / getpagesize();
 	pfns = calloc(nbase, 8);
 	TEST_ASSERT(pfns, "out of memory");
-	npfn = lookup_pfns(&wl, pfns, nbase);
+	npfn = lookup_pfns(&wl, &idle, pfns, nbase);
 
 	if (aging_during) {
 		s2wl_release_free_run(&wl);
 		for (it = 0; it < k; it++) {
-			pass_t[it] = age_during(&wl, fd, pfns, npfn, &mark_t[it], &read_t[it], &seen[it]);
+			pass_t[it] = age_during(&wl, &idle, pfns, npfn, &mark_t[it], &read_t[it],
+						&seen[it]);
 			s2wl_progress(&wl, "iteration %d/%d: mark %.1f ms during passes of %.1f ms, %"
 				      PRIu64 " of %" PRIu64 " pages seen accessed", it + 1, k,
 				      mark_t[it] / 1e6, pass_t[it] / 1e6, seen[it], npfn);
@@ -195,20 +167,20 @@ int main(int argc, char **argv)
 	}
 	for (it = 0; !aging_during && it < k; it++) {
 		start = s2wl_now_ns();
-		idle_bits(fd, pfns, npfn, true);
+		idle_bits(&idle, pfns, npfn, true);
 		mark_t[it] = s2wl_phase(&wl, "mark_idle", start);
 		start = s2wl_now_ns();
 		pass_t[it] = s2wl_run_pass(&wl);
 		s2wl_phase(&wl, "access_pass", start);
 		start = s2wl_now_ns();
-		seen[it] = npfn - idle_bits(fd, pfns, npfn, false);
+		seen[it] = npfn - idle_bits(&idle, pfns, npfn, false);
 		read_t[it] = s2wl_phase(&wl, "read_idle", start);
 		s2wl_progress(&wl, "iteration %d/%d: mark %.1f ms, pass %.1f ms, %" PRIu64
 			      " of %" PRIu64 " pages seen accessed", it + 1, k, mark_t[it] / 1e6,
 			      pass_t[it] / 1e6, seen[it], npfn);
 	}
 	s2wl_destroy_vm(&wl);
-	close(fd);
+	s2wl_idle_close(&idle);
 
 	json_object_set_new(wl.doc, "access", json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s}",
 		"aging", aging_during ? "during" : "after",

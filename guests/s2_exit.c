@@ -288,43 +288,28 @@ static void help(const struct s2wl_cli *cli)
 	       ex.n, EXIT_WARMUP_N);
 }
 
-/* A vCPU's binary statistic (KVM_GET_STATS_FD); fd < 0: none. */
+/* A vCPU's binary statistic (KVM_GET_STATS_FD); stats.fd < 0: none. */
 struct vcpu_stat {
-	int fd;
-	off_t off;
+	struct s2wl_stats stats;
+	int i;
 };
 
 static void vcpu_stat_open(struct kvm_vcpu *vcpu, const char *name, struct vcpu_stat *st)
 {
-	struct kvm_stats_header hdr;
-	struct kvm_stats_desc *descs, *d;
-	uint32_t i;
-
-	st->fd = -1;
+	st->stats.fd = -1;
 	if (!kvm_has_cap(KVM_CAP_BINARY_STATS_FD))
 		return;
-	st->fd = vcpu_get_stats_fd(vcpu);
-	read_stats_header(st->fd, &hdr);
-	descs = read_stats_descriptors(st->fd, &hdr);
-	for (i = 0; i < hdr.num_desc; i++) {
-		d = get_stats_descriptor(descs, i, &hdr);
-		if (!strcmp(d->name, name)) {
-			st->off = hdr.data_offset + d->offset;
-			free(descs);
-			return;
-		}
-	}
-	free(descs);
-	close(st->fd);
-	st->fd = -1;
+	s2wl_stats_open(&st->stats, vcpu_get_stats_fd(vcpu));
+	st->i = s2wl_stats_find(&st->stats, name);
+	if (st->i < 0)
+		s2wl_stats_close(&st->stats);
 }
 
-static uint64_t vcpu_stat_read(const struct vcpu_stat *st)
+static uint64_t vcpu_stat_read(struct vcpu_stat *st)
 {
 	uint64_t v;
 
-	TEST_ASSERT(pread(st->fd, &v, sizeof(v), st->off) == sizeof(v),
-		    "reading a vCPU statistic: %s", strerror(errno));
+	s2wl_stats_read(&st->stats, st->i, &v, 1);
 	return v;
 }
 
@@ -440,7 +425,7 @@ int main(int argc, char **argv)
 		vcpu_arch_set_entry_point(wl.vcpus[v].vcpu, exit_guest_code);
 		vcpu_args_set(wl.vcpus[v].vcpu, 1, v);
 		vcpu_stat_open(wl.vcpus[v].vcpu, "exits", &exits_stat[v]);
-		have_stats &= exits_stat[v].fd >= 0;
+		have_stats &= exits_stat[v].stats.fd >= 0;
 	}
 	for (k = 0; k < nk; k++) {
 		rt[kinds[k]] = calloc(wl.p.iterations, sizeof(uint64_t));

@@ -214,22 +214,17 @@ static void s2wl_kstat_add(json_t *to, const struct kvm_stats_desc *d,
 	}
 }
 
-/*
- * Adds stats fd sfd's s2_* stats to wl->kstats[scope], read with the
- * selftests framework's binary-stats helpers (which assert on a short
- * read: a stats fd KVM just gave us does not fail to read).
- */
+/* Adds stats fd sfd's s2_* stats to wl->kstats[scope] and closes it. */
 static void s2wl_read_kstats(struct s2wl *wl, int sfd, const char *scope)
 {
-	struct kvm_stats_header h;
-	struct kvm_stats_desc *descs, *d;
+	struct s2wl_stats s;
+	struct kvm_stats_desc *d;
 	uint64_t v[64];
 	uint32_t i;
 
-	read_stats_header(sfd, &h);
-	descs = read_stats_descriptors(sfd, &h);
-	for (i = 0; i < h.num_desc; i++) {
-		d = get_stats_descriptor(descs, i, &h);
+	s2wl_stats_open(&s, sfd);
+	for (i = 0; i < s.hdr.num_desc; i++) {
+		d = s2wl_stats_desc(&s, i);
 		/*
 		 * "exits" is every kernel's, kept beside the s2_* ones: exits
 		 * resolved without the run loop (hypfast) must count there too.
@@ -239,12 +234,12 @@ static void s2wl_read_kstats(struct s2wl *wl, int sfd, const char *scope)
 
 		if ((strncmp(d->name, "s2_", 3) && !generic) || d->size > 64)
 			continue;
-		read_stat_data(sfd, &h, d, v, d->size);
+		s2wl_stats_read(&s, i, v, d->size);
 		s2wl_kstat_add(json_object_get(wl->kstats, scope), d, v);
 		if (!generic)
 			wl->kstats_found++;
 	}
-	free(descs);
+	s2wl_stats_close(&s);
 }
 
 /*
@@ -285,7 +280,8 @@ static void s2wl_collect_kstats(struct s2wl *wl, int *sfd)
 			continue;
 		if (!wl->kstats_why)
 			s2wl_read_kstats(wl, sfd[i], i ? "vcpu" : "vm");
-		close(sfd[i]);
+		else
+			close(sfd[i]);
 	}
 }
 

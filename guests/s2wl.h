@@ -9,6 +9,8 @@
  *   s2wl_opts.c  (s2wl_opts.h) the command line: the common options, and
  *                each workload's own through its struct s2wl_cli
  *   s2wl_doc.c   (s2wl_doc.h) the JSON document and the summary for people
+ *   s2wl_host.c  (s2wl_host.h) what the host reads from the kernel: the
+ *                dirty ring, page_idle, binary statistics
  *
  * A workload includes this header only.
  */
@@ -186,5 +188,6 @@ void s2wl_kvm_runs(uint64_t *calls, uint64_t *eintr);
 
 #include "s2wl_opts.h"
 #include "s2wl_doc.h"
+#include "s2wl_host.h"
 
 #endif
