@@ -68,169 +68,29 @@
  * at all, and where the kernel has no memory cgroup it is unavailable (the
  * document says why). None of these marks a page dirty.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
-#include <mntent.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/mount.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "kvm_util.h"
-#include "processor.h"
-#include "ucall_common.h"
 
-#include "s2wl.h"
-
-/* ---- guest ---- */
-
-/* The record arrays rotate over this many windows (see the top). */
-#define STORM_NREC 3
-/* The stamp keeps 24 bits of the window; the run stops before it wraps. */
-#define STORM_WINDOW_MAX ((1ull << 24) - 1)
-#define STORM_STAMP(w, vcpu, page) \
-	(((uint64_t)(w) << 40) | ((uint64_t)(vcpu) << 31) | (uint64_t)(page))
-
-/* Written by one vCPU, read by the host; a cache line each. */
-struct storm_vcpu_shared {
-	uint64_t ack;		/* window of its last completed access */
-	uint64_t writes;
-	uint64_t reads;
-	uint64_t passes;
-	uint64_t pad[4];
-};
-
-/* Lives in the guest's image (memslot 0, never logged); the host maps it. */
-struct storm_shared {
-	uint64_t window;
-	uint64_t stop;
-	uint64_t pad[6];
-	struct storm_vcpu_shared v[S2WL_MAX_VCPUS];
-};
-
-struct storm_guest_args {
-	uint64_t gva;
-	uint64_t pages_per_vcpu;
-	uint64_t page_size;
-	uint64_t total_pages;
-	uint64_t rec_gva;
-	uint64_t seed;
-	uint32_t write_pct;
-	uint32_t random;
-};
-
-static struct storm_shared storm_shared;
-static struct storm_guest_args storm_args;
-
-/*
- * Primes above any page count s2wl accepts (< 2^31): (i * p + off) % n is a
- * permutation of 0..n-1 for each, so every pass visits every page once in
- * an order that changes from pass to pass, with no table in the guest.
- */
-static const uint64_t storm_strides[8] = {
-	2147483659ull, 2147483693ull, 2147483713ull, 2147483743ull,
-	2147483777ull, 2147483783ull, 2147483813ull, 2147483857ull,
-};
-
-/* splitmix64: the same in guest and host, and all one seed needs. */
-static inline uint64_t storm_mix(uint64_t x)
-{
-	x += 0x9e3779b97f4a7c15ull;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-	return x ^ (x >> 31);
-}
-
-static void storm_guest_code(uint32_t vcpu)
-{
-	const struct storm_guest_args *a = &storm_args;
-	struct storm_shared *sh = &storm_shared;
-	struct storm_vcpu_shared *me = &sh->v[vcpu];
-	uint64_t n = a->pages_per_vcpu, first = (uint64_t)vcpu * n;
-	uint64_t base = a->gva + first * a->page_size;
-	volatile uint32_t *rec = (volatile uint32_t *)a->rec_gva;
-	uint64_t pass, i, page, stride = 1, off = 0, w, x, visits = 0;
-	volatile uint64_t *p;
-
-	/* First touch, before logging starts: window 0, never checked. */
-	for (i = 0; i < n; i++)
-		*(volatile uint64_t *)(base + i * a->page_size) = STORM_STAMP(0, vcpu, i);
-	GUEST_SYNC(0);
-
-	for (pass = 0;; pass++) {
-		if (a->random) {
-			x = storm_mix(a->seed ^ (pass << 32) ^ vcpu);
-			stride = storm_strides[x % 8];
-			off = storm_mix(x) % n;
-		}
-		for (i = 0; i < n; i++) {
-			/* The host stops the vCPUs between two accesses, never inside one. */
-			while (READ_ONCE(sh->stop))
-				GUEST_SYNC(1);
-			page = (i * stride + off) % n;
-			p = (volatile uint64_t *)(base + page * a->page_size);
-			w = __atomic_load_n(&sh->window, __ATOMIC_ACQUIRE);
-			if (a->write_pct >= 100 ||
-			    storm_mix(a->seed ^ ((uint64_t)vcpu << 48) ^ visits) % 100 < a->write_pct) {
-				*p = STORM_STAMP(w, vcpu, page);
-				rec[(w % STORM_NREC) * a->total_pages + first + page] = w;
-				WRITE_ONCE(me->writes, me->writes + 1);
-			} else {
-				(void)*p;
-				WRITE_ONCE(me->reads, me->reads + 1);
-			}
-			visits++;
-			/* Orders the page and the record before the ack (see the top). */
-			__atomic_store_n(&me->ack, w, __ATOMIC_RELEASE);
-		}
-		WRITE_ONCE(me->passes, me->passes + 1);
-		GUEST_SYNC(1);
-	}
-}
+#include "s2_storm.h"
 
 /* ---- options ---- */
 
-enum log_mode { LOG_GET, LOG_CLEAR, LOG_RING };
-static const char *const log_names[] = { "get", "clear", "ring" };
-
-enum disturber { D_DONTNEED, D_AGE, D_RECLAIM, D_FORK, NR_DIST };
+const char *const log_names[] = { "get", "clear", "ring" };
 /* The disturbers' names; -x also takes the two after them: all (NR_DIST), none. */
-static const char *const dist_names[NR_DIST + 2] = {
+const char *const dist_names[NR_DIST + 2] = {
 	"dontneed", "age", "reclaim", "fork", "all", "none"
 };
 
-#define STORM_MAX_MISSES_LISTED 16
-/* A vCPU that makes no access for this long is stuck, not slow. */
-#define STORM_ACK_TIMEOUT_NS (120ull * 1000000000ull)
-
-/*
- * The disturbers' pace leaves the vCPUs time to fault memory back in: under
- * emulation a stage-2 fault costs 0.1-1 ms, and at 256K every 2 ms the
- * storm was nothing but translation faults (66-106 writes/s measured on
- * the debug kernel, every page zeroed dozens of times, few write-protection
- * faults left for the fast path to take). fork() invalidates all of the
- * process's private memory, the guest's code and stack included, so it
- * runs 50 times less often than the others (every ~1 s by default: at
- * every 100 ms, every guest access was a translation fault).
- */
-static struct {
-	enum log_mode mode;
-	bool mode_set;
-	uint64_t ring_entries;
-	uint64_t seconds;
-	uint64_t writes_target;
-	uint64_t chunk;
-	uint64_t pause_us;
-	uint64_t harvest_pause_us;
-	bool off[NR_DIST];
-} opt = { .ring_entries = 256, .chunk = 64ull << 10, .pause_us = 20000, .harvest_pause_us = 1000 };
+/* The defaults: the disturbers' pace, see struct storm_opts. */
+struct storm_opts opt = {
+	.ring_entries = 256, .chunk = 64ull << 10, .pause_us = 20000, .harvest_pause_us = 1000,
+};
 
 /*
  * Values checked by the spec (common/s2workloads.def): -l an index in
@@ -309,647 +169,7 @@ static void help(const struct s2wl_cli *cli)
 
 /* ---- the storm's state ---- */
 
-struct series {
-	uint64_t *v;
-	size_t n, cap;
-};
-
-static void series_add(struct series *s, uint64_t x)
-{
-	if (s->n == s->cap) {
-		s->cap = s->cap ? 2 * s->cap : 1024;
-		s->v = realloc(s->v, s->cap * sizeof(*s->v));
-		TEST_ASSERT(s->v, "out of memory");
-	}
-	s->v[s->n++] = x;
-}
-
-struct dist {
-	enum disturber kind;
-	pthread_t thread;
-	bool running;
-	const char *unavailable;	/* NULL: it ran */
-	char why[384];
-	uint64_t rng;
-	uint64_t calls, bytes;		/* actions and the bytes they covered */
-	uint64_t a, b;			/* per kind: see storm_dist_json() */
-	uint64_t errors;
-	int first_errno;
-	struct series t;		/* ns per action */
-	/* aging */
-	int idle_fd, pagemap_fd;
-	uint64_t *pfns;
-	/* reclaim */
-	int reclaim_fd;
-	char cg_file[320];
-	char mounted[64];		/* where this run mounted cgroup2, or "" */
-	bool swap;
-};
-
-struct miss {
-	uint64_t page, window;
-};
-
-static struct {
-	struct s2wl *wl;
-	struct storm_shared *sh;	/* host view of the guest's storm_shared */
-	uint32_t *rec;			/* host view of the records, [3][total] */
-	uint64_t total, words;
-	uint64_t *acc;			/* ring: collected since the last harvest */
-	pthread_mutex_t log_lock;	/* ring: collection and reset */
-	bool zeroable;			/* MADV_DONTNEED may leave zeroes */
-	bool shared;			/* MAP_SHARED backing: fork's child only reads */
-	volatile bool dist_stop;
-	struct dist d[NR_DIST];
-
-	uint64_t n_get, n_clear, n_reset, ring_entries_seen;
-	uint64_t page_windows, late, spurious, after_final;
-	uint64_t misses, drop_left;
-	struct miss first_miss[STORM_MAX_MISSES_LISTED];
-	uint64_t content_checked, content_zero, content_err;
-	uint64_t first_bad_page, first_bad_value, first_bad_want;
-} st;
-
-static inline void bm_set(uint64_t *bm, uint64_t bit)
-{
-	__atomic_fetch_or(&bm[bit / 64], 1ull << (bit % 64), __ATOMIC_RELAXED);
-}
-
-static inline bool bm_test(const uint64_t *bm, uint64_t bit)
-{
-	return bm[bit / 64] >> (bit % 64) & 1;
-}
-
-static inline void bm_clear(uint64_t *bm, uint64_t bit)
-{
-	bm[bit / 64] &= ~(1ull << (bit % 64));
-}
-
-/* ---- harvesting ---- */
-
-/* Take one vCPU's dirty entries into @bm; caller holds log_lock. */
-static void ring_collect(struct s2wl_vcpu *v, uint64_t *bm)
-{
-	struct kvm_dirty_gfn *ring = vcpu_map_dirty_ring(v->vcpu), *e;
-	uint32_t n = st.wl->ring_entries;
-
-	for (;;) {
-		e = &ring[v->ring_fetch % n];
-		if (!(__atomic_load_n(&e->flags, __ATOMIC_ACQUIRE) & KVM_DIRTY_GFN_F_DIRTY))
-			break;
-		if (e->slot == S2WL_SLOT && e->offset < st.total)
-			bm_set(bm, e->offset);
-		__atomic_store_n(&e->flags, KVM_DIRTY_GFN_F_RESET, __ATOMIC_RELEASE);
-		v->ring_fetch++;
-		st.ring_entries_seen++;
-	}
-}
-
-/*
- * A full ring stops its vCPU until userspace resets it: the vCPU thread
- * empties its own ring into the log of the harvest in progress and goes on.
- */
-static bool storm_on_exit(struct s2wl_vcpu *v, struct kvm_run *run)
-{
-	if (run->exit_reason != KVM_EXIT_DIRTY_RING_FULL)
-		return false;
-	v->ring_full_exits++;
-	pthread_mutex_lock(&st.log_lock);
-	ring_collect(v, st.acc);
-	kvm_vm_reset_dirty_ring(st.wl->vm);
-	st.n_reset++;
-	pthread_mutex_unlock(&st.log_lock);
-	return true;
-}
-
-/* One harvest into @bm; returns its time in ns. */
-static uint64_t storm_harvest(uint64_t *bm)
-{
-	struct s2wl *wl = st.wl;
-	uint64_t start = s2wl_now_ns();
-	int v;
-
-	switch (opt.mode) {
-	case LOG_GET:
-	case LOG_CLEAR:
-		memset(bm, 0, st.words * 8);
-		kvm_vm_get_dirty_log(wl->vm, S2WL_SLOT, bm);
-		st.n_get++;
-		if (opt.mode == LOG_CLEAR) {
-			kvm_vm_clear_dirty_log(wl->vm, S2WL_SLOT, bm, 0, st.total);
-			st.n_clear++;
-		}
-		break;
-	case LOG_RING:
-		pthread_mutex_lock(&st.log_lock);
-		for (v = 0; v < wl->p.vcpus; v++)
-			ring_collect(&wl->vcpus[v], st.acc);
-		kvm_vm_reset_dirty_ring(wl->vm);
-		st.n_reset++;
-		memcpy(bm, st.acc, st.words * 8);
-		memset(st.acc, 0, st.words * 8);
-		pthread_mutex_unlock(&st.log_lock);
-		break;
-	}
-	return s2wl_now_ns() - start;
-}
-
-/* ---- the check ---- */
-
-static inline uint32_t *rec_of(uint64_t w)
-{
-	return st.rec + (w % STORM_NREC) * st.total;
-}
-
-static void storm_miss(uint64_t page, uint64_t w)
-{
-	if (st.misses < STORM_MAX_MISSES_LISTED)
-		st.first_miss[st.misses] = (struct miss){ .page = page, .window = w };
-	st.misses++;
-}
-
-/*
- * Window @w against the logs of harvests w (@lw) and w + 1 (@lw1; NULL for
- * the last window, which only the final harvest can hold). Every write
- * tagged w and w + 1 is complete; none tagged w + 3 has started.
- */
-static void storm_check_window(uint64_t w, uint64_t *lw, uint64_t *lw1)
-{
-	const uint32_t *r = rec_of(w), *rn = rec_of(w + 1);
-	uint64_t p;
-
-	if (!w)
-		return;
-	for (p = 0; p < st.total; p++) {
-		if (r[p] != w)
-			continue;
-		st.page_windows++;
-		/*
-		 * S2PERF_TEST_DROP_DIRTY: the test suite's proof that a loss is
-		 * caught. Only pages the next window did not write again, so each
-		 * drop is exactly one miss.
-		 */
-		if (st.drop_left && lw1 && rn[p] != w + 1) {
-			bm_clear(lw, p);
-			bm_clear(lw1, p);
-			st.drop_left--;
-		}
-		if (bm_test(lw, p))
-			continue;
-		if (lw1 && bm_test(lw1, p)) {
-			st.late++;
-			continue;
-		}
-		storm_miss(p, w);
-	}
-}
-
-/* Pages in the log of harvest @h that neither window h - 1 nor h wrote. */
-static void storm_check_spurious(uint64_t h, const uint64_t *lh)
-{
-	const uint32_t *rp = rec_of(h - 1), *rh = rec_of(h);
-	uint64_t i, m, p;
-
-	for (i = 0; i < st.words; i++) {
-		for (m = lh[i]; m; m &= m - 1) {
-			p = i * 64 + __builtin_ctzll(m);
-			if (p < st.total && rh[p] != h && (h == 1 || rp[p] != h - 1))
-				st.spurious++;
-		}
-	}
-}
-
-/* The last write to each page is what it holds, or zero where freed. */
-static void storm_check_content(void)
-{
-	struct s2wl *wl = st.wl;
-	uint64_t p, w, want, got;
-	int k;
-
-	for (p = 0; p < st.total; p++) {
-		for (w = 0, k = 0; k < STORM_NREC; k++)
-			w = st.rec[k * st.total + p] > w ? st.rec[k * st.total + p] : w;
-		want = STORM_STAMP(w, p / wl->pages_per_vcpu, p % wl->pages_per_vcpu);
-		got = *(volatile uint64_t *)(wl->hva + p * wl->page_size);
-		st.content_checked++;
-		if (got == want)
-			continue;
-		if (!got && st.zeroable) {
-			st.content_zero++;
-			continue;
-		}
-		if (!st.content_err++) {
-			st.first_bad_page = p;
-			st.first_bad_value = got;
-			st.first_bad_want = want;
-		}
-	}
-}
-
-/* ---- disturbers ---- */
-
-static uint64_t dist_rand(struct dist *d)
-{
-	d->rng = storm_mix(d->rng);
-	return d->rng;
-}
-
-static void dist_pause(struct dist *d, uint64_t scale)
-{
-	uint64_t us = opt.pause_us * scale;
-
-	usleep(us / 2 + dist_rand(d) % (us + 1));
-}
-
-/* A random chunk of the test memory, aligned to the backing page. */
-static uint64_t dist_chunk(struct dist *d)
-{
-	uint64_t hps = st.wl->host_page_size;
-	uint64_t slots = (st.total * st.wl->page_size - opt.chunk) / hps + 1;
-
-	return dist_rand(d) % slots * hps;
-}
-
-/* Why a disturber did not run (vsnprintf: a long path is cut, not refused). */
-static void __attribute__((format(printf, 2, 3))) dist_why(struct dist *d, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(d->why, sizeof(d->why), fmt, ap);
-	va_end(ap);
-	d->unavailable = d->why;
-}
-
-static void dist_error(struct dist *d, int err)
-{
-	if (!d->errors++)
-		d->first_errno = err;
-}
-
-static void *dontneed_thread(void *arg)
-{
-	struct dist *d = arg;
-	uint64_t off, t;
-
-	while (!st.dist_stop) {
-		off = dist_chunk(d);
-		t = s2wl_now_ns();
-		if (madvise(st.wl->hva + off, opt.chunk, MADV_DONTNEED)) {
-			dist_error(d, errno);
-		} else {
-			series_add(&d->t, s2wl_now_ns() - t);
-			d->calls++;
-			d->bytes += opt.chunk;
-		}
-		dist_pause(d, 1);
-	}
-	return NULL;
-}
-
-#define PAGE_IDLE_BITMAP "/sys/kernel/mm/page_idle/bitmap"
-#define PAGEMAP_PFN_MASK ((1ull << 55) - 1)
-#define PAGEMAP_PRESENT (1ull << 63)
-
-/* The PFNs of the base pages of [off, off + chunk), present ones only. */
-static uint64_t age_pfns(struct dist *d, uint64_t off)
-{
-	uint64_t psz = getpagesize(), n = opt.chunk / psz, i, found = 0, e;
-	uint64_t va = (uint64_t)st.wl->hva + off;
-
-	for (i = 0; i < n; i++) {
-		if (pread(d->pagemap_fd, &e, 8, (va / psz + i) * 8) != 8) {
-			dist_error(d, errno);
-			return 0;
-		}
-		if ((e & PAGEMAP_PRESENT) && (e & PAGEMAP_PFN_MASK))
-			d->pfns[found++] = e & PAGEMAP_PFN_MASK;
-	}
-	return found;
-}
-
-/*
- * Mark @pfns idle (clear_young through the MMU notifiers: the stage-2
- * access flags go) or count how many are no longer idle.
- */
-static uint64_t age_bits(struct dist *d, const uint64_t *pfns, uint64_t n, bool mark)
-{
-	uint64_t i, word, seen = 0;
-
-	for (i = 0; i < n; i++) {
-		word = 1ull << (pfns[i] % 64);
-		if (mark) {
-			if (pwrite(d->idle_fd, &word, 8, pfns[i] / 64 * 8) != 8)
-				dist_error(d, errno);
-		} else {
-			uint64_t got;
-
-			if (pread(d->idle_fd, &got, 8, pfns[i] / 64 * 8) != 8)
-				dist_error(d, errno);
-			else
-				seen += !(got & word);
-		}
-	}
-	return seen;
-}
-
-static void *age_thread(void *arg)
-{
-	struct dist *d = arg;
-	uint64_t off, n, t;
-
-	while (!st.dist_stop) {
-		off = dist_chunk(d);
-		/* PFNs change under MADV_DONTNEED and CoW: look them up each time. */
-		n = age_pfns(d, off);
-		t = s2wl_now_ns();
-		age_bits(d, d->pfns, n, true);
-		series_add(&d->t, s2wl_now_ns() - t);
-		d->calls++;
-		d->bytes += opt.chunk;
-		d->a += n;
-		dist_pause(d, 1);
-		/* Read back: pages the guest touched since (an approximate count). */
-		d->b += age_bits(d, d->pfns, n, false);
-	}
-	return NULL;
-}
-
-static void *reclaim_thread(void *arg)
-{
-	struct dist *d = arg;
-	char req[32];
-	uint64_t t;
-	int len;
-
-	len = snprintf(req, sizeof(req), "%" PRIu64, opt.chunk);
-	while (!st.dist_stop) {
-		t = s2wl_now_ns();
-		if (write(d->reclaim_fd, req, len) == len) {
-			d->calls++;
-		} else if (errno == EAGAIN) {
-			/* Less than asked could be reclaimed: normal without swap. */
-			d->calls++;
-			d->a++;
-		} else {
-			dist_error(d, errno);
-		}
-		series_add(&d->t, s2wl_now_ns() - t);
-		d->bytes += opt.chunk;
-		dist_pause(d, 1);
-	}
-	return NULL;
-}
-
-static void *fork_thread(void *arg)
-{
-	struct dist *d = arg;
-	uint64_t off, t, i, hps = st.wl->host_page_size;
-	int status;
-	pid_t pid;
-
-	while (!st.dist_stop) {
-		off = dist_chunk(d);
-		t = s2wl_now_ns();
-		pid = fork();
-		if (pid == 0) {
-			/* Only memory and _exit(): this child of a threaded process. */
-			for (i = 0; i < opt.chunk; i += hps) {
-				volatile uint8_t *b = (volatile uint8_t *)st.wl->hva + off + i + 8;
-
-				if (st.shared)
-					(void)*b;
-				else
-					*b = *b + 1;
-			}
-			_exit(0);
-		}
-		if (pid < 0) {
-			dist_error(d, errno);
-		} else {
-			while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-				;
-			series_add(&d->t, s2wl_now_ns() - t);
-			d->calls++;
-			d->bytes += opt.chunk;
-			if (WIFSIGNALED(status))
-				d->a++;
-		}
-		dist_pause(d, 50);
-	}
-	return NULL;
-}
-
-/* Where cgroup2 is mounted, mounting it if the kernel has it and nobody did. */
-static bool find_cgroup2(struct dist *d, char *mnt, size_t len)
-{
-	struct mntent *m;
-	char line[128];
-	bool have = false;
-	FILE *f;
-
-	f = setmntent("/proc/self/mounts", "r");
-	while (f && (m = getmntent(f)))
-		if (!strcmp(m->mnt_type, "cgroup2") &&
-		    snprintf(mnt, len, "%s", m->mnt_dir) < (int)len) {
-			endmntent(f);
-			return true;
-		}
-	if (f)
-		endmntent(f);
-	f = fopen("/proc/filesystems", "r");
-	while (f && fgets(line, sizeof(line), f))
-		have |= strstr(line, "\tcgroup2\n") != NULL;
-	if (f)
-		fclose(f);
-	if (!have) {
-		dist_why(d, "this kernel has no cgroup2 file system "
-			 "(no CONFIG_CGROUPS/CONFIG_MEMCG), so no memory.reclaim");
-		return false;
-	}
-	snprintf(d->mounted, sizeof(d->mounted), "/tmp/s2_storm-cgroup.XXXXXX");
-	if (!mkdtemp(d->mounted)) {
-		dist_why(d, "cgroup2 is not mounted and no directory to mount "
-			 "it on: %s", strerror(errno));
-		d->mounted[0] = 0;
-		return false;
-	}
-	if (mount("cgroup2", d->mounted, "cgroup2", 0, NULL)) {
-		dist_why(d, "cgroup2 is not mounted and mounting it failed: %s",
-			 strerror(errno));
-		rmdir(d->mounted);
-		d->mounted[0] = 0;
-		return false;
-	}
-	return snprintf(mnt, len, "%s", d->mounted) < (int)len;
-}
-
-static void reclaim_setup(struct dist *d)
-{
-	char mnt[256], line[512], *path = NULL;
-	FILE *f;
-
-	if (!find_cgroup2(d, mnt, sizeof(mnt)))
-		return;
-	f = fopen("/proc/self/cgroup", "r");
-	while (f && fgets(line, sizeof(line), f))
-		if (!strncmp(line, "0::", 3)) {
-			line[strcspn(line, "\n")] = 0;
-			path = line + 3;
-			break;
-		}
-	if (f)
-		fclose(f);
-	if (!path) {
-		dist_why(d, "this process is in no cgroup2 group (/proc/self/cgroup)");
-		return;
-	}
-	/*
-	 * Our own group: reclaim then falls on this process (in the target, the
-	 * root group, i.e. the whole machine, which is all ours).
-	 */
-	if (snprintf(d->cg_file, sizeof(d->cg_file), "%s%s/memory.reclaim", mnt,
-		     strcmp(path, "/") ? path : "") >= (int)sizeof(d->cg_file))
-		errno = ENAMETOOLONG;
-	else
-		d->reclaim_fd = open(d->cg_file, O_WRONLY);
-	if (d->reclaim_fd < 0) {
-		dist_why(d, "%s: %s (the memory controller is not enabled "
-			 "for this group, or the kernel has no CONFIG_MEMCG)", d->cg_file, strerror(errno));
-		return;
-	}
-	f = fopen("/proc/swaps", "r");
-	while (f && fgets(line, sizeof(line), f))
-		d->swap |= strncmp(line, "Filename", 8) != 0;
-	if (f)
-		fclose(f);
-}
-
-static void age_setup(struct dist *d)
-{
-	uint64_t n, i, any = 0, e, psz = getpagesize();
-
-	d->idle_fd = open(PAGE_IDLE_BITMAP, O_RDWR);
-	if (d->idle_fd < 0) {
-		dist_why(d, "%s: %s (aging needs CONFIG_IDLE_PAGE_TRACKING and root)",
-			 PAGE_IDLE_BITMAP, strerror(errno));
-		return;
-	}
-	d->pagemap_fd = open("/proc/self/pagemap", O_RDONLY);
-	TEST_ASSERT(d->pagemap_fd >= 0, "/proc/self/pagemap: %s", strerror(errno));
-	d->pfns = calloc(opt.chunk / psz, sizeof(uint64_t));
-	TEST_ASSERT(d->pfns, "out of memory");
-	/* After the first touch every page is present; without PFNs we are not root. */
-	n = st.total * st.wl->page_size / psz;
-	for (i = 0; i < n && !any; i += n / 16 + 1)
-		if (pread(d->pagemap_fd, &e, 8, ((uint64_t)st.wl->hva / psz + i) * 8) == 8)
-			any = e & PAGEMAP_PFN_MASK;
-	if (!any)
-		dist_why(d, "/proc/self/pagemap shows no page frame numbers (needs CAP_SYS_ADMIN)");
-}
-
-static void *(*const dist_fn[NR_DIST])(void *) = {
-	dontneed_thread, age_thread, reclaim_thread, fork_thread,
-};
-
-static void dist_start(uint64_t seed)
-{
-	struct dist *d;
-	int k;
-
-	for (k = 0; k < NR_DIST; k++) {
-		d = &st.d[k];
-		d->kind = k;
-		d->reclaim_fd = d->idle_fd = d->pagemap_fd = -1;
-		/* One seed reproduces the vCPUs' order and every disturber's schedule. */
-		d->rng = storm_mix(seed ^ (0xd157ull << 48) ^ k);
-		if (opt.off[k]) {
-			dist_why(d, "left out (-x %s)", dist_names[k]);
-			continue;
-		}
-		if (k == D_AGE)
-			age_setup(d);
-		if (k == D_RECLAIM)
-			reclaim_setup(d);
-		if (d->unavailable)
-			continue;
-		TEST_ASSERT(!pthread_create(&d->thread, NULL, dist_fn[k], d),
-			    "cannot start the %s thread", dist_names[k]);
-		d->running = true;
-	}
-}
-
-static void dist_stop(void)
-{
-	struct dist *d;
-	int k;
-
-	st.dist_stop = true;
-	for (k = 0; k < NR_DIST; k++) {
-		d = &st.d[k];
-		if (d->running)
-			pthread_join(d->thread, NULL);
-		d->running = false;
-		if (d->mounted[0]) {
-			if (d->reclaim_fd >= 0)
-				close(d->reclaim_fd);
-			d->reclaim_fd = -1;
-			if (!umount(d->mounted))
-				rmdir(d->mounted);
-			d->mounted[0] = 0;
-		}
-	}
-}
-
-static json_t *dist_json(const struct dist *d)
-{
-	json_t *o;
-
-	if (d->unavailable)
-		return s2_junavail(d->unavailable);
-	o = json_pack("{s:o, s:o}", "calls", s2_jint(d->calls, "calls"),
-		      "bytes", s2_jint(d->bytes, "bytes"));
-	json_object_set_new(o, "time", d->t.n ? s2wl_j_series(d->t.v, d->t.n, "ns") :
-			    s2_junavail("no call completed"));
-	switch (d->kind) {
-	case D_DONTNEED:
-		json_object_set_new(o, "how", json_string("madvise(MADV_DONTNEED) of a random chunk"));
-		break;
-	case D_AGE:
-		json_object_set_new(o, "how", json_string(
-			"page_idle bits set on a random chunk's PFNs (clear_young), read back "
-			"after a pause"));
-		json_object_set_new(o, "pages_marked", s2_jint(d->a, "pages"));
-		json_object_set_new(o, "pages_seen_accessed", s2_jint(d->b, "pages"));
-		json_object_set_new(o, "pages_seen_accessed_is", json_string(
-			"pages no longer idle when read back; approximate, as MADV_DONTNEED and "
-			"CoW change PFNs meanwhile"));
-		break;
-	case D_RECLAIM:
-		json_object_set_new(o, "how", json_string(d->cg_file));
-		json_object_set_new(o, "short_calls", s2_jint(d->a, "calls"));
-		json_object_set_new(o, "swap", json_boolean(d->swap));
-		if (!d->swap)
-			json_object_set_new(o, "note", json_string(
-				"no swap: anonymous (guest) memory is not reclaimed, so reclaim "
-				"only drops page cache and short calls are expected"));
-		break;
-	case D_FORK:
-		json_object_set_new(o, "how", json_string(st.shared ?
-			"fork(); the child reads a byte of each page of a random chunk (shared "
-			"backing: a write would reach the guest) and exits" :
-			"fork(); the child writes a byte of each page of a random chunk (its own "
-			"CoW copies) and exits"));
-		json_object_set_new(o, "children_signalled", s2_jint(d->a, "processes"));
-		break;
-	case NR_DIST:
-		break;
-	}
-	json_object_set_new(o, "errors", s2_jint(d->errors, "calls"));
-	if (d->errors)
-		json_object_set_new(o, "first_error", json_string(strerror(d->first_errno)));
-	return o;
-}
+struct storm_state st;
 
 /* ---- the kernel's own counters ---- */
 
@@ -960,9 +180,7 @@ static json_t *dist_json(const struct dist *d)
  * between runs.
  */
 struct kstats {
-	int fd;
-	struct kvm_stats_header hdr;
-	struct kvm_stats_desc *descs;
+	struct s2wl_stats s;
 	uint64_t *before, *sum;
 };
 
@@ -976,11 +194,9 @@ static bool kstat_counted(const struct kvm_stats_desc *d)
 
 static void kstats_open(struct kstats *k, int fd)
 {
-	k->fd = fd;
-	read_stats_header(fd, &k->hdr);
-	k->descs = read_stats_descriptors(fd, &k->hdr);
-	k->before = calloc(k->hdr.num_desc, 8);
-	k->sum = calloc(k->hdr.num_desc, 8);
+	s2wl_stats_open(&k->s, fd);
+	k->before = calloc(k->s.hdr.num_desc, 8);
+	k->sum = calloc(k->s.hdr.num_desc, 8);
 	TEST_ASSERT(k->before && k->sum, "out of memory");
 }
 
@@ -990,11 +206,11 @@ static void kstats_read(struct kstats *k, uint64_t *into, bool add)
 	uint64_t v;
 	uint32_t i;
 
-	for (i = 0; i < k->hdr.num_desc; i++) {
-		d = get_stats_descriptor(k->descs, i, &k->hdr);
+	for (i = 0; i < k->s.hdr.num_desc; i++) {
+		d = s2wl_stats_desc(&k->s, i);
 		if (!kstat_counted(d))
 			continue;
-		read_stat_data(k->fd, &k->hdr, d, &v, 1);
+		s2wl_stats_read(&k->s, i, &v, 1);
 		into[i] = add ? into[i] + v : v;
 	}
 }
@@ -1006,8 +222,8 @@ static json_t *kstats_json(struct kstats *k, const uint64_t *before, const uint6
 	struct kvm_stats_desc *d;
 	uint32_t i;
 
-	for (i = 0; i < k->hdr.num_desc; i++) {
-		d = get_stats_descriptor(k->descs, i, &k->hdr);
+	for (i = 0; i < k->s.hdr.num_desc; i++) {
+		d = s2wl_stats_desc(&k->s, i);
 		if (!kstat_counted(d))
 			continue;
 		json_object_set_new(o, d->name, s2_jint(after[i] - before[i],
@@ -1017,53 +233,6 @@ static json_t *kstats_json(struct kstats *k, const uint64_t *before, const uint6
 }
 
 /* ---- main ---- */
-
-static uint64_t sum_shared(size_t field_off)
-{
-	uint64_t s = 0;
-	int v;
-
-	for (v = 0; v < st.wl->p.vcpus; v++)
-		s += __atomic_load_n((uint64_t *)((char *)&st.sh->v[v] + field_off), __ATOMIC_RELAXED);
-	return s;
-}
-
-static uint64_t min_passes(void)
-{
-	uint64_t m = UINT64_MAX, x;
-	int v;
-
-	for (v = 0; v < st.wl->p.vcpus; v++) {
-		x = __atomic_load_n(&st.sh->v[v].passes, __ATOMIC_RELAXED);
-		m = x < m ? x : m;
-	}
-	return m;
-}
-
-/* Wait until every vCPU has acknowledged window @w; returns a stuck vCPU or -1. */
-static int wait_acks(uint64_t w)
-{
-	uint64_t deadline = s2wl_now_ns() + STORM_ACK_TIMEOUT_NS;
-	struct timespec nap = { 0, 20000 };
-	int v;
-
-	for (v = 0; v < st.wl->p.vcpus; v++)
-		while (__atomic_load_n(&st.sh->v[v].ack, __ATOMIC_ACQUIRE) < w) {
-			if (s2wl_now_ns() > deadline)
-				return v;
-			nanosleep(&nap, NULL);
-		}
-	return -1;
-}
-
-static uint64_t popcount_bm(const uint64_t *bm)
-{
-	uint64_t i, n = 0;
-
-	for (i = 0; i < st.words; i++)
-		n += __builtin_popcountll(bm[i]);
-	return n;
-}
 
 const struct s2wl_cli s2_storm_cli = {
 	.name = "s2_storm",
@@ -1079,7 +248,7 @@ int main(int argc, char **argv)
 	uint64_t writes, reads, passes, rate, last_progress, deadline = 0, ring_full = 0, hrng;
 	uint64_t *vstats_before, *vstats_after, *vmstats_after;
 	struct kstats vmk = { 0 }, *vk;
-	struct series harvest_t = { 0 };
+	struct s2wl_series harvest_t = { 0 };
 	uint32_t ring_bytes = 0, max;
 	const char *stop_reason = "passes";
 	char why[512] = "";
@@ -1208,7 +377,7 @@ int main(int argc, char **argv)
 		tmp = log_prev;
 		log_prev = log_cur;
 		log_cur = tmp;
-		series_add(&harvest_t, storm_harvest(log_cur));
+		s2wl_series_add(&harvest_t, storm_harvest(log_cur));
 		__atomic_store_n(&st.sh->window, h + 1, __ATOMIC_RELEASE);
 		stuck = wait_acks(h + 1);
 		if (stuck >= 0)
@@ -1258,7 +427,7 @@ int main(int argc, char **argv)
 		tmp = log_prev;
 		log_prev = log_cur;
 		log_cur = tmp;
-		series_add(&harvest_t, storm_harvest(log_cur));
+		s2wl_series_add(&harvest_t, storm_harvest(log_cur));
 		storm_check_window(h, log_prev, log_cur);
 		storm_check_spurious(h + 1, log_cur);
 		storm_check_window(h + 1, log_cur, NULL);
@@ -1276,13 +445,13 @@ int main(int argc, char **argv)
 
 	vstats_before = vstats_after = vmstats_after = NULL;
 	if (have_stats) {
-		vmstats_after = calloc(vmk.hdr.num_desc, 8);
-		vstats_before = calloc(vk[0].hdr.num_desc, 8);
-		vstats_after = calloc(vk[0].hdr.num_desc, 8);
+		vmstats_after = calloc(vmk.s.hdr.num_desc, 8);
+		vstats_before = calloc(vk[0].s.hdr.num_desc, 8);
+		vstats_after = calloc(vk[0].s.hdr.num_desc, 8);
 		TEST_ASSERT(vmstats_after && vstats_before && vstats_after, "out of memory");
 		kstats_read(&vmk, vmstats_after, false);
 		for (v = 0; v < wl.p.vcpus; v++) {
-			for (k = 0; k < (int)vk[0].hdr.num_desc; k++)
+			for (k = 0; k < (int)vk[0].s.hdr.num_desc; k++)
 				vstats_before[k] += vk[v].before[k];
 			kstats_read(&vk[v], vstats_after, true);
 		}
