@@ -112,10 +112,10 @@ static void child(const char *bin, char **argv, int errfd)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *argv[MAX_ARGS + 2], *words, *w, *nl, bin[4096], errbuf[8192];
+	char *argv[MAX_ARGS + 2], *words, bin[4096], errbuf[8192];
 	const char *dir = getenv("S2FUZZ_BIN");
 	struct pollfd pfd;
-	int argc = 0, status;
+	int status;
 	pid_t pid;
 	ssize_t n;
 
@@ -127,17 +127,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (memchr(data, '/', size) || memchr(data, 0, size))
 		return -1;
 	fuzz_clean();
-	words = strndup((const char *)data, size);
-	for (w = words; w && argc < MAX_ARGS + 1; w = nl) {
-		nl = strchr(w, '\n');
-		if (nl)
-			*nl++ = 0;
-		else if (!*w)
-			break;
-		argv[argc++] = w;
-	}
 #if ARGV_TARGET == ARGV_WORKLOADS
 	{
+		int argc = fuzz_words(data, size, argv, 0, MAX_ARGS + 1, &words);
 		size_t i;
 
 		for (i = 0; argc && i < sizeof(workloads) / sizeof(workloads[0]); i++)
@@ -150,12 +142,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		snprintf(bin, sizeof(bin), "%s/%s", dir, argv[0]);
 	}
 #else
-	memmove(argv + 1, argv, argc * sizeof(*argv));
 	argv[0] = NAME;
-	argc++;
+	fuzz_words(data, size, argv, 1, MAX_ARGS + 1, &words);
 	snprintf(bin, sizeof(bin), "%s/%s", dir, NAME);
 #endif
-	argv[argc] = NULL;
 	if (access(bin, X_OK)) {
 		/* a workload this build does not have yet */
 		if (ARGV_TARGET == ARGV_WORKLOADS && errno == ENOENT) {

@@ -71,7 +71,7 @@ static bool sets_simulate_size(const char *w)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *argv[MAX_ARGS + 12], *words, *w, *nl;
+	char *argv[MAX_ARGS + 12], *words;
 	const char *err;
 	int argc = 0, rc, here;
 	bool simulate;
@@ -82,16 +82,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < NFIXTURES; i++)
 		fuzz_write(fixtures[i].rel, fixtures[i].data, fixtures[i].len);
 
-	words = strndup((const char *)data, size);
-	argv[argc++] = "s2bench";
-	for (w = words; w && argc < MAX_ARGS + 1; w = nl) {
-		nl = strchr(w, '\n');
-		if (nl)
-			*nl++ = 0;
-		else if (!*w)
-			break;
-		argv[argc++] = w;
-	}
+	argv[0] = "s2bench";
+	argc = fuzz_words(data, size, argv, 1, MAX_ARGS + 1, &words);
 	simulate = argc > 1 && !strcmp(argv[1], "simulate");
 	if (argc > 1 && !strcmp(argv[1], "stats")) {
 		free(words);

@@ -130,22 +130,14 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *argv[MAX_ARGS + 2], *words, *w, *nl;
+	char *argv[MAX_ARGS + 2], *words;
 	const char *err;
 	int argc = 0, rc;
 	size_t i;
 
 	fuzz_setup("s2wl");
 	fuzz_clean();
-	words = strndup((const char *)data, size);
-	for (w = words; w && argc < MAX_ARGS + 1; w = nl) {
-		nl = strchr(w, '\n');
-		if (nl)
-			*nl++ = 0;
-		else if (!*w)
-			break;
-		argv[argc++] = w;
-	}
+	argc = fuzz_words(data, size, argv, 0, MAX_ARGS + 1, &words);
 	for (i = 0; argc && i < NR_PROGRAMS; i++)
 		if (!strcmp(argv[0], programs[i].name))
 			break;
