@@ -31,6 +31,23 @@ expect_status() {
 	pass "'$*' exited $rc"
 }
 
+# expect_bad_args PROG ARGS...: each ARGS (words split on spaces) makes
+# PROG exit 2 with one line on stderr and nothing on stdout, the promise
+# of every s2perf program for bad arguments.
+expect_bad_args() {
+	local prog=$1 bad rc
+	shift
+	for bad in "$@"; do
+		rc=0
+		# shellcheck disable=SC2086
+		"$prog" $bad >"$OUT/bad.out" 2>"$OUT/bad.err" || rc=$?
+		[ "$rc" -eq 2 ] || fail "${prog##*/} $bad: exit $rc, expected 2"
+		[ "$(wc -l <"$OUT/bad.err")" -eq 1 ] || fail "${prog##*/} $bad: not a one-line error"
+		[ ! -s "$OUT/bad.out" ] || fail "${prog##*/} $bad: wrote to stdout"
+		pass "${prog##*/} $bad: exit 2, $(cat "$OUT/bad.err")"
+	done
+}
+
 # expect_grep PATTERN FILE [WHAT]
 expect_grep() {
 	grep -Eq -- "$1" "$2" || fail "${3:-$2} does not match /$1/"

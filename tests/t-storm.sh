@@ -123,12 +123,7 @@ if [ ! -e /sys/module/kvm/parameters/stage2_strategy ]; then
 	[ $rc -eq 4 ] || fail "-S on a kernel without strategies: exit $rc, expected 4 (skip)"
 	expect_grep 'stage2_strategy' "$OUT/strategy.json" "the skip reason"
 fi
-for bad in "-l nope" "-e 100" "-t x" "-W -1" "-u 3000" "-p 0" "-H x" "-x bogus" "-S bogus"; do
-	rc=0
-	# shellcheck disable=SC2086
-	"$G/s2_storm" $bad >"$OUT/bad.out" 2>"$OUT/bad.err" || rc=$?
-	[ $rc -eq 2 ] && [ "$(wc -l <"$OUT/bad.err")" -eq 1 ] && [ ! -s "$OUT/bad.out" ] ||
-		fail "s2_storm $bad: exit $rc, $(wc -l <"$OUT/bad.err") lines on stderr"
-done
+expect_bad_args "$G/s2_storm" "-l nope" "-e 100" "-t x" "-W -1" "-u 3000" "-p 0" "-H x" "-x bogus" \
+	"-S bogus"
 "$G/s2_storm" -h | grep -- '-x LIST' >/dev/null || fail "s2_storm -h does not list -x"
 pass "bad arguments: exit 2 with one line; -h lists the storm options"

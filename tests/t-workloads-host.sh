@@ -82,32 +82,10 @@ fi
 "$CHECK" "$OUT/stdout.json" >/dev/null || fail "the JSON on stdout does not check"
 pass "without -o the JSON document is alone on stdout"
 
-for bad in "-v 0" "-b 12Q" "-S bogus" "-s nope" "-w 101" "-A sideways" "-x" "-l nope" "-e 100"; do
-	rc=0
-	# shellcheck disable=SC2086
-	"$G/s2_dirty" $bad >"$OUT/bad.out" 2>"$OUT/bad.err" || rc=$?
-	[ "$rc" -eq 2 ] || fail "s2_dirty $bad: exit $rc, expected 2"
-	[ "$(wc -l <"$OUT/bad.err")" -eq 1 ] || fail "s2_dirty $bad: not a one-line error"
-	[ ! -s "$OUT/bad.out" ] || fail "s2_dirty $bad: wrote to stdout"
-	pass "s2_dirty $bad: exit 2, $(cat "$OUT/bad.err")"
-done
-for bad in "-E 3M" "-E x" "-E -2M" "-E 00" "-E"; do
-	rc=0
-	# shellcheck disable=SC2086
-	"$G/s2_split" $bad >"$OUT/bad.out" 2>"$OUT/bad.err" || rc=$?
-	[ "$rc" -eq 2 ] || fail "s2_split $bad: exit $rc, expected 2"
-	[ "$(wc -l <"$OUT/bad.err")" -eq 1 ] || fail "s2_split $bad: not a one-line error"
-	[ ! -s "$OUT/bad.out" ] || fail "s2_split $bad: wrote to stdout"
-	pass "s2_split $bad: exit 2, $(cat "$OUT/bad.err")"
-done
-for bad in "-n 0" "-n x" "-k bogus" "-k ," "-i 0"; do
-	rc=0
-	# shellcheck disable=SC2086
-	"$G/s2_exit" $bad >"$OUT/bad.out" 2>"$OUT/bad.err" || rc=$?
-	[ "$rc" -eq 2 ] || fail "s2_exit $bad: exit $rc, expected 2"
-	[ "$(wc -l <"$OUT/bad.err")" -eq 1 ] || fail "s2_exit $bad: not a one-line error"
-	pass "s2_exit $bad: exit 2, $(cat "$OUT/bad.err")"
-done
+expect_bad_args "$G/s2_dirty" "-v 0" "-b 12Q" "-S bogus" "-s nope" "-w 101" "-A sideways" "-x" \
+	"-l nope" "-e 100"
+expect_bad_args "$G/s2_split" "-E 3M" "-E x" "-E -2M" "-E 00" "-E"
+expect_bad_args "$G/s2_exit" "-n 0" "-n x" "-k bogus" "-k ," "-i 0"
 # (into files first: grep -q leaves at its match, and a workload still
 # writing its help would die of SIGPIPE, which pipefail reports as a miss)
 for w in s2_exit s2_unmap s2_dirty; do "$G/$w" -h >"$OUT/$w.help" || fail "$w -h exited $?"; done
