@@ -31,6 +31,19 @@ expect_status() {
 	pass "'$*' exited $rc"
 }
 
+# need_stage2_stats: skip on a kernel without the series' binary stats.
+need_stage2_stats() {
+	grep -q 's2_fault_hist' "$KDIR/vmlinux" 2>/dev/null ||
+		skip "the kernel has no stage-2 binary stats (series without them)"
+}
+
+# rootfs_with TOOL: ROOTFS, the root file system (target/build-rootfs.sh),
+# which must have /usr/bin/TOOL.
+rootfs_with() {
+	ROOTFS=$("$ROOT/target/build-rootfs.sh" | tail -n 1)
+	[ -x "$ROOTFS/usr/bin/$1" ] || fail "no $1 in $ROOTFS (target/build-rootfs.sh PKGS)"
+}
+
 # expect_bad_args PROG ARGS...: each ARGS (words split on spaces) makes
 # PROG exit 2 with one line on stderr and nothing on stdout, the promise
 # of every s2perf program for bad arguments.

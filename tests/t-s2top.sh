@@ -158,10 +158,8 @@ else
 fi
 
 # ---- the arm64 target ----
-grep -q 's2_fault_hist' "$KDIR/vmlinux" 2>/dev/null ||
-	skip "the kernel has no stage-2 binary stats (series without them)"
-ROOTFS=$("$ROOT/target/build-rootfs.sh" | tail -n 1)
-[ -x "$ROOTFS/usr/bin/tmux" ] || fail "no tmux in $ROOTFS (target/build-rootfs.sh PKGS)"
+need_stage2_stats
+rootfs_with tmux
 
 cat >"$OUT/t.sh" <<'SH'
 export TERM=xterm

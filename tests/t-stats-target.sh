@@ -15,10 +15,8 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-grep -q 's2_fault_hist' "$KDIR/vmlinux" 2>/dev/null ||
-	skip "the kernel has no stage-2 binary stats (series without them)"
-ROOTFS=$("$ROOT/target/build-rootfs.sh" | tail -n 1)
-[ -x "$ROOTFS/usr/bin/perf" ] || fail "no perf in $ROOTFS"
+need_stage2_stats
+rootfs_with perf
 
 cat >"$OUT/probe.sh" <<'SH'
 P=/sys/module/kvm/parameters
