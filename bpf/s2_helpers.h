@@ -19,6 +19,13 @@
 void __attribute__((noreturn, format(printf, 2, 3))) s2_bad_args(const char *tool,
 								   const char *fmt, ...);
 
+/*
+ * --verbose has no short form: -v is a workload's vCPU count everywhere
+ * else (README, "Command lines"), so the tools refuse -v, naming --verbose.
+ */
+#define S2_OPT_VERBOSE 0x100
+#define S2_VERBOSE_IS_LONG "-v is --verbose (-v is the workloads' vCPU count)"
+
 /* ---- tracepoints ---- */
 
 /* tracefs's mount point (mounted there if it was not), or NULL. */

@@ -156,7 +156,7 @@ static const char usage[] =
 "                       (default: none; - for stdout, then no summary)\n"
 "  -i, --interval SECS  print a summary every SECS, cumulative (default: 0, only at the end)\n"
 "  -d, --duration SECS  stop after SECS (default: 0, when the process exits or on SIGINT/SIGTERM)\n"
-"  -v, --verbose        libbpf debug output on stderr\n"
+"      --verbose        libbpf debug output on stderr\n"
 "  -h, --help           this help\n";
 
 static const struct option long_opts[] = {
@@ -166,7 +166,7 @@ static const struct option long_opts[] = {
 	{ "output", required_argument, NULL, 'o' },
 	{ "interval", required_argument, NULL, 'i' },
 	{ "duration", required_argument, NULL, 'd' },
-	{ "verbose", no_argument, NULL, 'v' },
+	{ "verbose", no_argument, NULL, S2_OPT_VERBOSE },
 	{ "faults", no_argument, NULL, 'F' },
 	{ "tlbi", no_argument, NULL, 'T' },
 	{ "help", no_argument, NULL, 'h' },
@@ -215,7 +215,8 @@ static void parse_args(int argc, char **argv)
 		case 'o': env.output = optarg; break;
 		case 'i': env.interval = parse_secs(optarg, 'i'); break;
 		case 'd': env.duration = parse_secs(optarg, 'd'); break;
-		case 'v': env.verbose = true; break;
+		case S2_OPT_VERBOSE: env.verbose = true; break;
+		case 'v': bad_args(S2_VERBOSE_IS_LONG);
 		case 'F': env.faults = true; break;
 		case 'T': env.tlbi_events = true; break;
 		case 'h': fputs(usage, stdout); exit(0);

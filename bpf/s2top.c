@@ -130,7 +130,7 @@ static const char usage[] =
 "  -c, --counts         counts per interval instead of rates per second\n"
 "  -s, --sort COLUMN    sort by COLUMN, e.g. FLT, WP, P99us, LKW, TLBI (default: FLT)\n"
 "  -r, --reverse        sort ascending (default: descending)\n"
-"  -v, --verbose        libbpf debug output on stderr\n"
+"      --verbose        libbpf debug output on stderr\n"
 "  -h, --help           this help\n"
 "\n"
 "Keys: f w p l t m d n v s sort by faults, WP faults, p99, lock waits, TLBIs,\n"
@@ -147,7 +147,7 @@ static const struct option long_opts[] = {
 	{ "counts", no_argument, NULL, 'c' },
 	{ "sort", required_argument, NULL, 's' },
 	{ "reverse", no_argument, NULL, 'r' },
-	{ "verbose", no_argument, NULL, 'v' },
+	{ "verbose", no_argument, NULL, S2_OPT_VERBOSE },
 	{ "help", no_argument, NULL, 'h' },
 	{},
 };
@@ -208,7 +208,8 @@ static void parse_args(int argc, char **argv)
 				bad_args("-s: no column '%s' to sort by", optarg);
 			break;
 		case 'r': opt.reverse = true; break;
-		case 'v': opt.verbose = true; break;
+		case S2_OPT_VERBOSE: opt.verbose = true; break;
+		case 'v': bad_args(S2_VERBOSE_IS_LONG);
 		case 'h': fputs(usage, stdout); exit(0);
 		case ':': bad_args("-%c needs an argument", optopt);
 		default:
