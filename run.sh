@@ -7,6 +7,7 @@ ROOT=$(cd "$(dirname "$0")" && pwd)
 S2PERF_TOOL=s2perf
 . "$ROOT/target/common.sh"
 . "$ROOT/target/build-all.sh"
+. "$ROOT/bench/lib.sh"
 
 usage() {
 	cat <<USAGE
@@ -62,10 +63,10 @@ Correctness:
 
 Building and poking:
   deps                      install the Debian packages (root)
-  kernel [-k KERNEL] [-f FLAVOUR]
+  kernel [--kernel K] [--flavour F] [--jobs N] [--config-only]
                             build or reuse a kernel (default: the series on
                             6.12); print its directory
-  image [-f FLAVOUR]        build kernel, selftests and initramfs; print paths
+  image [--flavour F]       build kernel, selftests and initramfs; print paths
   rootfs                    build or reuse the Debian arm64 root file system
                             with bpftrace and perf (for target -r DIR)
   host [COMMAND...]         native builds for this machine's /dev/kvm; run
@@ -119,6 +120,37 @@ cmd_shell() {
 	exec "$ROOT/target/launch" -k "$KDIR" -i "$INITRD" -s -t 86400 -w "$@" -- sh
 }
 
+# old_letter COMMAND ARG LETTER LONG: refuse a letter that is now a long
+# option, naming it (./run.sh's commands take long options, as run does);
+# else return 1.
+old_letter() {
+	[ "$2" = "$3" ] || [ "${2#"$3"}" != "$2" ] || return 1
+	bad "$1 $3 is $4 now (./run.sh takes long options, as run does)"
+}
+
+# kernel_opts ARGS...: ./run.sh kernel's options into kargs, build-kernel.sh's.
+kernel_opts() {
+	local spec='' flavour='' jobs='' config_only=''
+	# shellcheck disable=SC2034  # set through opt_var
+	declare -A opt_var=([--kernel]=spec [--flavour]=flavour [--jobs]=jobs)
+	opt_other() {
+		case $1 in
+		--config-only) config_only=1; took=1 ;;
+		-k*) old_letter kernel "$1" -k --kernel ;;
+		-f*) old_letter kernel "$1" -f --flavour ;;
+		-j*) old_letter kernel "$1" -j --jobs ;;
+		-C) bad "kernel -C is --config-only now (./run.sh takes long options, as run does)" ;;
+		*) return 1 ;;
+		esac
+	}
+	parse_opts "$@"
+	kargs=()
+	[ -z "$spec" ] || kargs+=(-k "$spec")
+	[ -z "$flavour" ] || kargs+=(-f "$flavour")
+	[ -z "$jobs" ] || kargs+=(-j "$jobs")
+	[ -z "$config_only" ] || kargs+=(-C)
+}
+
 cmd=${1:-}
 [ $# -gt 0 ] && shift
 case $cmd in
@@ -135,10 +167,17 @@ selftests) export S2PERF_MATRIX=full; cmd_test t-selftests-matrix ;;
 soak) "$ROOT/target/deps.sh"; exec "$ROOT/tests/soak-storm.sh" "$@" ;;
 fuzz) "$ROOT/target/deps.sh"; exec "$ROOT/tests/fuzz/run.sh" "$@" ;;
 deps) exec "$ROOT/target/deps.sh" ;;
-kernel) "$ROOT/target/deps.sh"; exec "$ROOT/target/build-kernel.sh" "$@" ;;
+kernel)
+	# long options, as run-plan.sh's; build-kernel.sh's own letters are refused
+	kernel_opts "$@"
+	"$ROOT/target/deps.sh"
+	exec "$ROOT/target/build-kernel.sh" "${kargs[@]}" ;;
 image)
 	flavour=
-	while getopts "f:" opt; do case $opt in f) flavour=$OPTARG ;; *) exit 2 ;; esac; done
+	# shellcheck disable=SC2034  # set through opt_var
+	declare -A opt_var=([--flavour]=flavour)
+	opt_other() { old_letter image "$1" -f --flavour; }
+	parse_opts "$@"
 	build_all "$flavour"
 	printf 'kernel: %s\nselftests: %s\ninitramfs: %s\n' "$KDIR" "$STDIR" "$INITRD"
 	;;

@@ -29,7 +29,7 @@ case $reps in '' | *[!0-9]*) echo "stats-cost: -n: '$reps' is not a count" >&2; 
 out=${out:-$ROOT/results/stats-cost-$(date -u +%Y%m%dT%H%M%SZ)}
 mkdir -p "$out"
 
-eval "$("$ROOT/run.sh" image -f "$flavour" | sed -n 's/^kernel: /KDIR=/p; s/^initramfs: /INITRD=/p')"
+eval "$("$ROOT/run.sh" image --flavour "$flavour" | sed -n 's/^kernel: /KDIR=/p; s/^initramfs: /INITRD=/p')"
 [ -n "${KDIR:-}" ] && [ -n "${INITRD:-}" ] || { echo "stats-cost: no target image" >&2; exit 1; }
 make -s -C "$ROOT/bench" >/dev/null
 S2B=$ROOT/bench/.output/s2bench
