@@ -229,9 +229,17 @@ static bool parse_workload(struct ctx *c, struct plan *p, char **tok, int ntok)
 			if (!split_list(c, what, tok[i + 1], &po->vals, &po->nvals))
 				return false;
 		}
-		for (size_t k = 0; k < po->nvals; k++)
+		for (size_t k = 0; k < po->nvals; k++) {
+			/* A flag (s2_upstream -g): on or off in a plan, so it can be swept. */
+			if (opt->kind == S2WL_FLAG) {
+				if (strcmp(po->vals[k], "on") && strcmp(po->vals[k], "off"))
+					return fail(c, "-%c is a flag: on or off, not '%s'", letter,
+						    po->vals[k]);
+				continue;
+			}
 			if (s2wl_opt_check(opt, po->vals[k], &parsed, err, sizeof(err)))
 				return fail(c, "%s", err);
+		}
 	}
 	return true;
 }
@@ -766,6 +774,14 @@ static bool add_config(struct ctx *c, struct plan_expansion *x, const struct pla
 		const char *v = w->opts[k].vals[pick[k]];
 		char flag[3] = { '-', w->opts[k].letter, 0 };
 
+		if (opt->kind == S2WL_FLAG) {
+			/* on: the flag alone; off: nothing */
+			if (!strcmp(v, "on")) {
+				sprintf(cfg->config + strlen(cfg->config), " %s", flag);
+				cfg->args[cfg->nargs++] = xstrdup(flag);
+			}
+			continue;
+		}
 		sprintf(cfg->config + strlen(cfg->config), " %s %s", flag, v);
 		cfg->args[cfg->nargs++] = xstrdup(flag);
 		cfg->args[cfg->nargs++] = xstrdup(v);
