@@ -235,9 +235,9 @@ static void print_rows(FILE *f, struct crow *rows, size_t n, bool profiles, bool
 		/* one scale for both sides; from a base of 0 the new side's */
 		struct rscale sc = rscale_for(r->b->s.median ? r->b->s.median : r->n->s.median,
 					      r->b->unit);
-		char base[64], new_[64], delta[160], p[96], pa[16], pb[16], verdict[48], bt[24];
+		char base[64], new_[64], delta[160], p[96], ph[48], verdict[48], bt[24];
 		const char *cells[9];
-		size_t k = 0;
+		size_t k;
 
 		if (!all && !r->t.tested)
 			continue;
@@ -246,16 +246,11 @@ static void print_rows(FILE *f, struct crow *rows, size_t n, bool profiles, bool
 		median_ci(new_, sizeof(new_), r->n, sc);
 		delta_text(delta, sizeof(delta), r);
 		if (r->t.tested)
-			snprintf(p, sizeof(p), "(p%s%s holm%s%s n=%zu+%zu)", r->t.p < 0.001 ? "" : "=",
-				 rfmt_p(pa, sizeof(pa), r->t.p), r->p_adj < 0.001 ? "" : "=",
-				 rfmt_p(pb, sizeof(pb), r->p_adj), r->b->n, r->n->n);
+			snprintf(p, sizeof(p), "(%s n=%zu+%zu)",
+				 rfmt_p_holm(ph, sizeof(ph), r->t.p, r->p_adj), r->b->n, r->n->n);
 		else
 			snprintf(p, sizeof(p), "(n=%zu+%zu: too few to test)", r->b->n, r->n->n);
-		cells[k++] = r->b->def->name;
-		cells[k++] = r->b->config;
-		if (profiles)
-			cells[k++] = r->b->profile;
-		cells[k++] = r->b->strategy;
+		k = rgroup_key_cells(r->b, profiles, cells);
 		cells[k++] = base;
 		cells[k++] = new_;
 		cells[k++] = delta;
@@ -665,11 +660,7 @@ int cmd_compare(int argc, char **argv)
 			json_object_set_new(o, "mde", r->t.tested ? rjson_num(r->mde) : json_null());
 			json_object_set_new(o, "same_band", rjson_num(r->band));
 			json_object_set_new(o, "too_noisy_for_band", json_boolean(r->too_noisy));
-			json_object_set_new(o, "verdict", json_string(stats_verdict_name(r->verdict)));
-			json_object_set_new(o, "change", json_string(r->direction < 0 ? "regression" :
-				r->direction > 0 ? "improvement" :
-				r->verdict == VERDICT_DIFFERENT ? "changed" : "none"));
-			json_object_set_new(o, "gated_regression", json_boolean(r->gated_regression));
+			rjson_verdict(o, r->verdict, r->direction, r->gated_regression);
 			json_array_append_new(arr, o);
 		}
 		{

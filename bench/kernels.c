@@ -607,10 +607,10 @@ static void print_pair(FILE *f, const struct kbpair *pr, bool profiles)
 	for (i = 0; i < pr->n; i++) {
 		const struct kbrow *r = &pr->rows[i];
 		struct rscale sc = rscale_for(r->base_med ? r->base_med : r->new_med, r->g->unit);
-		char base[80], new_[80], ratio[96], a[24], lo[24], hi[24], p[128], pa[16], pb[16];
+		char base[80], new_[80], ratio[96], a[24], lo[24], hi[24], p[128], ph[48];
 		char sd[24], verdict[48];
 		const char *cells[10];
-		size_t k = 0;
+		size_t k;
 
 		if (!r->t.tested)
 			continue;
@@ -618,20 +618,15 @@ static void print_pair(FILE *f, const struct kbpair *pr, bool profiles)
 		median_cv(new_, sizeof(new_), r->new_med, r->new_cv, sc);
 		snprintf(ratio, sizeof(ratio), "%s [%s, %s]", ratio_pct(a, sizeof(a), r->ratio),
 			 ratio_pct(lo, sizeof(lo), r->lo), ratio_pct(hi, sizeof(hi), r->hi));
-		snprintf(p, sizeof(p), "(p%s%s holm%s%s n=%zux%zu+%zu %d/%d)",
-			 r->t.p < 0.001 ? "" : "=", rfmt_p(pa, sizeof(pa), r->t.p),
-			 r->p_adj < 0.001 ? "" : "=", rfmt_p(pb, sizeof(pb), r->p_adj), r->nused,
-			 r->bn_min, r->nn_min, r->up, r->down);
+		snprintf(p, sizeof(p), "(%s n=%zux%zu+%zu %d/%d)",
+			 rfmt_p_holm(ph, sizeof(ph), r->t.p, r->p_adj), r->nused, r->bn_min,
+			 r->nn_min, r->up, r->down);
 		snprintf(sd, sizeof(sd), "%.2f%%", 100 * r->t.sd);
 		if (r->verdict == VERDICT_UNKNOWN && isfinite(r->mde))
 			snprintf(verdict, sizeof(verdict), "UNKNOWN   mde %.2g%%", 100 * r->mde);
 		else
 			snprintf(verdict, sizeof(verdict), "%s", stats_verdict_name(r->verdict));
-		cells[k++] = r->g->def->name;
-		cells[k++] = r->g->config;
-		if (profiles)
-			cells[k++] = r->g->profile;
-		cells[k++] = r->g->strategy;
+		k = rgroup_key_cells(r->g, profiles, cells);
 		cells[k++] = base;
 		cells[k++] = new_;
 		cells[k++] = ratio;
@@ -736,11 +731,7 @@ static json_t *block_pair(FILE *f, const struct kbset *s, const struct kernel *k
 		json_object_set_new(o, "blocks_up", json_integer(r->up));
 		json_object_set_new(o, "blocks_down", json_integer(r->down));
 		json_object_set_new(o, "mde", r->t.tested ? rjson_num(r->mde) : json_null());
-		json_object_set_new(o, "verdict", json_string(stats_verdict_name(r->verdict)));
-		json_object_set_new(o, "change", json_string(r->direction < 0 ? "regression" :
-			r->direction > 0 ? "improvement" :
-			r->verdict == VERDICT_DIFFERENT ? "changed" : "none"));
-		json_object_set_new(o, "gated_regression", json_boolean(r->gated_regression));
+		rjson_verdict(o, r->verdict, r->direction, r->gated_regression);
 		json_array_append_new(arr, o);
 	}
 	sum = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",

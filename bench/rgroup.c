@@ -23,6 +23,14 @@ json_t *rjson_num(double v)
 	return isfinite(v) ? json_real(v) : json_null();
 }
 
+void rjson_verdict(json_t *o, enum stats_verdict v, int direction, bool gated_regression)
+{
+	json_object_set_new(o, "verdict", json_string(stats_verdict_name(v)));
+	json_object_set_new(o, "change", json_string(direction < 0 ? "regression" :
+		direction > 0 ? "improvement" : v == VERDICT_DIFFERENT ? "changed" : "none"));
+	json_object_set_new(o, "gated_regression", json_boolean(gated_regression));
+}
+
 json_t *rjson_take(char *s)
 {
 	json_t *j = json_string(s);
@@ -383,6 +391,18 @@ int rgroup_order(const struct rset *s, const struct rgroup *x, const struct rgro
 	if (ix != iy)
 		return ix < iy ? -1 : 1;
 	return strcmp(x->mode, y->mode);
+}
+
+size_t rgroup_key_cells(const struct rgroup *g, bool profiles, const char **cells)
+{
+	size_t k = 0;
+
+	cells[k++] = g->def->name;
+	cells[k++] = g->config;
+	if (profiles)
+		cells[k++] = g->profile;
+	cells[k++] = g->strategy;
+	return k;
 }
 
 /* Families of configurations that differ only in some parameters. */
@@ -784,5 +804,14 @@ const char *rfmt_p(char *buf, size_t len, double p)
 		snprintf(buf, len, "<0.001");
 	else
 		snprintf(buf, len, "%.3f", p);
+	return buf;
+}
+
+const char *rfmt_p_holm(char *buf, size_t len, double p, double p_holm)
+{
+	char a[16], b[16];
+
+	snprintf(buf, len, "p%s%s holm%s%s", p < 0.001 ? "" : "=", rfmt_p(a, sizeof(a), p),
+		 p_holm < 0.001 ? "" : "=", rfmt_p(b, sizeof(b), p_holm));
 	return buf;
 }

@@ -71,6 +71,12 @@ struct rgroup *rset_match(const struct rset *s, const struct rgroup *g);
  * and its name, the strategies' order, the mode.
  */
 int rgroup_order(const struct rset *s, const struct rgroup *x, const struct rgroup *y);
+/*
+ * The cells that name @g's row in a table of rows (compare, kernels):
+ * metric, config, profile (only with @profiles: a table of one profile
+ * would only repeat it), strategy. Returns how many it filled.
+ */
+size_t rgroup_key_cells(const struct rgroup *g, bool profiles, const char **cells);
 /* The manifest's params object of the first cell of @config. */
 json_t *rconfig_params(const struct rset *s, const char *config);
 const char *rconfig_workload(const struct rset *s, const char *config);
@@ -194,6 +200,8 @@ const char *rfmt_auto(char *buf, size_t len, double v, const char *unit);
 /* "±2.1%" of the median, or "" without a CI */
 const char *rfmt_ci_pct(char *buf, size_t len, const struct stats_summary *s);
 const char *rfmt_p(char *buf, size_t len, double p);
+/* "p=0.012 holm=0.036", "p<0.001 holm=0.002": a test's p and its Holm-adjusted p */
+const char *rfmt_p_holm(char *buf, size_t len, double p, double p_holm);
 
 /*
  * The run's clock (rundir_clock()): under icount a time in ns is a count of
@@ -207,5 +215,12 @@ const char *rtime_unit(const struct rset *s, const char *unit);
 json_t *rjson_num(double v);
 /* A JSON string made from (and freeing) @s. */
 json_t *rjson_take(char *s);
+/*
+ * A compared row's decision into its JSON object @o (compare, kernels):
+ * "verdict"; "change": regression or improvement (DIFFERENT, by the
+ * metric's better direction), changed (DIFFERENT without one) or none;
+ * "gated_regression".
+ */
+void rjson_verdict(json_t *o, enum stats_verdict v, int direction, bool gated_regression);
 
 #endif

@@ -31,6 +31,17 @@ expect_status() {
 	pass "'$*' exited $rc"
 }
 
+# expect_exit NAME WANT CMD...: run CMD in the current directory, stdout
+# to NAME.out and stderr to NAME.err; its status must be WANT (else the
+# end of NAME.err and the command).
+expect_exit() {
+	local name=$1 want=$2 rc=0
+	shift 2
+	"$@" >"$name.out" 2>"$name.err" || rc=$?
+	[ "$rc" -eq "$want" ] || { tail -n 20 "$name.err"; fail "$name: '$*' exited $rc, expected $want"; }
+	pass "$name: exit $rc"
+}
+
 # need_stage2_stats: skip on a kernel without the series' binary stats.
 need_stage2_stats() {
 	grep -q 's2_fault_hist' "$KDIR/vmlinux" 2>/dev/null ||

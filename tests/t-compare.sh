@@ -34,15 +34,6 @@ DATA=$ROOT/tests/data/runs
 build_s2bench
 cd "$OUT"
 
-# run NAME WANT CMD...: stdout to NAME.out, stderr to NAME.err, status WANT
-run() {
-	local name=$1 want=$2 rc=0
-	shift 2
-	"$@" >"$name.out" 2>"$name.err" || rc=$?
-	[ $rc -eq "$want" ] || { cat "$name.err"; fail "$name: '$*' exited $rc, expected $want"; }
-	pass "$name: exit $rc"
-}
-
 # edit DIR PYTHON: rewrite DIR/metrics.csv; the code sees rows (lists of
 # fields, header first) and may change them in place.
 edit() {
@@ -59,7 +50,7 @@ EOF
 ### a run against itself ####################################################
 
 cp -r "$DATA/base" base
-run self 0 "$S2B" compare -o self.json base base
+expect_exit self 0 "$S2B" compare -o self.json base base
 "$PY" - self.json <<'EOF' || fail "self-compare: a tested row is neither SAME nor too noisy"
 import json, sys
 d = json.load(open(sys.argv[1]))
@@ -108,7 +99,7 @@ for r in rows[1:]:
     if r[7] == "dirty.pass_time":
         r[9] = repr(float(r[9]) * 1.01)
 '
-run ic-self 0 "$S2B" compare -o ic-self.json ic ic
+expect_exit ic-self 0 "$S2B" compare -o ic-self.json ic ic
 "$PY" - ic-self.json <<'EOF' || fail "icount self-compare: a tested row is not SAME"
 import json, sys
 d = json.load(open(sys.argv[1]))
@@ -120,7 +111,7 @@ print(f"ok: icount against itself: all {len(tested)} tested rows SAME within 1%"
 EOF
 expect_grep '^clock icount: instruction time' ic-self.out "the header says instruction time"
 expect_grep 'icount 1%: 2.5x its between-boot CV' ic-self.out "the header says how the band was chosen"
-run ic-1pct 1 "$S2B" compare --threshold 0.5 -o ic-1pct.json ic ic1
+expect_exit ic-1pct 1 "$S2B" compare --threshold 0.5 -o ic-1pct.json ic ic1
 "$PY" - ic-1pct.json <<'EOF' || fail "icount 1% worse: not exactly the pass times DIFFERENT"
 import json, sys
 d = json.load(open(sys.argv[1]))
@@ -134,7 +125,7 @@ EOF
 expect_grep '^FAIL: [0-9]+ gated regressions beyond 0.5%' ic-1pct.out
 cv=$("$PY" -c 'import json,sys,statistics; d=json.load(open(sys.argv[1])); print(round(statistics.median(r["cv"] for r in d["rows"] if r["metric"]=="dirty.pass_time" and r["cv"]), 4))' ic-1pct.json)
 m=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["summary"]["tested_gated"])' ic-1pct.json)
-run sim-1pct 0 "$S2B" simulate -n 10 -c "$cv" -S 0.01 -T 0.005 -k icount -g "$m" -o sim-1pct.json
+expect_exit sim-1pct 0 "$S2B" simulate -n 10 -c "$cv" -S 0.01 -T 0.005 -k icount -g "$m" -o sim-1pct.json
 "$PY" - sim-1pct.json <<'EOF' || fail "simulate does not find a 1% shift at icount's CV"
 import json, sys
 d = json.load(open(sys.argv[1]))
@@ -150,7 +141,7 @@ EOF
 NOISY=dirty.enable_logging_time
 mkic boot1 "" $NOISY
 mkic boot2 "boot 2 " $NOISY
-run ic-aa 0 "$S2B" compare -o ic-aa.json boot1 boot2
+expect_exit ic-aa 0 "$S2B" compare -o ic-aa.json boot1 boot2
 "$PY" - ic-aa.json "$NOISY" <<'EOF' || fail "icount A/A with a noisy metric: not SAME within its band"
 import json, sys
 d, noisy = json.load(open(sys.argv[1])), sys.argv[2]
@@ -176,7 +167,7 @@ expect_grep "^$NOISY .* SAME +±[0-9.]+%\$" ic-aa.out "a noisy SAME row shows it
 grep -E "^dirty.pass_time .*±[0-9.]+%\$" ic-aa.out && fail "a quiet row shows a band"
 expect_grep 'band: the clock.s floor \(icount 1%: 2.5x its between-boot CV\) or the row.s detectable effect' \
 	ic-aa.out "the header says how the band is chosen"
-run ic-aa-fixed 0 "$S2B" compare --same-within 1 -o ic-aa-fixed.json boot1 boot2
+expect_exit ic-aa-fixed 0 "$S2B" compare --same-within 1 -o ic-aa-fixed.json boot1 boot2
 "$PY" - ic-aa-fixed.json "$NOISY" <<'EOF' || fail "--same-within 1: a noisy row is not UNKNOWN"
 import json, sys
 d, noisy = json.load(open(sys.argv[1])), sys.argv[2]
@@ -196,7 +187,7 @@ for r in rows[1:]:
     if r[7] == "dirty.pass_time":
         r[9] = repr(float(r[9]) * 1.01)
 '
-run ic-aa-1pct 1 "$S2B" compare --threshold 0.5 -o ic-aa-1pct.json boot1 boot2-1pct
+expect_exit ic-aa-1pct 1 "$S2B" compare --threshold 0.5 -o ic-aa-1pct.json boot1 boot2-1pct
 "$PY" - ic-aa-1pct.json <<'EOF' || fail "another boot, 1% worse: not exactly the pass times DIFFERENT"
 import json, sys
 d = json.load(open(sys.argv[1]))
@@ -212,7 +203,7 @@ expect_grep '^FAIL: [0-9]+ gated regressions beyond 0.5%' ic-aa-1pct.out
 # simulate decides as compare: at the noisy rows' CV, n and family, A/A SAME as often
 cv=$("$PY" -c 'import json,sys,statistics; d=json.load(open(sys.argv[1])); print(round(statistics.median(r["cv"] for r in d["rows"] if r["metric"]==sys.argv[2] and r["tested"]), 4))' ic-aa.json "$NOISY")
 m=$("$PY" -c 'import json,sys; s=json.load(open(sys.argv[1]))["summary"]; print(s["tested"] - s["tested_gated"])' ic-aa.json)
-run sim-aa 0 "$S2B" simulate -n 10 -c "$cv" -S 0.5 -k icount -g "$m" -t 2000 -o sim-aa.json
+expect_exit sim-aa 0 "$S2B" simulate -n 10 -c "$cv" -S 0.5 -k icount -g "$m" -t 2000 -o sim-aa.json
 "$PY" - sim-aa.json ic-aa.json "$NOISY" <<'EOF' || fail "simulate: A/A at the noisy rows' CV is not SAME as compare's"
 import json, sys, statistics
 d, c, noisy = json.load(open(sys.argv[1])), json.load(open(sys.argv[2])), sys.argv[3]
@@ -228,7 +219,7 @@ EOF
 
 ### two clocks ###############################################################
 
-run clocks 2 "$S2B" compare base ic
+expect_exit clocks 2 "$S2B" compare base ic
 [ "$(wc -l <clocks.err)" -eq 1 ] || fail "two clocks: stderr is not one line"
 expect_grep "clock 'realtime'.*clock 'icount'" clocks.err "the line names both clocks"
 
@@ -238,7 +229,7 @@ for r in base shifted; do
 	cp -r "$DATA/$r" few-$r
 	edit few-$r 'rows[1:] = [r for r in rows[1:] if int(r[2]) <= 4]'
 done
-run few 3 "$S2B" compare -o few.json few-base few-shifted
+expect_exit few 3 "$S2B" compare -o few.json few-base few-shifted
 expect_grep '^cannot decide: 4 reps per side, at least [0-9]+ needed' few.out
 grep -q '^OK:' few.out && fail "4 reps a side said OK"
 pass "4 reps a side: cannot decide, exit 3"
@@ -257,7 +248,7 @@ for r in rows[1:]:
     if r[7] == "dirty.get_log_time" and r[4] == "rwlock":
         r[9] = repr(1700000 + 1000 * int(r[2]))
 '
-run zero 1 "$S2B" compare zero0 zero1
+expect_exit zero 1 "$S2B" compare zero0 zero1
 expect_grep '^dirty.get_log_time .* rwlock .* \+1\.70[0-9] ms \[\+' zero.out "from 0: an absolute delta in ms"
 grep -q 'nan' zero.out && fail "a nan in the output"
 expect_grep 'regression  dirty.get_log_time.*rwlock.*GATED' zero.out "the regression from 0 is gated"
@@ -265,7 +256,7 @@ expect_grep 'regression  dirty.get_log_time.*rwlock.*GATED' zero.out "the regres
 ### the delta column ##########################################################
 
 cp -r "$DATA/shifted" shifted
-run shift 1 "$S2B" compare base shifted
+expect_exit shift 1 "$S2B" compare base shifted
 grep -E ' ~ ' shift.out && fail "a row shows ~ instead of its delta"
 expect_grep '^dirty.pass_time .* rcu .* \+20\.00% \[\+[0-9.]+%, \+[0-9.]+%\] .*UNKNOWN +±[0-9.]+%$' shift.out \
 	"the noisy UNKNOWN row shows its delta and CI, and its band"
@@ -280,7 +271,7 @@ bad() {
 	rm -rf "bad-$name"
 	cp -r "$DATA/base" "bad-$name"
 	(cd "bad-$name" && eval "$*")
-	run "bad-$name" 2 "$S2B" compare base "bad-$name"
+	expect_exit "bad-$name" 2 "$S2B" compare base "bad-$name"
 	[ "$(wc -l <"bad-$name.err")" -eq 1 ] || fail "bad-$name: stderr is not one line"
 	expect_grep "$pattern" "bad-$name.err"
 }
@@ -296,17 +287,17 @@ bad trail "metrics.csv:5: value '5 ' is not a finite decimal" "sed -i '5s/,82331
 bad nan "metrics.csv:5: value 'nan' is not a finite decimal" "sed -i '5s/,823313\$/,nan/' metrics.csv"
 bad hung 'metrics.csv:3083: cell 0040 is hung \(status 124\)' \
 	"echo '0040,max,4,timed,fastpath,s2_dirty,s2_dirty -v 2 -b 16M -i 4 -l get,dirty.pass_time,ns,1' >>metrics.csv"
-run same-within-bad 2 "$S2B" compare --same-within 0 base base
+expect_exit same-within-bad 2 "$S2B" compare --same-within 0 base base
 expect_grep 'same-within' same-within-bad.err
 
 # --metric, --strategy: only those rows; the gate is theirs.
-run only 1 "$S2B" compare --metric dirty.pass_time --strategy rwlock "$DATA/base" "$DATA/shifted"
+expect_exit only 1 "$S2B" compare --metric dirty.pass_time --strategy rwlock "$DATA/base" "$DATA/shifted"
 rows=$(grep -c '^dirty.pass_time ' only.out || true)
 [ "$rows" -ge 1 ] && ! grep -qE '^(populate|access|unmap|exit)\.' only.out ||
 	fail "--metric dirty.pass_time --strategy rwlock listed other rows: $(head -n 12 only.out)"
 grep -E '^dirty.pass_time ' only.out | grep -qv ' rwlock ' && fail "--strategy rwlock listed another strategy"
 pass "--metric/--strategy: $rows dirty.pass_time rwlock rows, nothing else"
-run only-bad 2 "$S2B" compare --metric no.such.metric "$DATA/base" "$DATA/shifted"
+expect_exit only-bad 2 "$S2B" compare --metric no.such.metric "$DATA/base" "$DATA/shifted"
 expect_grep "not a metric" only-bad.err
 
 # s2bench kernels: the fixture runs as two kernels.
@@ -314,7 +305,7 @@ K=$OUT/kset
 mkdir -p "$K/compare"
 printf '0\tupstream\t%s\tbase run\n1\tseries\t%s\tshifted run\n' "$DATA/base" "$DATA/shifted" >"$K/kernels.tsv"
 "$S2B" compare -o "$K/compare/1-vs-0.json" "$DATA/base" "$DATA/shifted" >/dev/null 2>&1 || true
-run kernels 0 "$S2B" kernels -o "$K/kernels.json" "$K"
+expect_exit kernels 0 "$S2B" kernels -o "$K/kernels.json" "$K"
 expect_grep '^kernel 1  series  shifted run' kernels.out
 expect_grep '^    gated +dirty.pass_time ' kernels.out "the step's gated rows"
 "$PY" - "$K" <<'PY'
@@ -330,13 +321,13 @@ print("ok: kernels.json: %d DIFFERENT rows (%d gated), compare's own shifts, gat
       % (step["different"], step["different_gated"]))
 PY
 printf '0\tupstream\t%s\tbase\n1\tseries\t-\tnot run\n' "$DATA/base" >"$K/kernels.tsv"
-run kernels-unfinished 2 "$S2B" kernels "$K"
+expect_exit kernels-unfinished 2 "$S2B" kernels "$K"
 expect_grep 'not finished' kernels-unfinished.err
 printf '0\tupstream\t%s\tbase\n1\tseries\t%s\tx\n2\tother\t%s\ty\n' "$DATA/base" "$DATA/shifted" "$DATA/shifted" >"$K/kernels.tsv"
-run kernels-missing 0 "$S2B" kernels "$K"
+expect_exit kernels-missing 0 "$S2B" kernels "$K"
 expect_grep 'step: not compared' kernels-missing.out "a missing comparison"
 
-run help 0 "$S2B" compare --help
+expect_exit help 0 "$S2B" compare --help
 expect_grep 'same-within' help.out
 expect_grep '^  3  cannot decide' help.out "--help documents exit 3"
 pass "all checks"

@@ -39,15 +39,6 @@ GEN=$ROOT/tests/kernels-blocks.py
 build_s2bench
 cd "$OUT"
 
-# run NAME WANT CMD...: stdout to NAME.out, stderr to NAME.err, status WANT
-run() {
-	local name=$1 want=$2 rc=0
-	shift 2
-	"$@" >"$name.out" 2>"$name.err" || rc=$?
-	[ "$rc" -eq "$want" ] || { tail -n 20 "$name.err"; fail "'$*' exited $rc, expected $want"; }
-	pass "$name: exit $rc"
-}
-
 # one_line NAME PATTERN: NAME.err is one line matching PATTERN
 one_line() {
 	[ "$(wc -l <"$1.err")" -eq 1 ] || { cat "$1.err"; fail "$1: not one line on stderr"; }
@@ -60,7 +51,7 @@ one_line() {
 S=$OUT/set
 mkdir -p "$S"
 "$PY" "$GEN" set "$S" blk 2
-run kernels 0 "$S2B" kernels -o "$S/kernels.json" "$S"
+expect_exit kernels 0 "$S2B" kernels -o "$S/kernels.json" "$S"
 "$PY" "$GEN" check "$S" "$S/kernels.json"
 
 expect_grep '^s2bench kernels: .*3 kernels, clock realtime, 6 blocks' kernels.out
@@ -102,7 +93,7 @@ PY
 # The same values unpaired: every block's reps of a kernel as one run.
 "$PY" "$GEN" pooled "$OUT/pooled0" blk upstream 2
 "$PY" "$GEN" pooled "$OUT/pooled1" blk series:6 2
-run unpaired 0 "$S2B" compare -o "$OUT/unpaired.json" "$OUT/pooled0" "$OUT/pooled1"
+expect_exit unpaired 0 "$S2B" compare -o "$OUT/unpaired.json" "$OUT/pooled0" "$OUT/pooled1"
 "$PY" - "$OUT/unpaired.json" "$OUT/pooled0" "$OUT/pooled1" <<'PY'
 import csv, json, sys
 from scipy import stats
@@ -127,16 +118,16 @@ PY
 B=$OUT/bad
 cp -r "$S" "$B"
 awk -F'\t' -v OFS='\t' '$1 == 4 && $3 == 1 { $5 = "-" } { print }' "$S/blocks.tsv" >"$B/blocks.tsv"
-run unfinished 2 "$S2B" kernels "$B"
+expect_exit unfinished 2 "$S2B" kernels "$B"
 one_line unfinished 'block 4, kernel 1 has no run directory: the set is not finished'
 awk -F'\t' '!($1 == 2 && $3 == 0)' "$S/blocks.tsv" >"$B/blocks.tsv"
-run missing 2 "$S2B" kernels "$B"
+expect_exit missing 2 "$S2B" kernels "$B"
 one_line missing 'block 2 has no run of kernel 0'
 awk -F'\t' '/^#/ || $1 == 1' "$S/blocks.tsv" >"$B/blocks.tsv"
-run oneblock 2 "$S2B" kernels "$B"
+expect_exit oneblock 2 "$S2B" kernels "$B"
 one_line oneblock 'one block: nothing to pair'
 rm "$B/blocks.tsv"
-run nothreshold 2 "$S2B" kernels --threshold 1 "$B"
+expect_exit nothreshold 2 "$S2B" kernels --threshold 1 "$B"
 one_line nothreshold '--threshold applies to a set of blocks'
 
 ### run-kernels.sh: argument errors, before anything is built ###############
@@ -147,7 +138,7 @@ for a in "--blocks 0|--blocks '0': a whole number" "--blocks x|--blocks 'x': a w
 	"--clock bogus|--clock 'bogus': icount or realtime" "--threshold 0|a percentage above 0" \
 	"--target host|emulated target only"; do
 	# shellcheck disable=SC2086
-	run args 2 "$ROOT/bench/run-kernels.sh" ${a%%|*}
+	expect_exit args 2 "$ROOT/bench/run-kernels.sh" ${a%%|*}
 	one_line args "^run-kernels: .*${a#*|}"
 done
 
@@ -222,16 +213,16 @@ RK=$C/bench/run-kernels.sh
 
 # real time: refused without blocks and with 2, before any kernel is built
 : >"$STUB_LOG"
-run rt1 2 "$RK" "${K[@]}"
+expect_exit rt1 2 "$RK" "${K[@]}"
 expect_grep 'plan blk: clock realtime: one run per kernel cannot tell a kernel from a boot' rt1.err
-run rt2 2 "$RK" "${K[@]}" --blocks 2
+expect_exit rt2 2 "$RK" "${K[@]}" --blocks 2
 expect_grep 'plan blk: clock realtime with --blocks 2: fewer than 3 block pairs' rt2.err
 [ ! -s "$STUB_LOG" ] || fail "a refused clock built a kernel: $(cat "$STUB_LOG")"
 [ -z "$(ls -A "$OUT/sets" 2>/dev/null)" ] || fail "a refused clock left a set: $(ls "$OUT/sets")"
 pass "real time without blocks or with 2: refused, nothing built, no set left"
 
 # The whole set, dying twice on the way and resumed twice.
-run die1 2 env STUB_DIE="series:6/3 upstream/5" "$RK" "${K[@]}" --blocks 6
+expect_exit die1 2 env STUB_DIE="series:6/3 upstream/5" "$RK" "${K[@]}" --blocks 6
 expect_grep 'kernel series:6: the run failed with status 2' die1.err
 SET=$(ls -d "$OUT"/sets/blk-kernels-*)
 [ "$(grep -c '^build ' "$STUB_LOG")" -eq 3 ] || fail "not 3 kernels built: $(grep '^build ' "$STUB_LOG")"
@@ -240,11 +231,11 @@ pass "every kernel built before the first run"
 awk -F'\t' -v OFS='\t' '$1 == 3 && $4 == "series:6" { $5 = "-" } { print }' "$SET/blocks.tsv" \
 	>"$SET/blocks.tsv.new"
 mv "$SET/blocks.tsv.new" "$SET/blocks.tsv"
-run resume-bad 2 "$RK" --resume "$SET" --blocks 6
+expect_exit resume-bad 2 "$RK" --resume "$SET" --blocks 6
 expect_grep 'give only --resume' resume-bad.err
-run resume1 2 env STUB_DIE="series:6/3 upstream/5" "$RK" --resume "$SET"
+expect_exit resume1 2 env STUB_DIE="series:6/3 upstream/5" "$RK" --resume "$SET"
 expect_grep 'kernel upstream: the run failed with status 2' resume1.err
-run resume2 0 "$RK" --resume "$SET"
+expect_exit resume2 0 "$RK" --resume "$SET"
 cp resume2.out "$OUT/driver-kernels.txt"
 
 "$PY" - "$SET" "$STUB_LOG" "$OUT/plans/blk" <<'PY'
@@ -314,7 +305,7 @@ orders() {
 		"$(ls -d "$OUT"/sets/blk-kernels-* | grep -v "$SET" | tail -n 1)/blocks.tsv"
 }
 sleep 1 # a set directory is named by the second
-run again 2 env STUB_BUILD_FAIL=1 "$RK" "${K[@]}" --blocks 6
+expect_exit again 2 env STUB_BUILD_FAIL=1 "$RK" "${K[@]}" --blocks 6
 expect_grep 'did not build' again.err
 o1=$(orders)
 want=$("$PY" -c 'import ast, sys; print(" ".join("".join(map(str, o)) for o in ast.literal_eval(open(sys.argv[1]).read())) + " ")' "$OUT/order.txt")
@@ -324,7 +315,7 @@ sed 's/^seed .*/seed 8/' "$OUT/plans/blk" >"$OUT/plans/blk8"
 mv "$OUT/plans/blk8" "$OUT/plans/blk"
 rm -rf "$(ls -d "$OUT"/sets/blk-kernels-* | grep -v "$SET" | tail -n 1)"
 sleep 1
-run seed8 2 env STUB_BUILD_FAIL=1 "$RK" "${K[@]}" --blocks 6
+expect_exit seed8 2 env STUB_BUILD_FAIL=1 "$RK" "${K[@]}" --blocks 6
 o2=$(orders)
 [ "$o2" != "$o1" ] && [ "${o2%% *}" = 012 ] || fail "seed 8 gave '$o2' (seed 7: '$o1')"
 pass "another seed, another order: $o2"
