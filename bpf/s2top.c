@@ -213,7 +213,8 @@ static void parse_args(int argc, char **argv)
 		case 'h': fputs(usage, stdout); exit(0);
 		case ':': bad_args("-%c needs an argument", optopt);
 		default:
-			if (optopt)
+			/* a long option's own value (--verbose=x) is no letter */
+			if (optopt > 0 && optopt < 0x100)
 				bad_args("unknown option '-%c'", optopt);
 			bad_args("unknown option '%s'", argv[optind - 1]);
 		}
