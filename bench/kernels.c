@@ -618,7 +618,7 @@ static void print_pair(FILE *f, const struct kbpair *pr, bool profiles)
 		median_cv(new_, sizeof(new_), r->new_med, r->new_cv, sc);
 		snprintf(ratio, sizeof(ratio), "%s [%s, %s]", ratio_pct(a, sizeof(a), r->ratio),
 			 ratio_pct(lo, sizeof(lo), r->lo), ratio_pct(hi, sizeof(hi), r->hi));
-		snprintf(p, sizeof(p), "(%s n=%zux%zu+%zu %d/%d)",
+		snprintf(p, sizeof(p), "(%s n=%zu blocks x %zu+%zu %d/%d)",
 			 rfmt_p_holm(ph, sizeof(ph), r->t.p, r->p_adj), r->nused, r->bn_min,
 			 r->nn_min, r->up, r->down);
 		snprintf(sd, sizeof(sd), "%.2f%%", 100 * r->t.sd);

@@ -26,7 +26,8 @@ real time.
 
   --plan NAME|FILE   the plan (bench/plans/NAME or a file)     (default: kernels)
   --kernel LIST      the kernels, in order (commas or spaces), instead of the
-                     plan's: series, series:N, upstream, BASE+PATH, image:DIR
+                     plan's: series, series:N, upstream, debian:V, BASE+PATH, image:DIR,
+                     tree:DIR[@REV]
                      (target/build-kernel.sh -h)
   --series [DIR]     every prefix of a series, 0..N patches: of
                      kernel-patches/series (series:0 .. series:N), or of the

@@ -40,6 +40,7 @@ every cell (bench/run-cells.sh), then s2bench table and s2bench report.
                          series      $KSRC_PKG + kernel-patches/series
                          series:N    its first N patches (series:0 = upstream)
                          upstream    $KSRC_PKG as Debian ships it
+                         debian:V    linux-source-V (e.g. 6.1), installed when asked
                          BASE+PATH   BASE plus a directory of patches or an mbox
                          image:DIR   a prebuilt Image and vmlinux
   --clock C            icount | realtime instead of the plan's (qemu only):
