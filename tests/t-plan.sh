@@ -394,3 +394,12 @@ for strat in ("rwlock", "fastpath"):
 print("ok: paired ratios 1.020x, 1.100x, 1.300x per strategy (8 pairs, p < 0.01), the collector's own CPU; detail 0.33 of bpftrace")
 PY
 pass "what the instruments cost: the paired ratios of the documents, the drift taken out"
+
+# Plans made from another keep its workloads: default-kernels is the
+# default plan on two kernels, kernels-6.1-rt is kernels-6.1 in real time.
+for pair in default:default-kernels kernels-6.1:kernels-6.1-rt; do
+	a=${pair%%:*} b=${pair#*:}
+	diff <(grep '^workload' "$ROOT/bench/plans/$a") <(grep '^workload' "$ROOT/bench/plans/$b") \
+		>"$OUT/plan-$b.diff" || fail "bench/plans/$b's workloads differ from $a's: $(cat "$OUT/plan-$b.diff")"
+	pass "bench/plans/$b: the workloads of $a ($(grep -c '^workload' "$ROOT/bench/plans/$b"))"
+done
