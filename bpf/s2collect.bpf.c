@@ -383,6 +383,15 @@ static __always_inline bool is_target(void)
 	return !target_tgid || (bpf_get_current_pid_tgid() >> 32) == target_tgid;
 }
 
+/* An event of the target's: counted in counts[@c] (true); another's: false. */
+static __always_inline bool count_target(__u32 c)
+{
+	if (!is_target())
+		return false;
+	inc(&counts[c]);
+	return true;
+}
+
 static __always_inline __u32 cur_tid(void)
 {
 	return (__u32)bpf_get_current_pid_tgid();
@@ -785,8 +794,15 @@ int arm64_guest_fault(struct trace_event_raw_kvm_guest_fault___s2 *ctx)
 SEC("tracepoint/kvm/kvm_access_fault")
 int arm64_access_fault(void *ctx)
 {
-	if (is_target())
-		inc(&counts[C_ACCESS_FAULT]);
+	count_target(C_ACCESS_FAULT);
+	return KEEP_EVENT;
+}
+
+/* The canary: if KVM emits in-kernel exit events at all. */
+SEC("tracepoint/kvm/kvm_exit")
+int canary_kvm_exit(void *ctx)
+{
+	count_target(C_KVM_EXIT);
 	return KEEP_EVENT;
 }
 
@@ -818,15 +834,6 @@ int x86_fast_page_fault(struct trace_event_raw_fast_page_fault___s2 *ctx)
 	return KEEP_EVENT;
 }
 
-/* The canary: if KVM emits in-kernel exit events at all. */
-SEC("tracepoint/kvm/kvm_exit")
-int canary_kvm_exit(void *ctx)
-{
-	if (is_target())
-		inc(&counts[C_KVM_EXIT]);
-	return KEEP_EVENT;
-}
-
 /* ---- generic KVM events ---- */
 
 SEC("tracepoint/kvm/kvm_userspace_exit")
@@ -834,9 +841,8 @@ int userspace_exit(struct trace_event_raw_kvm_userspace_exit___s2 *ctx)
 {
 	__u32 reason = ctx->reason;
 
-	if (!is_target())
+	if (!count_target(C_UEXIT))
 		return KEEP_EVENT;
-	inc(&counts[C_UEXIT]);
 	/* on error the recorded reason is stale */
 	if (ctx->errno < 0) {
 		inc(&counts[ctx->errno == -4 /* EINTR */ ? C_UEXIT_RESTART : C_UEXIT_ERR]);
@@ -853,9 +859,8 @@ int dirty_ring_push(void *ctx)
 {
 	struct pass_stats *ps;
 
-	if (!is_target())
+	if (!count_target(C_RING_PUSH))
 		return KEEP_EVENT;
-	inc(&counts[C_RING_PUSH]);
 	ps = cur_pass();
 	if (ps)
 		inc(&ps->ring_pushes);
