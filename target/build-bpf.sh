@@ -16,19 +16,10 @@ loaders) and print the directory that holds the binaries (under bpf/ in
 it, as the initramfs wants them). Intermediates stay beside it in obj/.
 USAGE
 }
-arch=arm64 kdir=
-while getopts "a:k:h" opt; do
-	case $opt in
-	a) arch=$OPTARG ;;
-	k) kdir=$OPTARG ;;
-	h) usage; exit 0 ;;
-	*) usage >&2; exit 2 ;;
-	esac
-done
+build_opts "a:k:h" "$@"
 case $arch in
 arm64)
-	[ -n "$kdir" ] && [ -f "$kdir/vmlinux" ] ||
-		{ say "-k: '${kdir:-}' has no vmlinux (run target/build-kernel.sh)"; exit 2; }
+	need_kdir -f vmlinux vmlinux
 	out=$S2PERF_CACHE/bpf/arm64-$(basename "$kdir")
 	vm=(VMLINUX="$kdir/vmlinux") ;;
 x86_64)

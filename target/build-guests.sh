@@ -17,22 +17,12 @@ target/build-selftests.sh for the same -a; arm64 also needs the kernel's
 UAPI headers (KERNEL_DIR from target/build-kernel.sh).
 USAGE
 }
-kdir= stdir= arch=arm64
-while getopts "a:k:s:h" opt; do
-	case $opt in
-	a) arch=$OPTARG ;;
-	k) kdir=$OPTARG ;;
-	s) stdir=$OPTARG ;;
-	h) usage; exit 0 ;;
-	*) usage >&2; exit 2 ;;
-	esac
-done
+build_opts "a:k:s:h" "$@"
 [ -n "$stdir" ] && [ -d "$stdir/../obj/lib" ] ||
 	{ say "-s: '${stdir:-}' is not a selftests bin directory (run target/build-selftests.sh)"; exit 2; }
 case $arch in
 arm64)
-	[ -n "$kdir" ] && [ -d "$kdir/headers/include" ] ||
-		{ say "-k: '${kdir:-}' has no headers/ (run target/build-kernel.sh)"; exit 2; }
+	need_kdir -d headers/include headers/
 	khdr=$kdir/headers/include ;;
 x86_64)
 	khdr=$stdir/../headers/include

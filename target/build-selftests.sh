@@ -26,19 +26,10 @@ holds the binaries (bin/, with the framework's objects in obj/ beside it).
   -a x86_64   native, against the tree's x86 UAPI headers: ${X86_TESTS[*]}
 USAGE
 }
-kdir= arch=arm64
-while getopts "a:k:h" opt; do
-	case $opt in
-	a) arch=$OPTARG ;;
-	k) kdir=$OPTARG ;;
-	h) usage; exit 0 ;;
-	*) usage >&2; exit 2 ;;
-	esac
-done
+build_opts "a:k:h" "$@"
 case $arch in
 arm64)
-	[ -n "$kdir" ] && [ -d "$kdir/headers/include" ] ||
-		{ say "-k: '${kdir:-}' has no headers/ (run target/build-kernel.sh)"; exit 2; }
+	need_kdir -d headers/include headers/
 	TESTS=("${ARM64_TESTS[@]}") cross=$CROSS ;;
 x86_64)
 	[ "$(uname -m)" = x86_64 ] || { say "-a x86_64: this machine is $(uname -m)"; exit 2; }

@@ -350,3 +350,32 @@ with_cache_lock() {
 
 # Print elapsed seconds since $1 (from date +%s.%N) with one decimal.
 elapsed() { awk -v s="$1" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }'; }
+
+# build_opts OPTSTRING ARGS...: the options of build-selftests.sh,
+# build-guests.sh and build-bpf.sh, as many of these as OPTSTRING (getopts'
+# syntax) lists: -a ARCH into arch (default arm64), -k KERNEL_DIR into kdir,
+# -s SELFTESTS_BIN_DIR into stdir; -h prints the caller's usage and exits 0,
+# any other option prints it on stderr and exits 2. Whether the values make
+# sense for the architecture is the caller's to check.
+build_opts() {
+	local optstring=$1 opt OPTIND=1
+	shift
+	arch=arm64 kdir= stdir=
+	while getopts "$optstring" opt; do
+		case $opt in
+		a) arch=$OPTARG ;;
+		k) kdir=$OPTARG ;;
+		s) stdir=$OPTARG ;;
+		h) usage; exit 0 ;;
+		*) usage >&2; exit 2 ;;
+		esac
+	done
+}
+
+# need_kdir TEST PATH WHAT: -k's directory (kdir, from build_opts) must
+# pass "test TEST kdir/PATH" (a kernel built by target/build-kernel.sh),
+# else "-k: 'KDIR' has no WHAT" and exit 2.
+need_kdir() {
+	[ -n "$kdir" ] && [ "$1" "$kdir/$2" ] ||
+		{ say "-k: '${kdir:-}' has no $3 (run target/build-kernel.sh)"; exit 2; }
+}
