@@ -96,6 +96,37 @@ ensure_tracefs() {
 	pass "mounted tracefs at /sys/kernel/tracing"
 }
 
+# fault_hist_sh: the head of a script for the target (launch -I) that
+# counts the kvm_s2_fault_exit events by path and kind in the kernel (a hist
+# trigger, which hits and hist_dropped read): T (tracefs, mounted if need
+# be), EV (the kvm_s2 events), P (the strategy parameter); hist_on starts a
+# count, hist_off NAME saves it in NAME.hist and removes the trigger;
+# hist_run NAME CMD... runs CMD between the two (its output in NAME.txt,
+# "NAME STATUS" appended to status.txt). The test's own lines follow:
+# { fault_hist_sh; cat <<'SH' ... SH } >"$OUT/x.sh".
+fault_hist_sh() {
+	cat <<'SH'
+T=/sys/kernel/tracing
+EV=$T/events/kvm_s2
+P=/sys/module/kvm/parameters/stage2_strategy
+[ -e $T/events ] || mount -t tracefs nodev $T
+hist_on() {
+	echo 'hist:keys=path,kind:vals=hitcount' >$EV/kvm_s2_fault_exit/trigger
+}
+hist_off() {
+	cat $EV/kvm_s2_fault_exit/hist >$1.hist
+	echo '!hist:keys=path,kind:vals=hitcount' >$EV/kvm_s2_fault_exit/trigger
+}
+hist_run() {
+	name=$1; shift
+	hist_on
+	"$@" >$name.txt 2>&1
+	echo "$name $?" >>status.txt
+	hist_off $name
+}
+SH
+}
+
 # hits PATH KIND HIST: the kvm_s2_fault_exit count of a hist trigger dump
 # (keys path,kind) for that path and kind, -1 meaning any.
 hits() {

@@ -18,18 +18,11 @@ set -euo pipefail
 
 grep -q '^CONFIG_PROVE_RCU=y' "$KDIR/config" || skip "needs the debug kernel"
 
-# dirty NAME ARGS...: s2_dirty under a hist trigger on the fault events
-cat >"$OUT/h.sh" <<'SH'
-T=/sys/kernel/tracing
-EV=$T/events/kvm_s2
-[ -e $T/events ] || mount -t tracefs nodev $T
+{ fault_hist_sh; cat <<'SH'
+# dirty NAME ARGS...: s2_dirty with its faults counted
 dirty() {
 	name=$1; shift
-	echo 'hist:keys=path,kind:vals=hitcount' >$EV/kvm_s2_fault_exit/trigger
-	s2_dirty -S hwdbm -v 2 -b 8M -i 4 -q -o $name.json "$@" >$name.txt 2>&1
-	echo "$name $?" >>status.txt
-	cat $EV/kvm_s2_fault_exit/hist >$name.hist
-	echo '!hist:keys=path,kind:vals=hitcount' >$EV/kvm_s2_fault_exit/trigger
+	hist_run $name s2_dirty -S hwdbm -v 2 -b 8M -i 4 -q -o $name.json "$@"
 }
 : >status.txt
 for m in get clear; do
@@ -37,7 +30,7 @@ for m in get clear; do
 done
 dirty dirty-ring -l ring -e 256
 dirty dirty-thp -l get -s anonymous_thp
-echo hwdbm >/sys/module/kvm/parameters/stage2_strategy
+echo hwdbm >$P
 s2_security_test >security.txt 2>&1
 echo "security $?" >>status.txt
 for a in off on; do
@@ -46,6 +39,7 @@ for a in off on; do
 done
 dmesg >dmesg.txt
 SH
+} >"$OUT/h.sh"
 
 # facts FILE: written missed strategy perm(stats) harvests scanned dirty ha hd
 facts() {
@@ -137,16 +131,11 @@ echo "aging: -a off: ha=$ha_off, $af_off access-flag faults; -a on: ha=$ha_on, $
 pass "kvm.stage2_hw_access: off gives the VM ha=0 and $af_off access-flag faults, on ha=1 and none"
 
 # ---- nVHE ----
-cat >"$OUT/n.sh" <<'SH'
-T=/sys/kernel/tracing
-EV=$T/events/kvm_s2
-[ -e $T/events ] || mount -t tracefs nodev $T
-echo 'hist:keys=path,kind:vals=hitcount' >$EV/kvm_s2_fault_exit/trigger
-s2_dirty -S hwdbm -v 2 -b 8M -i 3 -l clear -q -o dirty.json >dirty.txt 2>&1
-echo "dirty $?" >status.txt
-cat $EV/kvm_s2_fault_exit/hist >dirty.hist
+{ fault_hist_sh; cat <<'SH'
+hist_run dirty s2_dirty -S hwdbm -v 2 -b 8M -i 3 -l clear -q -o dirty.json
 dmesg >dmesg.txt
 SH
+} >"$OUT/n.sh"
 expect_status 0 launch n -n -t 600 -I "$OUT/n.sh" -- sh n.sh
 d=$OUT/n
 grep -q '^dirty 0$' "$d/status.txt" || { cat "$d/dirty.txt"; fail "nVHE: s2_dirty failed under hwdbm"; }

@@ -21,27 +21,20 @@ set -euo pipefail
 
 grep -q '^CONFIG_PROVE_RCU=y' "$KDIR/config" || skip "needs the debug kernel"
 
-cat >"$OUT/h.sh" <<'SH'
-T=/sys/kernel/tracing
-EV=$T/events/kvm_s2
-P=/sys/module/kvm/parameters/stage2_strategy
-[ -e $T/events ] || mount -t tracefs nodev $T
+{ fault_hist_sh; cat <<'SH'
 echo hypfast >$P || exit 1
 cat $P >param.after
 : >status.txt
 for m in get clear ring; do
 	extra=
 	[ $m = ring ] && extra="-e 256"
-	echo 'hist:keys=path,kind:vals=hitcount' >$EV/kvm_s2_fault_exit/trigger
-	s2_dirty -v 2 -b 8M -i 4 -l $m $extra -q -o dirty-$m.json >dirty-$m.txt 2>&1
-	echo "dirty-$m $?" >>status.txt
-	cat $EV/kvm_s2_fault_exit/hist >dirty-$m.hist
-	echo '!hist:keys=path,kind:vals=hitcount' >$EV/kvm_s2_fault_exit/trigger
+	hist_run dirty-$m s2_dirty -v 2 -b 8M -i 4 -l $m $extra -q -o dirty-$m.json
 done
 s2_security_test >security.txt 2>&1
 echo "security $?" >>status.txt
 dmesg >dmesg.txt
 SH
+} >"$OUT/h.sh"
 expect_status 0 launch h -t 600 -I "$OUT/h.sh" -- sh h.sh
 d=$OUT/h
 cat "$d/status.txt"
@@ -161,16 +154,11 @@ done
 pass "no kernel report with the path probed (launch checks the log)"
 
 # ---- nVHE ----
-cat >"$OUT/n.sh" <<'SH'
-T=/sys/kernel/tracing
-EV=$T/events/kvm_s2
-[ -e $T/events ] || mount -t tracefs nodev $T
-echo 'hist:keys=path,kind:vals=hitcount' >$EV/kvm_s2_fault_exit/trigger
-s2_dirty -v 2 -b 8M -i 3 -l get -S hypfast -q -o dirty.json >dirty.txt 2>&1
-echo "dirty $?" >status.txt
-cat $EV/kvm_s2_fault_exit/hist >dirty.hist
+{ fault_hist_sh; cat <<'SH'
+hist_run dirty s2_dirty -v 2 -b 8M -i 3 -l get -S hypfast -q -o dirty.json
 dmesg >dmesg.txt
 SH
+} >"$OUT/n.sh"
 expect_status 0 launch n -n -t 600 -I "$OUT/n.sh" -- sh n.sh
 d=$OUT/n
 grep -q '^dirty 0$' "$d/status.txt" || { cat "$d/dirty.txt"; fail "nVHE: s2_dirty failed under hypfast"; }

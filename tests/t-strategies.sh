@@ -11,19 +11,16 @@ set -euo pipefail
 
 grep -q '^CONFIG_LOCK_STAT=y' "$KDIR/config" || skip "needs the debug kernel (LOCK_STAT)"
 
-cat >"$OUT/probe.sh" <<'SH'
-T=/sys/kernel/tracing
-EV=$T/events/kvm_s2
-P=/sys/module/kvm/parameters/stage2_strategy
+{ fault_hist_sh; cat <<'SH'
 echo rcu >$P
 if echo bogus >$P 2>bogus.err; then echo accepted >bogus.status; else echo refused >bogus.status; fi
 cat $P >bogus.after
 echo 1 >$EV/kvm_s2_vm_init/enable
 for s in exclusive rwlock rcu fastpath hypfast hwdbm; do
-	echo $s >/sys/module/kvm/parameters/stage2_strategy || exit 1
+	echo $s >$P || exit 1
 	echo >$T/trace
 	echo 0 >/proc/lock_stat
-	echo 'hist:keys=path,kind:vals=hitcount' >$EV/kvm_s2_fault_exit/trigger
+	hist_on
 	# Two vCPUs populate 16M each, then two dirty-logging passes.
 	dirty_log_perf_test -m 6 -v 2 -b 16M -i 3 >$s.dlpt.log 2>&1 &
 	pid=$!
@@ -37,8 +34,7 @@ for s in exclusive rwlock rcu fastpath hypfast hwdbm; do
 	done
 	wait $pid || exit 1
 	grep 'mmu_lock.*:' /proc/lock_stat >$s.lockstat
-	cat $EV/kvm_s2_fault_exit/hist >$s.hist
-	echo '!hist:keys=path,kind:vals=hitcount' >$EV/kvm_s2_fault_exit/trigger
+	hist_off $s
 	grep kvm_s2_vm_init $T/trace >$s.vminit
 	# Aging: page_idle marking runs the clear_young notifiers.
 	echo 0 >/proc/lock_stat
@@ -46,6 +42,7 @@ for s in exclusive rwlock rcu fastpath hypfast hwdbm; do
 	grep 'mmu_lock.*:' /proc/lock_stat >$s.age.lockstat
 done
 SH
+} >"$OUT/probe.sh"
 expect_status 0 launch probe -I "$OUT/probe.sh" -- sh probe.sh
 d=$OUT/probe
 
