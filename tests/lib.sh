@@ -72,6 +72,23 @@ expect_bad_args() {
 	done
 }
 
+# interrupt_when PID TRIES LOG CMD...: run CMD every 0.5 s, at most TRIES
+# times, until it succeeds or PID (a driver started in the background) has
+# ended; then interrupt PID (SIGTERM) and wait for it: it must exit 130,
+# else the end of LOG (its output) and a failure.
+interrupt_when() {
+	local pid=$1 tries=$2 log=$3 rc=0
+	shift 3
+	for _ in $(seq "$tries"); do
+		"$@" && break
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.5
+	done
+	kill -TERM "$pid" 2>/dev/null || true
+	wait "$pid" || rc=$?
+	[ $rc -eq 130 ] || { tail -n 20 "$log"; fail "interrupted run-plan exited $rc, expected 130 (did it finish before the interrupt?)"; }
+}
+
 # expect_grep PATTERN FILE [WHAT]
 expect_grep() {
 	grep -Eq -- "$1" "$2" || fail "${3:-$2} does not match /$1/"

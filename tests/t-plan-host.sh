@@ -28,17 +28,9 @@ H=$OUT/host
 # This host's kernel has no s2perf patches: with -S every cell would skip.
 # Without it the cells run (the manifest keeps its strategies as labels).
 sed -i 's/ -S [a-z]*//' "$H/cells.txt"
+four_done() { [ "$(find "$H/cells" -name status 2>/dev/null | wc -l)" -ge 4 ]; }
 "$ROOT/bench/run-plan.sh" --resume "$H" >"$OUT/host-run1.log" 2>&1 &
-ppid_=$!
-for _ in $(seq 600); do
-	[ "$(find "$H/cells" -name status 2>/dev/null | wc -l)" -ge 4 ] && break
-	kill -0 $ppid_ 2>/dev/null || break
-	sleep 0.5
-done
-kill -TERM $ppid_ 2>/dev/null || true
-rc=0
-wait $ppid_ || rc=$?
-[ $rc -eq 130 ] || { tail -n 20 "$OUT/host-run1.log"; fail "interrupted run-plan exited $rc, expected 130"; }
+interrupt_when $! 600 "$OUT/host-run1.log" four_done
 done1=$(find "$H/cells" -name status | wc -l)
 [ "$done1" -ge 4 ] && [ "$done1" -lt 18 ] || fail "interrupted after $done1 of 18 cells (expected between)"
 grep -q -- "--resume $H" "$OUT/host-run1.log" || fail "the interrupted run does not say how to resume"
