@@ -20,38 +20,22 @@
 #define FUZZ_WRAP_LIBBPF
 #include "fuzz_inproc.h"
 
-#define MAX_ARGS 32
+static void accepted(void)
+{
+	if (!!env.pid + env.all + !!env.cmd != 1 || env.interval < 0 || env.duration < 0)
+		fuzz_die("s2collect accepted pid %d, all %d, command %s, interval %g, "
+			 "duration %g\n", env.pid, env.all, env.cmd ? env.cmd[0] : "none",
+			 env.interval, env.duration);
+}
 
 static int call_main(int argc, char **argv)
 {
 	memset(&env, 0, sizeof(env));
 	optind = 0;
-	if (setjmp(fuzz_back)) {
-		if (fuzz_exit_status != -1)
-			return fuzz_exit_status;
-		if (!!env.pid + env.all + !!env.cmd != 1 || env.interval < 0 || env.duration < 0)
-			fuzz_die("s2collect accepted pid %d, all %d, command %s, interval %g, "
-				 "duration %g\n", env.pid, env.all, env.cmd ? env.cmd[0] : "none",
-				 env.interval, env.duration);
-		return 0;
-	}
-	fuzz_in_call = true;
-	s2collect_main(argc, argv);
-	fuzz_in_call = false;
-	fuzz_die("s2collect's main() returned before libbpf_set_print()\n");
+	return fuzz_until_libbpf("s2collect", s2collect_main, accepted, argc, argv);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *argv[MAX_ARGS + 2] = { "s2collect" }, *words;
-	const char *err;
-	int argc, rc;
-
-	fuzz_setup("s2collect");
-	fuzz_clean();
-	argc = fuzz_words(data, size, argv, 1, MAX_ARGS + 1, &words);
-	rc = fuzz_call(call_main, argc, argv, &err);
-	fuzz_check_status("s2collect", rc, err, 0);
-	free(words);
-	return 0;
+	return fuzz_args_input("s2collect", call_main, data, size);
 }

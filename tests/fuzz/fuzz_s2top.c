@@ -21,7 +21,14 @@
 #define FUZZ_WRAP_LIBBPF
 #include "fuzz_inproc.h"
 
-#define MAX_ARGS 32
+static void accepted(void)
+{
+	if (!(opt.interval >= 0.1 && opt.interval <= 3600) || opt.count < 0 ||
+	    opt.sort < 0 || opt.sort >= NR_COLS || opt.sort == K_VM || opt.pid < 0 ||
+	    !opt.batch)
+		fuzz_die("s2top accepted interval %g, count %ld, sort %d, pid %d, batch %d\n",
+			 opt.interval, opt.count, opt.sort, opt.pid, opt.batch);
+}
 
 static int call_main(int argc, char **argv)
 {
@@ -34,33 +41,10 @@ static int call_main(int argc, char **argv)
 	}
 	opt = defaults;
 	optind = 0;
-	if (setjmp(fuzz_back)) {
-		if (fuzz_exit_status != -1)
-			return fuzz_exit_status;
-		if (!(opt.interval >= 0.1 && opt.interval <= 3600) || opt.count < 0 ||
-		    opt.sort < 0 || opt.sort >= NR_COLS || opt.sort == K_VM || opt.pid < 0 ||
-		    !opt.batch)
-			fuzz_die("s2top accepted interval %g, count %ld, sort %d, pid %d, batch %d\n",
-				 opt.interval, opt.count, opt.sort, opt.pid, opt.batch);
-		return 0;
-	}
-	fuzz_in_call = true;
-	s2top_main(argc, argv);
-	fuzz_in_call = false;
-	fuzz_die("s2top's main() returned before libbpf_set_print()\n");
+	return fuzz_until_libbpf("s2top", s2top_main, accepted, argc, argv);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *argv[MAX_ARGS + 2] = { "s2top" }, *words;
-	const char *err;
-	int argc, rc;
-
-	fuzz_setup("s2top");
-	fuzz_clean();
-	argc = fuzz_words(data, size, argv, 1, MAX_ARGS + 1, &words);
-	rc = fuzz_call(call_main, argc, argv, &err);
-	fuzz_check_status("s2top", rc, err, 0);
-	free(words);
-	return 0;
+	return fuzz_args_input("s2top", call_main, data, size);
 }
