@@ -1062,15 +1062,11 @@ static char *default_plots_dir(void)
 static bool write_file(const struct rset *s, const char *name, const struct rdoc *d, int kind,
 		       const char *title)
 {
-	char path[PATH_MAX], tmp[PATH_MAX + 8], err[1024];
-	FILE *f;
+	char tmp[PATH_MAX + 8];
+	FILE *f = run_file_open(s->run.dir, name, tmp, sizeof(tmp), "");
 
-	snprintf(path, sizeof(path), "%s/%s", s->run.dir, name);
-	f = atomic_open(path, tmp, sizeof(tmp), err, sizeof(err));
-	if (!f) {
-		s2b_err("%s", err);
+	if (!f)
 		return false;
-	}
 	if (kind == 0)
 		rdoc_text(d, 0, d->n, f);
 	else if (kind == 1)
@@ -1078,11 +1074,7 @@ static bool write_file(const struct rset *s, const char *name, const struct rdoc
 	else
 		rdoc_html(d, title, f);
 	/* written whole or not at all: a reader never sees half a report */
-	if (!atomic_commit(f, tmp, err, sizeof(err))) {
-		s2b_err("%s", err);
-		return false;
-	}
-	return true;
+	return run_file_commit(f, tmp, "");
 }
 
 static void usage(FILE *f)

@@ -45,6 +45,12 @@ char *rvstrf(const char *fmt, va_list ap);
 FILE *atomic_open(const char *path, char *tmp, size_t tmplen, char *err, size_t errlen);
 bool atomic_commit(FILE *f, const char *tmp, char *err, size_t errlen);
 bool write_file_atomic(const char *path, const char *data, size_t len, char *err, size_t errlen);
+/*
+ * The same for a file of a run directory, @dir/@name: on failure one line
+ * (s2b_err: @who, then what went wrong) and NULL or false.
+ */
+FILE *run_file_open(const char *dir, const char *name, char *tmp, size_t tmplen, const char *who);
+bool run_file_commit(FILE *f, const char *tmp, const char *who);
 
 /*
  * util.c: CSV as table writes it and its readers read it (RFC 4180).

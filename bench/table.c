@@ -70,29 +70,6 @@ static void cell_reason(const char *dir, const struct cell *c, char *buf, size_t
 			 c->status, c->id);
 }
 
-static FILE *open_tmp(const char *dir, const char *name, char *tmp, size_t len)
-{
-	char path[4096], err[1024];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = atomic_open(path, tmp, len, err, sizeof(err));
-	if (!f)
-		s2b_err("table: %s", err);
-	return f;
-}
-
-static bool commit_tmp(FILE *f, const char *tmp)
-{
-	char err[1024];
-
-	if (!atomic_commit(f, tmp, err, sizeof(err))) {
-		s2b_err("table: %s", err);
-		return false;
-	}
-	return true;
-}
-
 static void table_usage(FILE *f)
 {
 	fprintf(f,
@@ -179,9 +156,9 @@ int cmd_table(int argc, char **argv)
 		rundir_free(&r);
 		return S2BENCH_EXIT_USAGE;
 	}
-	fm = open_tmp(dir, "metrics.csv", tmp_m, sizeof(tmp_m));
-	fc = fm ? open_tmp(dir, "cells.csv", tmp_c, sizeof(tmp_c)) : NULL;
-	fu = fc ? open_tmp(dir, "unavailable.csv", tmp_u, sizeof(tmp_u)) : NULL;
+	fm = run_file_open(dir, "metrics.csv", tmp_m, sizeof(tmp_m), "table: ");
+	fc = fm ? run_file_open(dir, "cells.csv", tmp_c, sizeof(tmp_c), "table: ") : NULL;
+	fu = fc ? run_file_open(dir, "unavailable.csv", tmp_u, sizeof(tmp_u), "table: ") : NULL;
 	if (!fu) {
 		rc = S2BENCH_EXIT_USAGE;
 		goto out;
@@ -289,7 +266,8 @@ int cmd_table(int argc, char **argv)
 		doc_free(&docs[0]);
 		doc_free(&docs[1]);
 	}
-	if (!commit_tmp(fm, tmp_m) || !commit_tmp(fc, tmp_c) || !commit_tmp(fu, tmp_u)) {
+	if (!run_file_commit(fm, tmp_m, "table: ") || !run_file_commit(fc, tmp_c, "table: ") ||
+	    !run_file_commit(fu, tmp_u, "table: ")) {
 		fm = fc = fu = NULL;
 		rc = S2BENCH_EXIT_USAGE;
 		goto out;

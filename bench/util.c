@@ -109,6 +109,29 @@ bool write_file_atomic(const char *path, const char *data, size_t len, char *err
 	return atomic_commit(f, tmp, err, errlen);
 }
 
+FILE *run_file_open(const char *dir, const char *name, char *tmp, size_t tmplen, const char *who)
+{
+	char path[4096], err[1024];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = atomic_open(path, tmp, tmplen, err, sizeof(err));
+	if (!f)
+		s2b_err("%s%s", who, err);
+	return f;
+}
+
+bool run_file_commit(FILE *f, const char *tmp, const char *who)
+{
+	char err[1024];
+
+	if (!atomic_commit(f, tmp, err, sizeof(err))) {
+		s2b_err("%s%s", who, err);
+		return false;
+	}
+	return true;
+}
+
 char *rvstrf(const char *fmt, va_list ap)
 {
 	char *s;
