@@ -63,6 +63,33 @@ static bool in_list(const char *v, const char *const *names, size_t n)
 	return false;
 }
 
+/*
+ * --target, --flavour, --clock: @v in place of the plan's value, if it is
+ * one of @names (else "OPT: 'V' is not CHOICES" in @err, and false).
+ */
+static bool override_one(char **field, const char *opt, const char *v, const char *const *names,
+			 size_t n, const char *choices, char *err, size_t errlen)
+{
+	if (!in_list(v, names, n)) {
+		snprintf(err, errlen, "%s: '%s' is not %s", opt, v, choices);
+		return false;
+	}
+	free(*field);
+	*field = xstrdup(v);
+	return true;
+}
+#define OVERRIDE(field, opt, v, names, choices) \
+	override_one(field, opt, v, names, sizeof(names) / sizeof(names[0]), choices, err, errlen)
+
+/* An option's error from a key's parser: "--profile:0: ..." reads oddly, "--profile: ..." */
+static void as_option_err(char *err)
+{
+	char *colon = strstr(err, ":0: ");
+
+	if (colon)
+		memmove(colon + 1, colon + 3, strlen(colon + 3) + 1);
+}
+
 /* ---- errors ---- */
 
 struct ctx {
@@ -550,12 +577,8 @@ bool plan_load(const char *file, const struct plan_overrides *ov, struct plan *p
 	if (!p->nwls)
 		return fail(&c, "no workload line: a plan runs at least one workload");
 	if (ov && ov->target) {
-		if (!IN(ov->target, target_names)) {
-			snprintf(err, errlen, "--target: '%s' is not qemu or host", ov->target);
+		if (!OVERRIDE(&p->target, "--target", ov->target, target_names, "qemu or host"))
 			return false;
-		}
-		free(p->target);
-		p->target = xstrdup(ov->target);
 	} else if (p->target && !strcmp(p->target, "host")) {
 		/* Said in the plan itself: the emulator's keys there are a mistake. */
 		static const enum plan_key qemu_only[] = { PK_PROFILE, PK_FLAVOUR, PK_KVM,
@@ -582,16 +605,12 @@ bool plan_load(const char *file, const struct plan_overrides *ov, struct plan *p
 		return false;
 	}
 	if (ov && ov->clock) {
-		if (!IN(ov->clock, clock_names)) {
-			snprintf(err, errlen, "--clock: '%s' is not icount or realtime", ov->clock);
+		if (!OVERRIDE(&p->clock, "--clock", ov->clock, clock_names, "icount or realtime"))
 			return false;
-		}
 		if (!strcmp(p->target, "host") && strcmp(ov->clock, "realtime")) {
 			snprintf(err, errlen, "--clock: target host has only realtime");
 			return false;
 		}
-		free(p->clock);
-		p->clock = xstrdup(ov->clock);
 	}
 	/*
 	 * A plan for the emulator run on a host (--target host) keeps its
@@ -611,10 +630,7 @@ bool plan_load(const char *file, const struct plan_overrides *ov, struct plan *p
 		p->kernels = NULL;
 		p->nkernels = 0;
 		if (!parse_kernels(&oc, kv, 1, &p->kernels, &p->nkernels)) {
-			char *colon = strstr(err, ":0: ");
-
-			if (colon)
-				memmove(colon + 1, colon + 3, strlen(colon + 3) + 1);
+			as_option_err(err);
 			return false;
 		}
 		p->key_line[PK_KERNEL] = -1;
@@ -634,14 +650,9 @@ bool plan_load(const char *file, const struct plan_overrides *ov, struct plan *p
 	}
 	set_default(&p->fault_timing, "on");
 	set_default(&p->hw_access, "on");
-	if (ov && ov->flavour) {
-		if (!IN(ov->flavour, flavour_names)) {
-			snprintf(err, errlen, "--flavour: '%s' is not default, debug or kasan", ov->flavour);
-			return false;
-		}
-		free(p->flavour);
-		p->flavour = xstrdup(ov->flavour);
-	}
+	if (ov && ov->flavour &&
+	    !OVERRIDE(&p->flavour, "--flavour", ov->flavour, flavour_names, "default, debug or kasan"))
+		return false;
 	if (ov && ov->profiles) {
 		struct ctx oc = { .file = "--profile", .err = err, .errlen = errlen };
 		char *tv[2] = { "profile", (char *)ov->profiles };
@@ -655,11 +666,7 @@ bool plan_load(const char *file, const struct plan_overrides *ov, struct plan *p
 		}
 		if (!parse_list_key(&oc, "profile", tv, 2, profile_names, 2,
 				    &p->profiles, &p->nprofiles)) {
-			/* "--profile:0: ..." reads oddly: say it as an option. */
-			char *colon = strstr(err, ":0: ");
-
-			if (colon)
-				memmove(colon + 1, colon + 3, strlen(colon + 3) + 1);
+			as_option_err(err);
 			return false;
 		}
 	}
