@@ -4,7 +4,8 @@
 # fuzz_stats, fuzz_s2bench):
 #  - each builds with ASan and UBSan, replays its checked-in corpus (the
 #    seeds and every past finding) and then fuzzes for S2FUZZ_SECS (default
-#    10) seconds at nice 19: any crash, sanitizer report, leak, hang, or
+#    10) seconds at nice 19, as many harnesses at once as there are CPUs
+#    (the build too): any crash, sanitizer report, leak, hang, or
 #    rejected input that is not exit status 2 with exactly one line on
 #    stderr fails the test; executions are printed per harness;
 #  - the real s2bench on every checked-in input of its harnesses and a
@@ -28,7 +29,7 @@ ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 
 
 # s2bench's harnesses only: no native build (t-fuzz-host.sh has those);
 # one build for the replay and the run
-args=(-B -b "$OUT/build")
+args=(-B -b "$OUT/build" -j "$(nproc)")
 
 # --- build, replay, fuzz ---
 "$FUZZ/run.sh" "${args[@]}" -r -o "$OUT/replay" | tee "$OUT/replay.txt" ||
@@ -43,18 +44,25 @@ pass "$(grep -c '^fuzz_' "$OUT/run.txt") harnesses fuzzed ${SECS} s each: $(awk 
 
 # --- the real tool on the inputs: what the harness saw, one line when rejected ---
 build_s2bench
+mkdir -p "$OUT/real"
 for h in fuzz_plan fuzz_table fuzz_report fuzz_compare fuzz_stats fuzz_s2bench; do
 	n=0 rejected=0 i=0
-	mkdir -p "$OUT/real/$h"
 	inputs=("$FUZZ/corpus/$h"/*)
 	# and a sample of this run's own corpus: every 20th, at most 25
 	mapfile -t found < <(find "$OUT/run/$h/corpus" -type f 2>/dev/null | sort | awk 'NR % 20 == 1' | head -n 25)
-	for input in "${inputs[@]}" "${found[@]}"; do
+	all=("${inputs[@]}" "${found[@]}")
+	# The harness on every input, one process: it leaves the Nth input's
+	# files and the calls it made in real/HARNESS/N. Each input runs once:
+	# no second run to look for a leak (the replay and the fuzzing above
+	# did), which would take a directory of its own.
+	log=$OUT/real/$h.harness.log
+	S2FUZZ_DIRS=$OUT/real/$h "$OUT/build/$h" -detect_leaks=0 "${all[@]}" >"$log" 2>&1 ||
+		{ tail -n 20 "$log"; fail "$h on $(sed -n 's/^Running: //p' "$log" | tail -n 1)"; }
+	[ "$(grep -c '^Executed ' "$log")" -eq ${#all[@]} ] && [ "$(ls "$OUT/real/$h" | wc -l)" -eq ${#all[@]} ] ||
+		fail "$h: $(grep -c '^Executed ' "$log") inputs run, $(ls "$OUT/real/$h" | wc -l) directories, for ${#all[@]} inputs (log: $log)"
+	for input in "${all[@]}"; do
 		i=$((i + 1))
 		dir=$OUT/real/$h/$i
-		# the harness leaves the input's files and the calls it made in dir
-		S2FUZZ_DIR=$dir "$OUT/build/$h" "$input" >"$OUT/real/$h.harness.log" 2>&1 ||
-			{ tail -n 20 "$OUT/real/$h.harness.log"; fail "$h on $input"; }
 		# an input the harness skips (it returns -1) made no call
 		[ -d "$dir/.calls" ] || continue
 		if [ $h = fuzz_s2bench ]; then

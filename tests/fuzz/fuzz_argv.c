@@ -124,9 +124,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		setup();
 	if (!dir || !*dir)
 		fuzz_die("fuzz_argv: set S2FUZZ_BIN to the directory with %s\n", NAME);
+	fuzz_clean();
 	if (memchr(data, '/', size) || memchr(data, 0, size))
 		return -1;
-	fuzz_clean();
 #if ARGV_TARGET == ARGV_WORKLOADS
 	{
 		int argc = fuzz_words(data, size, argv, 0, MAX_ARGS + 1, &words);

@@ -45,7 +45,10 @@ struct fuzz_section {
 static int fuzz_err_fd = -1;	/* the real stderr */
 static int fuzz_cap_fd = -1;	/* memfd that stands in for fd 2 during a call */
 static char fuzz_dir[256];	/* this process's scratch directory */
-static bool fuzz_keep;		/* S2FUZZ_DIR: keep the files, record the calls */
+static bool fuzz_keep;		/* S2FUZZ_DIR(S): keep the files, record the calls */
+static char fuzz_dirs[200];	/* S2FUZZ_DIRS: each input's files in a directory of its own */
+static unsigned int fuzz_ninputs;	/* with S2FUZZ_DIRS: inputs so far */
+static unsigned int fuzz_ncalls;	/* calls recorded (S2FUZZ_DIRS: for this input) */
 
 static inline void fuzz_die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 static inline void fuzz_die(const char *fmt, ...)
@@ -89,9 +92,19 @@ static inline int fuzz_rm_one(const char *path, const struct stat *st, int flag,
 	return 0;
 }
 
-/* Empty the scratch directory (it stays). */
+/*
+ * Empty the scratch directory (it stays). Every harness calls it first for
+ * every input, so with S2FUZZ_DIRS it starts the next input's directory,
+ * S2FUZZ_DIRS/N for the Nth input.
+ */
 static inline void fuzz_clean(void)
 {
+	if (fuzz_dirs[0]) {
+		snprintf(fuzz_dir, sizeof(fuzz_dir), "%s/%u", fuzz_dirs, ++fuzz_ninputs);
+		if (mkdir(fuzz_dir, 0755) && errno != EEXIST)
+			fuzz_die("%s: %s\n", fuzz_dir, strerror(errno));
+		fuzz_ncalls = 0;
+	}
 	nftw(fuzz_dir, fuzz_rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
@@ -127,7 +140,7 @@ static void fuzz_on_abort(int sig)
  */
 static inline void fuzz_setup(const char *name)
 {
-	const char *tmp = getenv("TMPDIR"), *keep = getenv("S2FUZZ_DIR");
+	const char *tmp = getenv("TMPDIR"), *keep = getenv("S2FUZZ_DIR"), *dirs = getenv("S2FUZZ_DIRS");
 	int null;
 
 	if (fuzz_err_fd >= 0)
@@ -138,8 +151,18 @@ static inline void fuzz_setup(const char *name)
 	fuzz_cap_fd = memfd_create("fuzz-stderr", 0);
 	if (fuzz_cap_fd < 0)
 		fuzz_die("memfd_create: %s\n", strerror(errno));
-	if (keep && *keep) {
-		/* S2FUZZ_DIR: the files of the last input stay there (tests/t-fuzz.sh). */
+	if (dirs && *dirs) {
+		/*
+		 * S2FUZZ_DIRS: several inputs in one process (tests/t-fuzz.sh), the
+		 * files and calls of the Nth in S2FUZZ_DIRS/N.
+		 */
+		snprintf(fuzz_dirs, sizeof(fuzz_dirs), "%s", dirs);
+		snprintf(fuzz_dir, sizeof(fuzz_dir), "%s", dirs);
+		fuzz_keep = true;
+		if (mkdir(fuzz_dirs, 0755) && errno != EEXIST)
+			fuzz_die("%s: %s\n", fuzz_dirs, strerror(errno));
+	} else if (keep && *keep) {
+		/* S2FUZZ_DIR: the files of the last input stay there. */
 		snprintf(fuzz_dir, sizeof(fuzz_dir), "%s", keep);
 		fuzz_keep = true;
 		if (mkdir(fuzz_dir, 0755) && errno != EEXIST)
@@ -208,7 +231,6 @@ static inline void fuzz_write_section(const char *rel, const struct fuzz_section
 static inline int fuzz_call(int (*fn)(int, char **), int argc, char **argv, const char **err)
 {
 	static char buf[65536];
-	static unsigned int ncalls;
 	ssize_t n;
 	int rc;
 
@@ -217,7 +239,7 @@ static inline int fuzz_call(int (*fn)(int, char **), int argc, char **argv, cons
 		char name[64];
 		FILE *f;
 
-		snprintf(name, sizeof(name), ".calls/%u", ++ncalls);
+		snprintf(name, sizeof(name), ".calls/%u", ++fuzz_ncalls);
 		fuzz_write(name, "", 0);
 		snprintf(buf, sizeof(buf), "%s/%s", fuzz_dir, name);
 		f = fopen(buf, "w");
@@ -249,7 +271,7 @@ static inline int fuzz_call(int (*fn)(int, char **), int argc, char **argv, cons
 	if (fuzz_keep) {
 		char name[64], num[16];
 
-		snprintf(name, sizeof(name), ".calls/%u.status", ncalls);
+		snprintf(name, sizeof(name), ".calls/%u.status", fuzz_ncalls);
 		snprintf(num, sizeof(num), "%d\n", rc);
 		fuzz_write(name, num, strlen(num));
 	}

@@ -76,9 +76,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int argc = 0, rc, here;
 	bool simulate;
 
+	fuzz_clean();
 	if (memchr(data, '/', size) || memmem(data, size, "..", 2))
 		return -1;
-	fuzz_clean();
 	for (size_t i = 0; i < NFIXTURES; i++)
 		fuzz_write(fixtures[i].rel, fixtures[i].data, fixtures[i].len);
 

@@ -10,21 +10,23 @@
 #   tests/fuzz/run.sh -t 30               # 30 s each
 #   tests/fuzz/run.sh -n 20000 fuzz_plan  # one harness
 #   tests/fuzz/run.sh -r                  # replay the checked-in corpora only
+#   tests/fuzz/run.sh -B -j 2 -t 10       # s2bench's, two at a time (tests/t-fuzz.sh)
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 
 usage() {
 	cat <<USAGE
-usage: tests/fuzz/run.sh [-t SECONDS] [-n RUNS] [-T SECONDS] [-o DIR] [-b DIR] [-r] [-B|-N] [HARNESS...]
+usage: tests/fuzz/run.sh [-t SECONDS] [-n RUNS] [-T SECONDS] [-o DIR] [-b DIR] [-j JOBS] [-r] [-B|-N] [HARNESS...]
 
-Run the libFuzzer harnesses of tests/fuzz/ one at a time under nice -n 19.
+Run the libFuzzer harnesses of tests/fuzz/ one at a time (or -j at a time) under nice -n 19.
   -t SECONDS  stop each harness after this long (default: no limit)
   -n RUNS     stop each harness after this many executions (default 1000000;
               with -t only: no limit)
   -T SECONDS  an input running longer is a hang (default 30)
   -o DIR      corpora, findings and logs (default results/fuzz-<UTC time>)
   -b DIR      build the harnesses there, or reuse what is built (default: -o's build/)
+  -j JOBS     run that many harnesses at once (default 1; a line each as it ends)
   -r          only replay the checked-in corpora (tests/fuzz/corpus/HARNESS)
   -B          s2bench's harnesses only: no native build (./run.sh host) for the
               guests' and the collector's (on x86_64 they are built by default)
@@ -42,14 +44,15 @@ Exit status: 0 nothing found, 1 a finding (see the line and DIR/HARNESS/),
 USAGE
 }
 
-secs= runs= hang=30 out= build= replay= native=1 native_only=
-while getopts "t:n:T:o:b:rBNh" opt; do
+secs= runs= hang=30 out= build= replay= native=1 native_only= jobs=1
+while getopts "t:n:T:o:b:j:rBNh" opt; do
 	case $opt in
 	t) secs=$OPTARG ;;
 	n) runs=$OPTARG ;;
 	T) hang=$OPTARG ;;
 	o) out=$OPTARG ;;
 	b) build=$OPTARG ;;
+	j) jobs=$OPTARG ;;
 	r) replay=1 ;;
 	B) native= ;;
 	N) native_only=1 ;;
@@ -58,7 +61,7 @@ while getopts "t:n:T:o:b:rBNh" opt; do
 	esac
 done
 shift $((OPTIND - 1))
-for v in "$secs" "$runs" "$hang"; do
+for v in "$secs" "$runs" "$hang" "$jobs"; do
 	[[ -z $v || $v =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: '$v' is not a positive number" >&2; exit 2; }
 done
 [ -n "$secs" ] || [ -n "$runs" ] || runs=1000000
@@ -112,10 +115,12 @@ if [ -z "${TMPDIR:-}" ] && [ -d /dev/shm ] && [ -w /dev/shm ]; then
 	export TMPDIR
 fi
 
-# The build is part of the campaign's cost: nice as well.
-mk=(make -s -C "$HERE" O="$BUILD")
+# The build is part of the campaign's cost: nice as well (one job per CPU).
+mk=(make -s -j"$(nproc)" -C "$HERE" O="$BUILD")
 [ -n "${KSRC:-}" ] && [ -n "${KHDR:-}" ] && mk+=(KSRC="$KSRC" KHDR="$KHDR")
 [ -n "${BPF_OBJ:-}" ] && mk+=(BPF_OBJ="$BPF_OBJ")
+# -B with no harness named: only s2bench's are built
+[ -z "$native" ] && [ $# -eq 0 ] && mk+=(bench)
 nice -n 19 "${mk[@]}" >"$out/build.log" 2>&1 || { cat "$out/build.log" >&2; echo "run.sh: build failed" >&2; exit 2; }
 
 all=()
@@ -154,11 +159,13 @@ max_len() {
 	esac
 }
 
-failed=0
-printf '%-22s %11s %8s %9s %8s  %s\n' harness executions seconds "exec/s" corpus result
 for h in "${harnesses[@]}"; do
-	bin=$BUILD/$h
-	[ -x "$bin" ] || { echo "run.sh: no harness $h (built: ${all[*]})" >&2; exit 2; }
+	[ -x "$BUILD/$h" ] || { echo "run.sh: no harness $h (built: ${all[*]})" >&2; exit 2; }
+done
+
+# one_harness H: fuzz (or replay) H; its line on stdout and in $out/H/result
+one_harness() {
+	local h=$1 bin=$BUILD/$1 seeds work args dirs log start rc files lim took execs ncorp nseed found result rate
 	seeds=$HERE/corpus/$h
 	work=$out/$h/corpus
 	mkdir -p "$work" "$out/$h/findings"
@@ -191,7 +198,6 @@ for h in "${harnesses[@]}"; do
 	[ -d "$seeds" ] && nseed=$(find "$seeds" -type f | wc -l)
 	found=$(cd "$out/$h/findings" && ls 2>/dev/null | grep -v '^slow-unit-' | tr '\n' ' ')
 	if [ $rc -ne 0 ] || [ -n "$found" ]; then
-		failed=1
 		result="FAILED (status $rc${found:+: $found}; log $log)"
 		grep -E '^(==[0-9]+==ERROR|SUMMARY|.*: status [0-9]+ with|.*: status -?[0-9]+ \(want)' "$log" |
 			head -n 5 | sed 's/^/    /' >&2
@@ -200,7 +206,23 @@ for h in "${harnesses[@]}"; do
 	fi
 	rate=0
 	[ "$took" -gt 0 ] && rate=$((execs / took))
-	printf '%-22s %11s %8s %9s %8s  %s\n' "$h" "$execs" "$took" "$rate" "$nseed+$ncorp" "$result"
+	printf '%-22s %11s %8s %9s %8s  %s\n' "$h" "$execs" "$took" "$rate" "$nseed+$ncorp" "$result" |
+		tee "$out/$h/result"
+}
+
+printf '%-22s %11s %8s %9s %8s  %s\n' harness executions seconds "exec/s" corpus result
+for h in "${harnesses[@]}"; do
+	if [ "$jobs" -gt 1 ]; then
+		while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n; done
+		one_harness "$h" &
+	else
+		one_harness "$h"
+	fi
+done
+wait
+failed=0
+for h in "${harnesses[@]}"; do
+	grep -q '  ok$' "$out/$h/result" 2>/dev/null || failed=1
 done
 echo "logs, corpora and findings: $out"
 exit $failed
