@@ -20,11 +20,16 @@ void __attribute__((noreturn, format(printf, 2, 3))) s2_bad_args(const char *too
 								   const char *fmt, ...);
 
 /*
- * --verbose has no short form: -v is a workload's vCPU count everywhere
- * else (README, "Command lines"), so the tools refuse -v, naming --verbose.
+ * Long only where the letter means something else everywhere else (README,
+ * "Command lines": -v vCPUs, -i iterations, -b bytes): the tools refuse
+ * the letter with one line naming the long option.
  */
 #define S2_OPT_VERBOSE 0x100
 #define S2_VERBOSE_IS_LONG "-v is --verbose (-v is the workloads' vCPU count)"
+#define S2_OPT_INTERVAL 0x101
+#define S2_INTERVAL_IS_LONG "-i is --interval (-i is the workloads' iteration count)"
+#define S2_OPT_BATCH 0x102
+#define S2_BATCH_IS_LONG "-b is --batch (-b is the workloads' bytes per vCPU)"
 
 /* ---- tracepoints ---- */
 

@@ -154,7 +154,7 @@ static const char usage[] =
 "                       watch it; s2collect exits with its status\n"
 "  -o, --output FILE    write the JSON document (" SCHEMA ") to FILE\n"
 "                       (default: none; - for stdout, then no summary)\n"
-"  -i, --interval SECS  print a summary every SECS, cumulative (default: 0, only at the end)\n"
+"      --interval SECS  print a summary every SECS, cumulative (default: 0, only at the end)\n"
 "  -d, --duration SECS  stop after SECS (default: 0, when the process exits or on SIGINT/SIGTERM)\n"
 "      --verbose        libbpf debug output on stderr\n"
 "  -h, --help           this help\n";
@@ -164,7 +164,7 @@ static const struct option long_opts[] = {
 	{ "vm-fd", required_argument, NULL, 'f' },
 	{ "all", no_argument, NULL, 'a' },
 	{ "output", required_argument, NULL, 'o' },
-	{ "interval", required_argument, NULL, 'i' },
+	{ "interval", required_argument, NULL, S2_OPT_INTERVAL },
 	{ "duration", required_argument, NULL, 'd' },
 	{ "verbose", no_argument, NULL, S2_OPT_VERBOSE },
 	{ "faults", no_argument, NULL, 'F' },
@@ -175,7 +175,7 @@ static const struct option long_opts[] = {
 
 #define bad_args(...) s2_bad_args("s2collect", __VA_ARGS__)
 
-static double parse_secs(const char *s, char opt)
+static double parse_secs(const char *s, const char *opt)
 {
 	char *end;
 	double v;
@@ -183,7 +183,7 @@ static double parse_secs(const char *s, char opt)
 	errno = 0;
 	v = strtod(s, &end);
 	if (errno || end == s || *end || v < 0)
-		bad_args("-%c: '%s' is not a number of seconds", opt, s);
+		bad_args("%s: '%s' is not a number of seconds", opt, s);
 	return v;
 }
 
@@ -195,7 +195,7 @@ static void parse_args(int argc, char **argv)
 
 	opterr = 0;
 	/* '+': stop at the first non-option, so COMMAND's own flags stay its own */
-	while ((c = getopt_long(argc, argv, "+:p:f:ao:i:d:vFTh", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:p:f:ao:id:vFTh", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			errno = 0;
@@ -213,14 +213,18 @@ static void parse_args(int argc, char **argv)
 			break;
 		case 'a': env.all = true; break;
 		case 'o': env.output = optarg; break;
-		case 'i': env.interval = parse_secs(optarg, 'i'); break;
-		case 'd': env.duration = parse_secs(optarg, 'd'); break;
+		case S2_OPT_INTERVAL: env.interval = parse_secs(optarg, "--interval"); break;
+		case 'i': bad_args(S2_INTERVAL_IS_LONG);
+		case 'd': env.duration = parse_secs(optarg, "-d"); break;
 		case S2_OPT_VERBOSE: env.verbose = true; break;
 		case 'v': bad_args(S2_VERBOSE_IS_LONG);
 		case 'F': env.faults = true; break;
 		case 'T': env.tlbi_events = true; break;
 		case 'h': fputs(usage, stdout); exit(0);
-		case ':': bad_args("-%c needs an argument", optopt);
+		case ':':
+			if (optopt == S2_OPT_INTERVAL)
+				bad_args("--interval needs an argument");
+			bad_args("-%c needs an argument", optopt);
 		default: bad_args("unknown option '%s'", argv[optind - 1]);
 		}
 	}

@@ -114,7 +114,7 @@ static struct {
 } opt = { .interval = 1.0, .sort = K_FAULTS };
 
 static const char usage[] =
-"usage: s2top [-b] [-n COUNT] [-i SECS] [-p PID | -a] [-c] [-s COLUMN] [-r]\n"
+"usage: s2top [--batch] [-n COUNT] [--interval SECS] [-p PID | -a] [-c] [-s COLUMN] [-r]\n"
 "A live view of the stage-2 MMU of the KVM VMs on this host, one row per VM\n"
 "(VMM pid, VM fd, strategy, vCPUs): faults by kind and path, write-protection\n"
 "faults and the share resolved without mmu_lock, p50/p99 fault latency,\n"
@@ -122,10 +122,10 @@ static const char usage[] =
 "Counts and latency come from the kernel's stage-2 binary stats (nearly free);\n"
 "BPF watches only mmu_lock contention and the dirty-log ioctls. Needs root.\n"
 "\n"
-"  -i, --interval SECS  refresh every SECS (default: 1)\n"
+"      --interval SECS  refresh every SECS (default: 1)\n"
 "  -p, --pid PID        only the VMs of process PID\n"
 "  -a, --all            every process with a KVM VM (the default)\n"
-"  -b, --batch          plain frames on stdout, no terminal control (logs, tests)\n"
+"      --batch          plain frames on stdout, no terminal control (logs, tests)\n"
 "  -n, --count N        stop after N frames (default: 0, until q, Ctrl-C or SIGTERM)\n"
 "  -c, --counts         counts per interval instead of rates per second\n"
 "  -s, --sort COLUMN    sort by COLUMN, e.g. FLT, WP, P99us, LKW, TLBI (default: FLT)\n"
@@ -139,10 +139,10 @@ static const char usage[] =
 "reason is printed below the rows), never a zero.\n";
 
 static const struct option long_opts[] = {
-	{ "interval", required_argument, NULL, 'i' },
+	{ "interval", required_argument, NULL, S2_OPT_INTERVAL },
 	{ "pid", required_argument, NULL, 'p' },
 	{ "all", no_argument, NULL, 'a' },
-	{ "batch", no_argument, NULL, 'b' },
+	{ "batch", no_argument, NULL, S2_OPT_BATCH },
 	{ "count", required_argument, NULL, 'n' },
 	{ "counts", no_argument, NULL, 'c' },
 	{ "sort", required_argument, NULL, 's' },
@@ -176,15 +176,17 @@ static void parse_args(int argc, char **argv)
 	int c;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":i:p:abn:cs:rvh", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":ip:abn:cs:rvh", long_opts, NULL)) != -1) {
 		switch (c) {
-		case 'i':
+		case S2_OPT_INTERVAL:
 			errno = 0;
 			opt.interval = strtod(optarg, &end);
 			if (errno || end == optarg || *end || !(opt.interval >= 0.1) ||
 			    opt.interval > 3600)
-				bad_args("-i: '%s' is not a number of seconds from 0.1 to 3600", optarg);
+				bad_args("--interval: '%s' is not a number of seconds from 0.1 to 3600",
+					 optarg);
 			break;
+		case 'i': bad_args(S2_INTERVAL_IS_LONG);
 		case 'p':
 			errno = 0;
 			v = strtol(optarg, &end, 10);
@@ -193,7 +195,8 @@ static void parse_args(int argc, char **argv)
 			opt.pid = v;
 			break;
 		case 'a': all = true; break;
-		case 'b': opt.batch = true; break;
+		case S2_OPT_BATCH: opt.batch = true; break;
+		case 'b': bad_args(S2_BATCH_IS_LONG);
 		case 'n':
 			errno = 0;
 			v = strtol(optarg, &end, 10);
@@ -211,7 +214,10 @@ static void parse_args(int argc, char **argv)
 		case S2_OPT_VERBOSE: opt.verbose = true; break;
 		case 'v': bad_args(S2_VERBOSE_IS_LONG);
 		case 'h': fputs(usage, stdout); exit(0);
-		case ':': bad_args("-%c needs an argument", optopt);
+		case ':':
+			if (optopt == S2_OPT_INTERVAL)
+				bad_args("--interval needs an argument");
+			bad_args("-%c needs an argument", optopt);
 		default:
 			/* a long option's own value (--verbose=x) is no letter */
 			if (optopt > 0 && optopt < 0x100)
@@ -226,7 +232,7 @@ static void parse_args(int argc, char **argv)
 	if (opt.pid && kill(opt.pid, 0) && errno == ESRCH)
 		bad_args("-p: no process %d", opt.pid);
 	if (!opt.batch && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)))
-		bad_args("not a terminal: use -b for plain frames");
+		bad_args("not a terminal: use --batch for plain frames");
 }
 
 /* ---- what the kernel tells, frame by frame ---- */

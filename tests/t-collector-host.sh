@@ -49,12 +49,14 @@ expect_status 2 "$COLL" -p
 expect_status 2 "$COLL" -a -p 1
 expect_status 2 "$COLL" --tlbi -a
 expect_status 2 "$COLL" --no-such-option -a
-for args in "-p" "--tlbi -a" "--no-such-option -a"; do
+expect_status 2 "$COLL" -i 1 -a
+for args in "-p" "--tlbi -a" "--no-such-option -a" "-i 1 -a"; do
 	# shellcheck disable=SC2086
 	n=$({ "$COLL" $args 2>&1 >/dev/null || true; } | wc -l)
 	[ "$n" -eq 1 ] || fail "'s2collect $args' printed $n lines on stderr, not one"
 done
-pass "bad arguments: one line on stderr each"
+{ "$COLL" -i 1 -a 2>&1 || true; } | grep -q -- '-i is --interval' || fail "s2collect -i does not name --interval"
+pass "bad arguments (and -i, which is --interval): one line on stderr each"
 "$COLL" -h | grep -- '--interval' >/dev/null || fail "-h does not list every option"
 "$COLL" -h | grep -- '--faults' >/dev/null || fail "-h does not list --faults"
 

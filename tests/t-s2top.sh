@@ -73,7 +73,8 @@ host_check() {
 	fi
 	s2_dirty=$S2_DIRTY
 
-	for args in "-i x -b" "-p 1 -a -b" "--no-such-option" "-b extra" "-s NOPE -b" "-n -1 -b"; do
+	for args in "--interval x --batch" "-p 1 -a --batch" "--no-such-option" "--batch extra" "-s NOPE --batch" \
+		"-n -1 --batch" "-i 1 --batch" "-b"; do
 		# shellcheck disable=SC2086
 		expect_status 2 "$top" $args
 		# shellcheck disable=SC2086
@@ -81,16 +82,19 @@ host_check() {
 		[ "$n" -eq 1 ] || fail "'s2top $args' printed $n lines on stderr, not one"
 	done
 	expect_status 2 "$top" </dev/null
+	# the old spellings: one line naming the long option
+	{ "$top" -i 1 --batch 2>&1 || true; } | grep -q -- '-i is --interval' || fail "s2top -i does not name --interval"
+	{ "$top" -b 2>&1 || true; } | grep -q -- '-b is --batch' || fail "s2top -b does not name --batch"
 	"$top" -h >"$OUT/help.txt"
 	for w in --interval --pid --all --batch --count --counts --sort "q quits"; do
 		grep -q -- "$w" "$OUT/help.txt" || fail "-h does not mention $w"
 	done
-	pass "bad arguments and no terminal: one line, status 2; -h lists options and keys"
+	pass "bad arguments, -i and -b (--interval, --batch) and no terminal: one line, status 2; -h lists options and keys"
 
 	# s2top finds a VMM at its first look after the VM's fd appears: the
 	# workload must outlive a few looks (CI's quiet machine ran 4 passes
 	# of 16M in under 0.5 s, between two looks, and no row was seen)
-	"$top" -b -c -i 0.25 >"$OUT/host-batch.txt" 2>"$OUT/host-batch.err" &
+	"$top" --batch -c --interval 0.25 >"$OUT/host-batch.txt" 2>"$OUT/host-batch.err" &
 	local tpid=$! wpid
 	# attached once it prints the legend: then start the workload
 	for n in $(seq 100); do
@@ -102,7 +106,7 @@ host_check() {
 	wait "$wpid" || fail "the host workload failed: $(tail -n 5 "$OUT/host-wl.txt")"
 	sleep 1.2
 	kill -INT "$tpid"
-	wait "$tpid" || fail "s2top -b exited $? on SIGINT"
+	wait "$tpid" || fail "s2top --batch exited $? on SIGINT"
 	cat "$OUT/host-batch.err"
 	PYTHONPATH=$OUT python3 - "$OUT/frames.py" "$OUT/host-batch.txt" "$wpid" "$OUT/host-wl.json" <<'PY' ||
 import json, sys
@@ -173,7 +177,7 @@ mount -t devpts -o ptmxmode=0666 devpts /rootfs/dev/pts || echo "devpts mount fa
 tm() { s2chroot tmux -L s2top "$@"; }
 
 # Live: s2top in a terminal, the workload started beside it.
-tm new-session -d -s top -x 240 -y 30 "s2top -i 1; echo \$? >/results/tmux.status"
+tm new-session -d -s top -x 240 -y 30 "s2top --interval 1; echo \$? >/results/tmux.status"
 sleep 3
 $W -o wl-live.json >wl-live.txt 2>&1 &
 wpid=$!
@@ -198,7 +202,7 @@ tm has-session -t top 2>/dev/null && echo "tmux session still there" >>status.tx
 echo "tmux $(cat tmux.status 2>/dev/null)" >>status.txt
 
 # Batch: counts per frame, summed against the workload's own.
-s2top -b -c -i 1 >batch.txt 2>batch.err &
+s2top --batch -c --interval 1 >batch.txt 2>batch.err &
 tpid=$!
 sleep 3
 $W -o wl-batch.json >wl-batch.txt 2>&1 &
