@@ -457,8 +457,51 @@ static bool park_vcpu(void)
 	return !mv.error;
 }
 
+/* What a race (move, delete) calls itself, its rounds, the range its writes hit, the slot. */
+struct race_words {
+	const char *name, *rounds, *range, *slot;
+};
+
+/*
+ * The vCPU thread on the guest's passes, which write @base + 1, + 2, ...;
+ * the MMIO exits so far in *@mmio0.
+ */
+static pthread_t start_race(struct test *t, uint64_t base, unsigned long *mmio0)
+{
+	pthread_t th;
+
+	set_cmd(t, CMD_LOOP, base);
+	atomic_store(&mv.stop, 0);
+	pthread_create(&th, NULL, move_vcpu, t);
+	*mmio0 = atomic_load(&mv.mmio);
+	return th;
+}
+
+/*
+ * The end of a race: the vCPU thread stopped, then what both check: it
+ * ran through every round, its writes raced them, no dirty bit was lost
+ * (with @changed_too, and some page changed) and none was spurious.
+ */
+static void end_race(struct test *t, pthread_t th, const struct race_words *w,
+		     unsigned long mmio0, bool changed_too, uint64_t changed, uint64_t lost,
+		     uint64_t spurious)
+{
+	stop_vcpu_thread(t, th);
+	check(!mv.error, "%s: the vCPU thread ran through %d %s (%s)", w->name, MOVE_ROUNDS,
+	      w->rounds, mv.error ? mv.error : "no unexpected exit");
+	check(atomic_load(&mv.mmio) > mmio0,
+	      "%s: writes raced the %s (%lu of them hit the %s range, as MMIO)",
+	      w->name, w->rounds, atomic_load(&mv.mmio) - mmio0, w->range);
+	check((!changed_too || changed > 0) && lost == 0,
+	      "%s: no dirty bit lost%s (%lu pages changed, %lu without a bit)",
+	      w->name, w->slot, changed, lost);
+	check(spurious == 0, "%s: no spurious dirty bit (%lu bits in harvests with nothing written)",
+	      w->name, spurious);
+}
+
 static void test_move(struct test *t)
 {
+	static const struct race_words words = { "move", "moves", "vacated", "" };
 	uint64_t *prev = calloc(t->npages, sizeof(*prev)), i, lost = 0, spurious = 0, changed = 0;
 	unsigned long mmio0;
 	pthread_t th;
@@ -469,10 +512,7 @@ static void test_move(struct test *t)
 		prev[i] = page_value(t, t->hva, i);
 	dirty_pages(t);				/* a clean start */
 	/* the guest's passes write 1000, 1001, ... */
-	set_cmd(t, CMD_LOOP, 999);
-	atomic_store(&mv.stop, 0);
-	pthread_create(&th, NULL, move_vcpu, t);
-	mmio0 = atomic_load(&mv.mmio);
+	th = start_race(t, 999, &mmio0);
 	for (r = 0; r < MOVE_ROUNDS && !mv.error; r++) {
 		if (!wait_passes(1))
 			break;
@@ -488,16 +528,7 @@ static void test_move(struct test *t)
 		harvest_check(t, prev, &changed, &lost, &spurious);
 		atomic_store(&mv.pause, 0);
 	}
-	stop_vcpu_thread(t, th);
-	check(!mv.error, "move: the vCPU thread ran through %d moves (%s)", MOVE_ROUNDS,
-	      mv.error ? mv.error : "no unexpected exit");
-	check(atomic_load(&mv.mmio) > mmio0,
-	      "move: writes raced the moves (%lu of them hit the vacated range, as MMIO)",
-	      atomic_load(&mv.mmio) - mmio0);
-	check(lost == 0, "move: no dirty bit lost (%lu pages changed, %lu without a bit)",
-	      changed, lost);
-	check(spurious == 0, "move: no spurious dirty bit (%lu bits in harvests with nothing written)",
-	      spurious);
+	end_race(t, th, &words, mmio0, false, changed, lost, spurious);
 	free(prev);
 }
 
@@ -512,6 +543,8 @@ static void set_test_slot(struct test *t, uint64_t size)
 
 static void test_delete(struct test *t)
 {
+	static const struct race_words words = { "delete", "deletions", "deleted",
+						  " in the re-created slot" };
 	uint64_t *prev = calloc(t->npages, sizeof(*prev)), i, lost = 0, spurious = 0, changed = 0;
 	unsigned long mmio0;
 	pthread_t th;
@@ -519,12 +552,9 @@ static void test_delete(struct test *t)
 
 	TEST_ASSERT(prev, "calloc");
 	dirty_pages(t);
-	/* the guest's passes write 2000, 2001, ... */
-	set_cmd(t, CMD_LOOP, 1999);
-	atomic_store(&mv.stop, 0);
 	atomic_store(&mv.pause, 0);
-	pthread_create(&th, NULL, move_vcpu, t);
-	mmio0 = atomic_load(&mv.mmio);
+	/* the guest's passes write 2000, 2001, ... */
+	th = start_race(t, 1999, &mmio0);
 	for (r = 0; r < MOVE_ROUNDS && !mv.error; r++) {
 		if (!wait_passes(1))
 			break;
@@ -543,17 +573,7 @@ static void test_delete(struct test *t)
 		harvest_check(t, prev, &changed, &lost, &spurious);
 		atomic_store(&mv.pause, 0);
 	}
-	stop_vcpu_thread(t, th);
-	check(!mv.error, "delete: the vCPU thread ran through %d deletions (%s)", MOVE_ROUNDS,
-	      mv.error ? mv.error : "no unexpected exit");
-	check(atomic_load(&mv.mmio) > mmio0,
-	      "delete: writes raced the deletions (%lu of them hit the deleted range, as MMIO)",
-	      atomic_load(&mv.mmio) - mmio0);
-	check(changed > 0 && lost == 0,
-	      "delete: no dirty bit lost in the re-created slot (%lu pages changed, %lu without a bit)",
-	      changed, lost);
-	check(spurious == 0, "delete: no spurious dirty bit (%lu bits in harvests with nothing written)",
-	      spurious);
+	end_race(t, th, &words, mmio0, true, changed, lost, spurious);
 	free(prev);
 }
 
