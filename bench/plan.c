@@ -659,6 +659,7 @@ bool plan_load(const char *file, const struct plan_overrides *ov, struct plan *p
 
 		free_strv(p->profiles, p->nprofiles);
 		p->profiles = NULL;
+		p->nprofiles = 0;
 		if (!safe_word(ov->profiles)) {
 			snprintf(err, errlen, "--profile: not a list of profiles such as "
 				 "max,neoverse-n1 (letters, digits, ',' and '-')");

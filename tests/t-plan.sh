@@ -44,6 +44,13 @@ done
 expect_status 2 "$S2B" plan check "$OUT/no-such-plan"
 expect_status 2 "$S2B" plan expand "$ROOT/bench/plans/quick"
 expect_status 2 "$S2B" plan expand --target cloud "$ROOT/bench/plans/quick" "$OUT/x"
+# A bad --profile after the plan's own list was freed: one line, status 2
+# (it once printed its line and then crashed on the freed list, status 139).
+rc=0
+"$S2B" plan expand --profile 'bad!' "$ROOT/bench/plans/quick" "$OUT/xp" >"$OUT/xp.out" 2>"$OUT/xp.err" || rc=$?
+[ "$rc" -eq 2 ] || { cat "$OUT/xp.err"; fail "plan expand --profile 'bad!' exited $rc, expected 2"; }
+[ "$(wc -l <"$OUT/xp.err")" -eq 1 ] || { cat "$OUT/xp.err"; fail "plan expand --profile 'bad!': not one line"; }
+pass "plan expand --profile 'bad!': $(cat "$OUT/xp.err")"
 "$S2B" --help | grep 'table' >/dev/null || fail "s2bench --help does not list table"
 "$S2B" plan -h | grep -- '--profile' >/dev/null || fail "s2bench plan -h does not list --profile"
 
