@@ -576,6 +576,17 @@ bool plan_load(const char *file, const struct plan_overrides *ov, struct plan *p
 	c.line = p->last_line ? p->last_line : 1;
 	if (!p->nwls)
 		return fail(&c, "no workload line: a plan runs at least one workload");
+	if (p->key_line[PK_HW_ACCESS]) {
+		/* One setting or the other: a workload's -a would win unseen. */
+		for (size_t w = 0; w < p->nwls; w++)
+			for (size_t o = 0; o < p->wls[w].nopts; o++)
+				if (p->wls[w].opts[o].letter == 'a') {
+					c.line = p->wls[w].line;
+					return fail(&c, "-a (hardware access flag, per VM) and the "
+						    "key hw_access (line %d) both set it: keep one",
+						    p->key_line[PK_HW_ACCESS]);
+				}
+	}
 	if (ov && ov->target) {
 		if (!OVERRIDE(&p->target, "--target", ov->target, target_names, "qemu or host"))
 			return false;
