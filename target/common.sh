@@ -50,13 +50,26 @@ series_patches() {
 	done <"$PATCH_DIR/series"
 }
 
-# Hash of the source package version and the patch series (names and contents).
+# patch_sum FILE: sha256 of what a patch file changes, without its commit
+# messages: a message edit (a figure, a typo) rebuilds nothing, any change
+# of code does. A message runs from a mailbox "From <sha>" line to the
+# "---" separator or the first diff line; a file with no "From <sha>" line
+# (a plain diff) is hashed whole.
+patch_sum() {
+	awk '/^From [0-9a-f][0-9a-f]* / { msg = 1; next }
+		msg && /^---$/ { msg = 0; next }
+		msg && (/^diff / || /^--- / || /^Index: /) { msg = 0 }
+		!msg' "$1" | sha256sum | cut -c1-64
+}
+
+# Hash of the source package version and the patch series (names and what
+# each patch changes: patch_sum).
 series_key() {
 	{
 		echo "src $(ksrc_version)"
 		local p
 		series_patches | while IFS= read -r p; do
-			echo "patch $(basename "$p") $(sha256sum <"$p" | cut -c1-64)"
+			echo "patch $(basename "$p") $(patch_sum "$p")"
 		done
 	} | sha256sum | cut -c1-16
 }
@@ -188,7 +201,7 @@ kernel_spec() {
 			echo "src $KSPEC_PKG $(ksrc_version "$KSPEC_PKG")"
 		fi
 		for p in "${KSPEC_PATCHES[@]}"; do
-			echo "patch $(basename "$p") $(sha256sum <"$p" | cut -c1-64)"
+			echo "patch $(basename "$p") $(patch_sum "$p")"
 		done
 	} | sha256sum | cut -c1-16)
 }

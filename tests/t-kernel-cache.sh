@@ -16,6 +16,20 @@ expect_grep '^build-kernel: cached: ' "$OUT/again.err" "second build"
 [ "$(stat -c %Y "$KDIR/Image")" = "$before" ] || fail "the cached Image was rewritten"
 pass "no rebuild with nothing changed"
 
+# 1b. A commit message edited (a figure added, the subject's numbering
+# changed): what the patch changes is the same, so is the kernel.
+msgdir=$OUT/patches-msg
+cp -r "$ROOT/kernel-patches" "$msgdir"
+p1=$(grep -v '^#' "$msgdir/series" | head -n 1)
+sed -i -e 's/^\(Subject: \[PATCH\) [0-9]*\/[0-9]*\]/\1 1\/99]/' \
+	-e '0,/^Signed-off-by:/s//Measured: a line only this test adds.\n\n&/' "$msgdir/$p1"
+cmp -s "$msgdir/$p1" "$ROOT/kernel-patches/$p1" && fail "the test did not change $p1's message"
+grep -q '^Measured: a line only this test adds' "$msgdir/$p1" || fail "the test's message line is missing"
+S2PERF_PATCH_DIR=$msgdir "$ROOT/target/build-kernel.sh" -f "$FLAVOUR" >"$OUT/msg.out" 2>"$OUT/msg.err"
+[ "$(tail -n 1 "$OUT/msg.out")" = "$KDIR" ] || fail "a message-only edit gave another kernel: $(tail -n 1 "$OUT/msg.out")"
+expect_grep '^build-kernel: cached: ' "$OUT/msg.err" "build after a message edit"
+pass "a commit message edit rebuilds nothing"
+
 # 2. One more patch (a comment in arch/arm64/kvm/mmu.c) on top of the real
 # series: a new key, and only a handful of objects recompiled.
 series=$OUT/patches
