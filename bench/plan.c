@@ -578,14 +578,21 @@ bool plan_load(const char *file, const struct plan_overrides *ov, struct plan *p
 		return fail(&c, "no workload line: a plan runs at least one workload");
 	if (p->key_line[PK_HW_ACCESS]) {
 		/* One setting or the other: a workload's -a would win unseen. */
-		for (size_t w = 0; w < p->nwls; w++)
-			for (size_t o = 0; o < p->wls[w].nopts; o++)
-				if (p->wls[w].opts[o].letter == 'a') {
+		for (size_t w = 0; w < p->nwls; w++) {
+			const struct s2wl_spec *spec = s2wl_spec_find(p->wls[w].name);
+
+			for (size_t o = 0; o < p->wls[w].nopts; o++) {
+				char l = p->wls[w].opts[o].letter;
+				const struct s2wl_opt *opt = s2wl_spec_opt(spec, l);
+
+				if (opt && opt->param && !strcmp(opt->param, "hw_access")) {
 					c.line = p->wls[w].line;
-					return fail(&c, "-a (hardware access flag, per VM) and the "
+					return fail(&c, "-%c (hardware access flag, per VM) and the "
 						    "key hw_access (line %d) both set it: keep one",
-						    p->key_line[PK_HW_ACCESS]);
+						    l, p->key_line[PK_HW_ACCESS]);
 				}
+			}
+		}
 	}
 	if (ov && ov->target) {
 		if (!OVERRIDE(&p->target, "--target", ov->target, target_names, "qemu or host"))
